@@ -1,0 +1,207 @@
+"""The `ecg-energy` command line. Commands parse options, call one library function, write files.
+
+Every known error becomes one line on stderr naming the thing and the fix, with exit code 2;
+anything unexpected is one line too (exit 1); ``--verbose`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import ConfigError, DataError, EcgEnergyError, OutputError
+
+app = typer.Typer(
+    name="ecg-energy",
+    help="Which version of an ECG model to deploy: energy and CO2 per inference against accuracy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"verbose": False}
+
+
+def _echo(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecg-energy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    _state["verbose"] = verbose
+
+
+def _read_options(task: str, lead: str | None, window_s: float, stride_s: float, annotator: str,
+                  split: str):  # fmt: skip
+    from .data.wfdb_source import ReadOptions
+
+    try:
+        return ReadOptions(task=task, lead=lead, window_s=window_s, stride_s=stride_s,
+                           annotator=annotator, split=split)  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _synth_config(records: int, minutes: float, seed: int, fs: int):
+    from .data.synth import SynthConfig
+
+    try:
+        return SynthConfig(records=records, minutes=minutes, seed=seed, fs_hz=fs)
+    except ValueError as exc:
+        raise ConfigError(f"synth: {exc}") from exc
+
+
+TaskOpt = Annotated[str, typer.Option(help="rhythm (shockable-rhythm windows) or beats (AAMI beats).")]
+LeadOpt = Annotated[str | None, typer.Option(help="Lead name or index (default MLII, II or ECG).")]
+WindowOpt = Annotated[float, typer.Option("--window-s", help="Rhythm window length, seconds.")]
+StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stride, seconds.")]
+AnnOpt = Annotated[str, typer.Option(help="WFDB annotation file extension.")]
+SplitOpt = Annotated[str, typer.Option(help="auto, ds1ds2 (mitdb inter-patient) or records.")]
+
+
+@app.command()
+def synth(
+    out: Annotated[str, typer.Option(help="Folder to create (must be new or empty).")],
+    records: Annotated[int, typer.Option(help="Number of records (patients).")] = 24,
+    minutes: Annotated[float, typer.Option(help="Minutes per record.")] = 5.0,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives identical files.")] = 0,
+    fs: Annotated[int, typer.Option(help="Sampling rate, Hz.")] = 250,
+) -> None:
+    """Write the synthetic ECG database as WFDB records (.hea/.dat/.atr)."""
+    import time
+
+    from .data.synth import generate
+    from .fsio import atomic_dir, is_empty_or_missing
+
+    cfg = _synth_config(records, minutes, seed, fs)
+    if not is_empty_or_missing(out):
+        raise OutputError(f"{out}: exists and is not empty; choose a new --out folder")
+    t0 = time.perf_counter()
+    with atomic_dir(out) as tmp:
+        summary = generate(cfg, tmp, progress=lambda d, t: _echo(f"record {d}/{t}"))
+    n_eps = sum(len(r["episodes"]) for r in summary["records"])
+    _echo(f"wrote {cfg.records} records × {cfg.minutes:g} min ({n_eps} rhythm episodes) to {out} "
+          f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+
+
+@app.command()
+def data(
+    source: Annotated[str, typer.Argument(help="synth[:SEED], wfdb:DIR or kaggle:FILE.csv[,TEST.csv]")],
+    task: TaskOpt = "rhythm",
+    lead: LeadOpt = None,
+    window_s: WindowOpt = 4.0,
+    stride_s: StrideOpt = 2.0,
+    annotator: AnnOpt = "atr",
+    split: SplitOpt = "auto",
+    split_seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
+    cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Read a data source and show its examples per class and per split."""
+    from .data.dataset import split_by_record
+    from .data.sources import load_source, parse_source
+    from .data.summary import format_summary, summarize
+
+    src = parse_source(source)
+    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    ds, log = load_source(src, opts, cache, progress=lambda d, t: _echo(f"synth: record {d}/{t}"))
+    try:
+        summary = summarize(ds, split_by_record(ds, seed=split_seed))
+    except DataError as exc:  # too few records to split: still show what the source holds
+        summary = summarize(ds)
+        _echo(f"note: no split shown: {exc}")
+    for w in log.warnings() if log else []:
+        _echo(f"warning: {w}")
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        typer.echo(format_summary(summary))
+
+
+@app.command()
+def run(
+    data_src: Annotated[
+        list[str] | None, typer.Option("--data", help="Data source(s); default synth:0.")
+    ] = None,
+    out: Annotated[str, typer.Option(help="Run folder.")] = "runs/default",
+    task: TaskOpt = "rhythm",
+    lead: LeadOpt = None,
+    window_s: WindowOpt = 4.0,
+    stride_s: StrideOpt = 2.0,
+    annotator: AnnOpt = "atr",
+    split: SplitOpt = "auto",
+    records: Annotated[int, typer.Option(help="Synthetic records.")] = 24,
+    minutes: Annotated[float, typer.Option(help="Minutes per synthetic record.")] = 5.0,
+    seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
+) -> None:
+    """Run the whole evaluation (the stages available in this version) into a run folder."""
+    from .data.summary import format_summary
+    from .pipeline import RunConfig
+    from .pipeline import run as run_pipeline
+
+    cfg = RunConfig(
+        data=tuple(data_src or ["synth"]),
+        read=_read_options(task, lead, window_s, stride_s, annotator, split),
+        synth=_synth_config(records, minutes, 0, 250),
+        split_seed=seed,
+    )
+    outcome = run_pipeline(cfg, out, echo=_echo)
+    for w in outcome.warnings:
+        _echo(f"warning: {w}")
+    typer.echo(format_summary(outcome.summary))
+    typer.echo("")
+    took = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.seconds.items())
+    typer.echo(f"stages run: {', '.join(outcome.stages_run)} ({took})")
+    typer.echo(f"not available in this version: {', '.join(outcome.stages_missing)} — "
+               "no model, energy or accuracy figures were produced")  # fmt: skip
+    typer.echo(f"run folder: {os.path.abspath(out)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and turn failures into one line and an exit code."""
+    import click
+
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in args or "-v" in args
+    try:
+        result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _echo("interrupted: finished outputs were kept")
+        return 130
+    except EcgEnergyError as exc:
+        if verbose:
+            traceback.print_exc()
+        _echo(f"error: {exc}")
+        return exc.exit_code
+    except Exception as exc:  # a bug: still one line unless --verbose
+        if verbose:
+            traceback.print_exc()
+        _echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

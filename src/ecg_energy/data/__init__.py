@@ -1,0 +1,1 @@
+"""ECG data: the synthetic WFDB database, readers for WFDB folders and Kaggle CSVs, datasets."""

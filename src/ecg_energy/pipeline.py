@@ -1,0 +1,156 @@
+"""`ecg-energy run`: the evaluation's stages over one run folder.
+
+Stages, in order: synth -> data -> train -> distil -> quantize -> count -> estimate -> measure ->
+evaluate -> report. This version has the data stages; the run says which stages ran and which
+are not available yet, and never writes a figure for a stage that did not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from . import __version__
+from .data.dataset import Dataset, concatenate, split_by_record
+from .data.sources import ensure_synth, load_source, parse_source, synth_folder
+from .data.summary import summarize
+from .data.synth import SynthConfig
+from .data.wfdb_source import ReadOptions
+from .errors import OutputError
+from .fsio import atomic_write_json
+
+STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
+                           "measure", "evaluate", "report")  # fmt: skip
+AVAILABLE_STAGES: tuple[str, ...] = ("synth", "data")
+RUN_MARKER = "run.json"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run depends on (resolved; saved in ``run.json``)."""
+
+    data: tuple[str, ...] = ("synth",)
+    read: ReadOptions = field(default_factory=ReadOptions)
+    synth: SynthConfig = field(default_factory=SynthConfig)
+    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split_seed: int = 0
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    out_dir: str
+    stages_run: tuple[str, ...]
+    stages_missing: tuple[str, ...]
+    summary: dict
+    warnings: tuple[str, ...]
+    seconds: dict[str, float]
+
+
+def check_run_dir(out: str) -> None:
+    """Refuse a non-empty folder that is not one of our run folders (never clobber user files)."""
+    if not os.path.exists(out):
+        return
+    if not os.path.isdir(out):
+        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+    if not os.listdir(out):
+        return
+    marker = os.path.join(out, RUN_MARKER)
+    try:
+        with open(marker) as fh:
+            if json.load(fh).get("tool") == "ecg-energy":
+                return
+    except (OSError, ValueError):
+        pass
+    raise OutputError(f"{out}: folder is not empty and is not an ecg-energy run folder; "
+                      "choose a new --out")  # fmt: skip
+
+
+def load_data(cfg: RunConfig, cache_dir: str, progress=None) -> tuple[Dataset, list[str]]:
+    """All configured sources as one Dataset (records prefixed by source when there are several)."""
+    parts, warnings = [], []
+    for text in cfg.data:
+        src = parse_source(text)
+        ds, log = load_source(src, cfg.read, cache_dir, cfg.synth, progress)
+        if log is not None:
+            warnings += [f"{text}: {w}" for w in log.warnings()]
+        if len(cfg.data) > 1:
+            ds = replace(ds, groups=np.array([f"{text}/{g}" for g in ds.groups]))
+        parts.append(ds)
+    ds = concatenate(parts)
+    if len(parts) > 1:
+        ds = replace(ds, provenance={"sources": [p.provenance for p in parts]})
+    return ds, warnings
+
+
+def machine_facts() -> dict:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOutcome:
+    """Run the available stages into ``out``; say which ran and which do not exist yet.
+
+    ``run.json`` is rewritten (atomically) after each finished stage. A new run folder that fails
+    before any stage finished is removed, so no half-written folder is left behind.
+    """
+    check_run_dir(out)
+    created = not os.path.exists(out)
+    marker = {
+        "tool": "ecg-energy",
+        "version": __version__,
+        "config": _jsonable(asdict(cfg)),
+        "machine": machine_facts(),
+    }
+    seconds: dict[str, float] = {}
+    stages_run: list[str] = []
+    missing = tuple(s for s in STAGES if s not in AVAILABLE_STAGES)
+
+    def finished(stage: str, t0: float) -> None:
+        stages_run.append(stage)
+        seconds[stage] = round(time.perf_counter() - t0, 3)
+        atomic_write_json(
+            os.path.join(out, RUN_MARKER),
+            {**marker, "stages": {s: "done" for s in stages_run}, "seconds": seconds,
+             "not_available": list(missing)},
+        )  # fmt: skip
+
+    cache = os.path.join(out, "data")
+    try:
+        os.makedirs(out, exist_ok=True)
+        synth_sources = [parse_source(s) for s in cfg.data if parse_source(s).kind == "synth"]
+        if synth_sources:
+            t0 = time.perf_counter()
+            for src in synth_sources:
+                syn = replace(cfg.synth, seed=src.seed)
+                _, made = ensure_synth(syn, synth_folder(cache, syn),
+                                       lambda d, t: echo(f"  synth: record {d}/{t}"))  # fmt: skip
+                if not made:
+                    echo(f"  synth: reusing {synth_folder(cache, syn)}")
+            finished("synth", t0)
+        t0 = time.perf_counter()
+        ds, warnings = load_data(cfg, cache)
+        split = split_by_record(ds, cfg.split_fractions, cfg.split_seed)
+        summary = {**summarize(ds, split), "warnings": warnings}
+        atomic_write_json(os.path.join(out, "dataset.json"), _jsonable(summary))
+        finished("data", t0)
+    except BaseException:
+        if created and not stages_run:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    return RunOutcome(out, tuple(stages_run), missing, summary, tuple(warnings), seconds)
+
+
+def _jsonable(obj):
+    """Dataclass dicts with tuples and numpy scalars made JSON-friendly."""
+    return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else list(o)))
