@@ -68,7 +68,9 @@ def _synth_config(records: int, minutes: float, seed: int, fs: int):
         raise ConfigError(f"synth: {exc}") from exc
 
 
-TaskOpt = Annotated[str, typer.Option(help="rhythm (shockable-rhythm windows) or beats (AAMI beats).")]
+TaskOpt = Annotated[
+    str, typer.Option(help="rhythm (shockable-rhythm windows) or beats (AAMI beats).")
+]
 LeadOpt = Annotated[str | None, typer.Option(help="Lead name or index (default MLII, II or ECG).")]
 WindowOpt = Annotated[float, typer.Option("--window-s", help="Rhythm window length, seconds.")]
 StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stride, seconds.")]
@@ -103,7 +105,9 @@ def synth(
 
 @app.command()
 def data(
-    source: Annotated[str, typer.Argument(help="synth[:SEED], wfdb:DIR or kaggle:FILE.csv[,TEST.csv]")],
+    source: Annotated[
+        str, typer.Argument(help="synth[:SEED], wfdb:DIR or kaggle:FILE.csv[,TEST.csv]")
+    ],
     task: TaskOpt = "rhythm",
     lead: LeadOpt = None,
     window_s: WindowOpt = 4.0,

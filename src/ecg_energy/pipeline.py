@@ -153,4 +153,6 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
 
 def _jsonable(obj):
     """Dataclass dicts with tuples and numpy scalars made JSON-friendly."""
-    return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else list(o)))
+    return json.loads(
+        json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else list(o))
+    )

@@ -173,7 +173,9 @@ def stratified_record_assignment(
                 unmet = np.where(target > 0, (target - assigned) / target, -np.inf)
             k = rarest[r]
             first = unmet[:, k] if k >= 0 else np.zeros(3)
-            overall = (frac * totals.sum() - assigned.sum(axis=1)) / np.maximum(frac * totals.sum(), 1)
+            overall = (frac * totals.sum() - assigned.sum(axis=1)) / np.maximum(
+                frac * totals.sum(), 1
+            )
             # largest unmet share of the record's rarest class; ties -> largest unmet overall
             choice = int(np.lexsort((-overall, -first))[0])
         out[r] = choice

@@ -26,7 +26,8 @@ def bandpass(x: np.ndarray, fs: float, band: tuple[float, float] = AMPLITUDE_BAN
     low, high = band
     high = min(high, 0.45 * fs)
     sos = sps.butter(2, [low, high], btype="bandpass", fs=fs, output="sos")
-    padlen = min(len(x) - 1, 3 * (2 * len(sos) + 1))
+    # a 2 s reflected pad keeps the record's first and last seconds free of start-up transients
+    padlen = min(len(x) - 1, int(2 * fs))
     return sps.sosfiltfilt(sos, x, padlen=padlen)
 
 

@@ -48,7 +48,9 @@ def parse_source(text: str) -> Source:
 
 
 def synth_folder(cache_dir: str, cfg: SynthConfig) -> str:
-    return os.path.join(cache_dir, f"synth-seed{cfg.seed}-{cfg.records}x{cfg.minutes:g}min-{cfg.fs_hz}hz")
+    return os.path.join(
+        cache_dir, f"synth-seed{cfg.seed}-{cfg.records}x{cfg.minutes:g}min-{cfg.fs_hz}hz"
+    )
 
 
 def ensure_synth(cfg: SynthConfig, folder: str, progress=None) -> tuple[str, bool]:

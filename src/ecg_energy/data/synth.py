@@ -159,7 +159,9 @@ def make_patient(rng: np.random.Generator) -> Patient:
     )
 
 
-def plan_episodes(rng: np.random.Generator, total_s: float, featured: str) -> list[tuple[str, float]]:
+def plan_episodes(
+    rng: np.random.Generator, total_s: float, featured: str
+) -> list[tuple[str, float]]:
     """A rhythm sequence filling ``total_s`` seconds: sinus, the featured rhythm, then a Markov walk."""
     plan: list[tuple[str, float]] = []
     state, used = "N", 0.0
@@ -384,8 +386,10 @@ def synth_record(cfg: SynthConfig, index: int) -> SynthRecord:
     samples, symbols, aux = [], [], []
     episodes, offset = [], 0
     fade = int(0.05 * fs)
-    for rhythm, dur in plan:
-        x, beat_at, beat_sym = render_episode(rng, p, rhythm, dur, fs)
+    # episode boundaries in whole samples, so the record is exactly minutes × 60 × fs long
+    bounds = np.round(np.cumsum([0.0] + [d for _, d in plan]) * fs).astype(int)
+    for (rhythm, _), n in zip(plan, np.diff(bounds)):
+        x, beat_at, beat_sym = render_episode(rng, p, rhythm, n / fs, fs)
         if pieces and fade and len(x) > fade:  # 50 ms cross-fade between episodes
             x[:fade] = x[:fade] * np.linspace(0, 1, fade) + pieces[-1][-1] * np.linspace(1, 0, fade)
         samples.append(np.array([offset]))

@@ -34,10 +34,12 @@ from .labels import (
 )
 
 # de Chazal et al., IEEE TBME 2004: inter-patient split of mitdb; paced records excluded (AAMI).
-MITDB_DS1 = frozenset("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 "
-                      "215 220 223 230".split())  # fmt: skip
-MITDB_DS2 = frozenset("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 "
-                      "231 232 233 234".split())  # fmt: skip
+MITDB_DS1 = frozenset(
+    "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230".split()
+)
+MITDB_DS2 = frozenset(
+    "100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 233 234".split()
+)
 MITDB_PACED = frozenset({"102", "104", "107", "217"})
 PREFERRED_LEADS = ("MLII", "II", "ECG")
 # cudb has no rhythm aux notes: outside its '[' ']' VF episodes the rhythm is "not VF".
@@ -148,10 +150,31 @@ def _pick_lead(names: list[str], lead: str | None, where: str) -> int:
     raise DataError(f"{where}: no lead {lead!r}; this record has {', '.join(names)} (use --lead)")
 
 
+# bytes per sample of the WFDB storage formats (format 212 packs two 12-bit samples in 3 bytes)
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3,
+                     "311": 4 / 3, "24": 3, "32": 4}  # fmt: skip
+
+
+def _signal_problem(folder: str, header, exc: Exception) -> str:
+    """One line for a signal file wfdb could not read: truncated (with counts) or unreadable."""
+    dat = header.file_name[0]
+    path = os.path.join(folder, dat)
+    in_file = [f for f, name in zip(header.fmt, header.file_name) if name == dat]
+    per_frame = sum(_BYTES_PER_SAMPLE.get(str(f), 0) for f in in_file)
+    if per_frame:
+        offset = (header.byte_offset or [0])[0] or 0
+        have = int((os.path.getsize(path) - offset) // per_frame)
+        if have < header.sig_len:
+            return f"{path}: truncated, {have} of {header.sig_len} samples; re-download it"
+    return f"{path}: unreadable signal file ({exc})"
+
+
 _TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
 
 
-def read_record(folder: str, name: str, lead: str | None = None, annotator: str = "atr") -> RawRecord:
+def read_record(
+    folder: str, name: str, lead: str | None = None, annotator: str = "atr"
+) -> RawRecord:
     """Read one lead and the annotations of a record, turning every failure into a DataError."""
     import wfdb
 
@@ -172,7 +195,7 @@ def read_record(folder: str, name: str, lead: str | None = None, annotator: str 
     try:
         rec = wfdb.rdrecord(base, channels=[idx])
     except Exception as exc:
-        raise DataError(f"{base}.dat: unreadable signal file ({exc})") from exc
+        raise DataError(_signal_problem(folder, header, exc)) from exc
     sig = rec.p_signal[:, 0].astype(np.float64) if rec.p_signal is not None else None
     if sig is None or len(sig) < header.sig_len:
         got = 0 if sig is None else len(sig)
@@ -214,7 +237,9 @@ def rhythm_segments(rec: RawRecord, log: ReadLog) -> list[tuple[int, int, str | 
     rhythm before it. A record with episode markers and no rhythm notes (cudb) is "not VF" outside
     its episodes. None marks stretches with no rhythm information.
     """
-    has_rhythm_notes = any(s == "+" and a.strip("\x00 ") for s, a in zip(rec.ann_symbol, rec.ann_aux))
+    has_rhythm_notes = any(
+        s == "+" and a.strip("\x00 ") for s, a in zip(rec.ann_symbol, rec.ann_aux)
+    )
     has_episodes = "[" in rec.ann_symbol
     current: str | None = None
     if has_episodes and not has_rhythm_notes:
@@ -252,7 +277,9 @@ def _beats(rec: RawRecord, log: ReadLog) -> tuple[np.ndarray, list[str]]:
     return np.asarray(samples, dtype=np.int64), symbols
 
 
-def rhythm_windows(rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str = "") -> Dataset | None:
+def rhythm_windows(
+    rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str = ""
+) -> Dataset | None:
     """Labelled rhythm windows of one record (None when the record gives none)."""
     fs = opts.rhythm_fs_hz
     x = resample(rec.signal_mv, rec.fs_hz, fs)
@@ -265,7 +292,9 @@ def rhythm_windows(rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str 
         return None
     beat_at, _ = _beats(rec, log)
     beat_at = np.round(beat_at * scale).astype(np.int64)
-    segs = [(int(round(a * scale)), int(round(b * scale)), t) for a, b, t in rhythm_segments(rec, log)]
+    segs = [
+        (int(round(a * scale)), int(round(b * scale)), t) for a, b, t in rhythm_segments(rec, log)
+    ]
     seg_start = np.array([s[0] for s in segs])
     band = bandpass(x, fs)
     rows: list[tuple] = []
@@ -288,7 +317,11 @@ def rhythm_windows(rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str 
             log.skipped_windows["unknown rhythm"] += 1
             continue
         inside = beat_at[(beat_at >= start) & (beat_at < end)]
-        rate = 60.0 * (len(inside) - 1) / ((inside[-1] - inside[0]) / fs) if len(inside) >= 3 else np.nan
+        rate = (
+            60.0 * (len(inside) - 1) / ((inside[-1] - inside[0]) / fs)
+            if len(inside) >= 3
+            else np.nan
+        )
         rhythm, klass = apply_vt_rate(*mapped, rate)
         lo, hi = np.percentile(band[start:end], [0.5, 99.5])
         rows.append((start, rhythm, klass, rate, (hi - lo) * 1000.0))
@@ -315,7 +348,9 @@ def rhythm_windows(rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str 
     )
 
 
-def beat_segments(rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str = "") -> Dataset | None:
+def beat_segments(
+    rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str = ""
+) -> Dataset | None:
     """Kaggle-style beat segments of one record (None when it has no annotated beats)."""
     fs = opts.beat_fs_hz
     x = resample(rec.signal_mv, rec.fs_hz, fs)
@@ -360,7 +395,9 @@ def beat_segments(rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str =
     )
 
 
-def load_wfdb(folder: str, opts: ReadOptions | None = None, source: str | None = None) -> tuple[Dataset, ReadLog]:
+def load_wfdb(
+    folder: str, opts: ReadOptions | None = None, source: str | None = None
+) -> tuple[Dataset, ReadLog]:
     """Every record of a WFDB folder as one Dataset, and the log of what was skipped."""
     opts = opts or ReadOptions()
     source = source or f"wfdb:{folder}"

@@ -1,0 +1,64 @@
+"""Shared fixtures: a small synthetic database, hand-made WFDB records, the real mitdb excerpt."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_MITDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "mitdb"
+
+
+@pytest.fixture(scope="session")
+def synth_db(tmp_path_factory) -> Path:
+    """12 records × 1.5 min: every rhythm is featured at least once (11 featured rhythms)."""
+    from ecg_energy.data.synth import SynthConfig, generate
+
+    out = tmp_path_factory.mktemp("synth")
+    generate(SynthConfig(records=12, minutes=1.5, seed=3), str(out))
+    return out
+
+
+@pytest.fixture()
+def mitdb_dir() -> Path:
+    if not (SHARED_MITDB / "100s.hea").is_file():
+        pytest.skip("the shared mitdb excerpt (../shared/data/mitdb) is not beside this checkout")
+    return SHARED_MITDB
+
+
+def write_record(
+    folder: Path,
+    name: str,
+    signal_mv: np.ndarray,
+    fs: float,
+    ann: list[tuple[int, str, str]],
+    sig_names: list[str] | None = None,
+) -> None:
+    """A WFDB record by hand: ``signal_mv`` (n,) or (n, leads), annotations (sample, symbol, aux)."""
+    import wfdb
+
+    sig = np.asarray(signal_mv, dtype=np.float64)
+    if sig.ndim == 1:
+        sig = sig[:, None]
+    names = sig_names or [f"L{i}" for i in range(sig.shape[1])]
+    d = np.round(sig * 1000).astype(np.int64)
+    wfdb.wrsamp(name, fs=fs, units=["mV"] * sig.shape[1], sig_name=names, d_signal=d,
+                fmt=["16"] * sig.shape[1], adc_gain=[1000.0] * sig.shape[1],
+                baseline=[0] * sig.shape[1], write_dir=str(folder))  # fmt: skip
+    if ann:
+        ann = sorted(ann, key=lambda a: a[0])
+        wfdb.wrann(name, "atr", sample=np.array([a[0] for a in ann]), symbol=[a[1] for a in ann],
+                   aux_note=[a[2] for a in ann], write_dir=str(folder))  # fmt: skip
+
+
+@pytest.fixture()
+def make_record():
+    return write_record
+
+
+@pytest.fixture(autouse=True)
+def _quiet_tf():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    yield
