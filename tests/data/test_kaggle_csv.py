@@ -33,6 +33,7 @@ def test_reads_rows_and_labels(tmp_path):
         (_row(7) + "\n", r"bad\.csv:1: label 7 is not one of 0-4"),
         (_row(0).replace("0.5", "abc", 1) + "\n", r"bad\.csv:1: not a number"),
         ("", r"bad\.csv: no rows"),
+        (_row(0) + "\n\n" + _row(9) + "\n", r"bad\.csv:3: label 9"),  # blank lines keep numbering
     ],
 )
 def test_bad_files_name_file_line_and_problem(tmp_path, content, message):

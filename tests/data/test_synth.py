@@ -127,3 +127,12 @@ def test_summary_file_lists_episodes(synth_db):
     for rec in summary["records"]:
         assert rec["seconds"] == 90.0
         assert rec["episodes"][0][1] == 0.0 and rec["episodes"][-1][2] == 90.0
+
+
+def test_window_amplitudes_through_the_reader(synth_db):
+    from ecg_energy.data.wfdb_source import load_wfdb
+
+    ds, _ = load_wfdb(str(synth_db))
+    assert ds.amplitude_uv[ds.rhythm == "ASYS"].max() < 100
+    assert ds.amplitude_uv[ds.rhythm == "VFINE"].max() < 200
+    assert ds.amplitude_uv[ds.rhythm == "VF"].min() > 200  # coarse VF

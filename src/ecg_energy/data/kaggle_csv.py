@@ -21,6 +21,56 @@ KAGGLE_COLUMNS = 188
 KAGGLE_FS_HZ = 125.0
 
 
+def _read_table(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """The CSV as a float64 table and each row's line number.
+
+    pandas' C parser reads a well-formed file fast; anything odd (ragged rows, text, blank lines,
+    missing values) goes through a line-by-line pass that names the line where the file breaks.
+    """
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, header=None, dtype=np.float64, skip_blank_lines=False).to_numpy()
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: no rows; the file is empty") from None
+    except (ValueError, pd.errors.ParserError):
+        table = None
+    if table is not None and table.shape[1] == KAGGLE_COLUMNS and not np.isnan(table).any():
+        return table, np.arange(1, len(table) + 1)
+    rows, lines = [], []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            parts = line.strip().split(",")
+            if parts == [""]:
+                continue
+            if len(parts) != KAGGLE_COLUMNS:
+                raise DataError(f"{path}:{lineno}: {len(parts)} columns, expected {KAGGLE_COLUMNS} "
+                                "(187 samples and a label)")  # fmt: skip
+            try:
+                rows.append(np.array(parts, dtype=np.float64))
+            except ValueError as exc:
+                raise DataError(f"{path}:{lineno}: not a number ({exc})") from exc
+            lines.append(lineno)
+    if not rows:
+        raise DataError(f"{path}: no rows; the file is empty")
+    return np.stack(rows), np.array(lines)
+
+
+def _check_table(path: str, table: np.ndarray, lines: np.ndarray) -> None:
+    """NaN/inf anywhere, or a label outside 0-4, is named by line (1-based) and column."""
+    bad = ~np.isfinite(table)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(f"{path}:{lines[row]}: NaN or infinite value in column {col + 1}; "
+                        "clean or drop that row")  # fmt: skip
+    labels = table[:, -1]
+    wrong = (labels != np.round(labels)) | (labels < 0) | (labels >= len(AAMI_CLASSES))
+    if wrong.any():
+        row = int(np.flatnonzero(wrong)[0])
+        raise DataError(f"{path}:{lines[row]}: label {labels[row]:g} is not one of 0-4 "
+                        "(N, S, V, F, Q)")  # fmt: skip
+
+
 def load_kaggle_csv(path: str, source: str | None = None, split: str = "") -> Dataset:
     """A Kaggle heartbeat CSV as a beats Dataset; every fault named with its file and line.
 
@@ -28,32 +78,8 @@ def load_kaggle_csv(path: str, source: str | None = None, split: str = "") -> Da
     """
     if not os.path.isfile(path):
         raise DataError(f"{path}: file not found; give kaggle:FILE.csv an existing CSV file")
-    rows: list[np.ndarray] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.split(",")
-            if len(parts) != KAGGLE_COLUMNS:
-                raise DataError(f"{path}:{lineno}: {len(parts)} columns, expected {KAGGLE_COLUMNS} "
-                                "(187 samples and a label)")  # fmt: skip
-            try:
-                values = np.array(parts, dtype=np.float64)
-            except ValueError as exc:
-                raise DataError(f"{path}:{lineno}: not a number ({exc})") from exc
-            if not np.isfinite(values).all():
-                bad = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
-                raise DataError(f"{path}:{lineno}: NaN or infinite value in column {bad}; "
-                                "clean or drop that row")  # fmt: skip
-            label = values[-1]
-            if label != int(label) or not 0 <= label < len(AAMI_CLASSES):
-                raise DataError(f"{path}:{lineno}: label {label:g} is not one of 0-4 "
-                                "(N, S, V, F, Q)")  # fmt: skip
-            rows.append(values)
-    if not rows:
-        raise DataError(f"{path}: no rows; the file is empty")
-    table = np.stack(rows)
+    table, lines = _read_table(path)
+    _check_table(path, table, lines)
     n = len(table)
     stem = os.path.splitext(os.path.basename(path))[0]
     return Dataset(

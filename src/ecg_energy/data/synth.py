@@ -16,8 +16,8 @@ Models (ANCHORS §8)
   regular, sometimes aberrant), ventricular bigeminy (premature wide beats, compensatory pause),
   slow VT (110–145 bpm) and rapid VT (150–250 bpm), both wide (QRS >= 110 ms), no P.
 - VF: a frequency- and amplitude-modulated quasi-sinusoid with a 2nd harmonic, dominant 3–7 Hz;
-  coarse 0.35–1.5 mV peak-to-peak, fine 80–160 µV (< 200 µV).
-- Asystole: < 100 µV, only slow drift and sensor noise.
+  coarse 0.35–1.5 mV peak-to-peak, fine 60–170 µV (< 200 µV).
+- Asystole: 20–70 µV (< 100 µV), only drift and low-level noise; overlaps fine VF in amplitude.
 - Noise: baseline wander (respiration and drift), EMG (band-limited, 20–100 Hz), powerline
   (50 or 60 Hz) and electrode-motion bursts (0.5–6 Hz, up to 1.5 mV) during organised rhythms —
   which makes noisy sinus look like VF.
@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import signal as sps
 
-from .dsp import peak_to_peak_uv  # noqa: F401  (re-exported for tests and the reader)
+from .dsp import peak_to_peak_uv
 
 # --- rhythm states -----------------------------------------------------------------------------
 
@@ -328,8 +328,12 @@ def _fibrillation(rng, dur_s: float, fs: int, p2p_mv: float):
 
 
 def _asystole(rng, dur_s: float, fs: int):
+    """Asystole: no organised activity, only slow drift and low-level noise, 20–70 µV peak-to-peak
+    in the 1–30 Hz band (below the 100 µV of the definition, but overlapping fine VF's range)."""
     n = int(round(dur_s * fs))
-    return rng.uniform(0.005, 0.025) * _smooth_noise(rng, n, fs, 2.0), np.zeros(0, np.int64), []
+    y = _smooth_noise(rng, n, fs, rng.uniform(2.0, 8.0))
+    y *= rng.uniform(0.020, 0.070) / (peak_to_peak_uv(y, fs) / 1000.0)
+    return y, np.zeros(0, np.int64), []
 
 
 def render_episode(rng, p: Patient, rhythm: str, dur_s: float, fs: int):
@@ -343,7 +347,7 @@ def render_episode(rng, p: Patient, rhythm: str, dur_s: float, fs: int):
     if rhythm == "VF":
         return _fibrillation(rng, dur_s, fs, p.vf_amp_mv * rng.uniform(0.8, 1.2) + 0.05)
     if rhythm == "VFINE":
-        return _fibrillation(rng, dur_s, fs, rng.uniform(0.08, 0.16))
+        return _fibrillation(rng, dur_s, fs, rng.uniform(0.06, 0.17))
     if rhythm == "ASYS":
         return _asystole(rng, dur_s, fs)
     return _beat_train(rng, p, dur_s, fs, rhythm)
@@ -390,8 +394,11 @@ def synth_record(cfg: SynthConfig, index: int) -> SynthRecord:
     bounds = np.round(np.cumsum([0.0] + [d for _, d in plan]) * fs).astype(int)
     for (rhythm, _), n in zip(plan, np.diff(bounds)):
         x, beat_at, beat_sym = render_episode(rng, p, rhythm, n / fs, fs)
-        if pieces and fade and len(x) > fade:  # 50 ms cross-fade between episodes
-            x[:fade] = x[:fade] * np.linspace(0, 1, fade) + pieces[-1][-1] * np.linspace(1, 0, fade)
+        if pieces and len(x) > fade and len(pieces[-1]) > fade:
+            # 50 ms tapers through zero join episodes without a step (and without dragging one
+            # rhythm's amplitude into the next: asystole starts at asystole's level)
+            pieces[-1][-fade:] *= np.linspace(1, 0, fade)
+            x[:fade] *= np.linspace(0, 1, fade)
         samples.append(np.array([offset]))
         symbols.append("+")
         aux.append("(" + rhythm)

@@ -301,12 +301,12 @@ def rhythm_windows(
     for start in range(0, len(x) - win + 1, stride):
         end = start + win
         k = int(np.searchsorted(seg_start, start, side="right") - 1)
-        seg_a, seg_b, tok = segs[k]
-        if end > seg_b:
-            log.skipped_windows["rhythm change inside window"] += 1
-            continue
+        _, seg_b, tok = segs[k]
         if tok is None:
             log.skipped_windows["no rhythm annotation"] += 1
+            continue
+        if end > seg_b:
+            log.skipped_windows["rhythm change inside window"] += 1
             continue
         if tok in EXCLUDED_RHYTHMS:
             log.skipped_windows[f"{tok.lower()} segment"] += 1
