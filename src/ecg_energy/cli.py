@@ -6,7 +6,6 @@ anything unexpected is one line too (exit 1); ``--verbose`` shows the traceback.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -68,6 +67,25 @@ def _synth_config(records: int, minutes: float, seed: int, fs: int):
         raise ConfigError(f"synth: {exc}") from exc
 
 
+def _models_config(epochs: int, quantize: str, seed: int):
+    from dataclasses import replace
+
+    from .models.train import TrainConfig
+    from .models.variants import ModelsConfig
+
+    try:
+        train = replace(TrainConfig(), epochs=epochs, student_epochs=2 * epochs, seed=seed)
+        modes = tuple(m.strip() for m in quantize.split(",") if m.strip())
+        return ModelsConfig(train=train, quantize=modes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs for the original (students: twice).")]
+QuantOpt = Annotated[str, typer.Option(help="LiteRT versions to make: int8[,fp16,dynamic].")]
+UnsafeOpt = Annotated[
+    bool, typer.Option("--unsafe-load", help="Allow Lambda layers in Keras files you trust.")
+]
 TaskOpt = Annotated[
     str, typer.Option(help="rhythm (shockable-rhythm windows) or beats (AAMI beats).")
 ]
@@ -134,7 +152,9 @@ def data(
     for w in log.warnings() if log else []:
         _echo(f"warning: {w}")
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        from .fsio import to_json
+
+        typer.echo(to_json(summary))
     else:
         typer.echo(format_summary(summary))
 
@@ -153,29 +173,146 @@ def run(
     split: SplitOpt = "auto",
     records: Annotated[int, typer.Option(help="Synthetic records.")] = 24,
     minutes: Annotated[float, typer.Option(help="Minutes per synthetic record.")] = 5.0,
-    seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the split and of training.")] = 0,
+    epochs: EpochsOpt = 40,
+    quantize: QuantOpt = "int8",
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Your own .keras/.h5/.tflite to evaluate too."),
+    ] = None,
+    unsafe_load: UnsafeOpt = False,
 ) -> None:
     """Run the whole evaluation (the stages available in this version) into a run folder."""
     from .data.summary import format_summary
     from .pipeline import RunConfig
     from .pipeline import run as run_pipeline
+    from .report.text import format_evaluation
 
     cfg = RunConfig(
         data=tuple(data_src or ["synth"]),
         read=_read_options(task, lead, window_s, stride_s, annotator, split),
         synth=_synth_config(records, minutes, 0, 250),
         split_seed=seed,
+        models=_models_config(epochs, quantize, seed),
+        user_models=tuple(model or ()),
+        unsafe_load=unsafe_load,
     )
     outcome = run_pipeline(cfg, out, echo=_echo)
     for w in outcome.warnings:
         _echo(f"warning: {w}")
     typer.echo(format_summary(outcome.summary))
     typer.echo("")
+    typer.echo(format_evaluation(outcome.evaluation))
+    typer.echo("")
     took = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.seconds.items())
     typer.echo(f"stages run: {', '.join(outcome.stages_run)} ({took})")
     typer.echo(f"not available in this version: {', '.join(outcome.stages_missing)} — "
-               "no model, energy or accuracy figures were produced")  # fmt: skip
+               "no operation counts, energy or CO2 figures were produced")  # fmt: skip
     typer.echo(f"run folder: {os.path.abspath(out)}")
+
+
+@app.command()
+def train(
+    data_src: Annotated[
+        str, typer.Option("--data", help="Data source; default synth:0.")
+    ] = "synth",
+    out: Annotated[
+        str, typer.Option(help="Folder for the models (its models/ subfolder).")
+    ] = "runs/default",
+    task: TaskOpt = "rhythm",
+    lead: LeadOpt = None,
+    window_s: WindowOpt = 4.0,
+    stride_s: StrideOpt = 2.0,
+    annotator: AnnOpt = "atr",
+    split: SplitOpt = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the split and of training.")] = 0,
+    epochs: EpochsOpt = 40,
+    quantize: QuantOpt = "int8",
+    temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 4.0,
+    hard_weight: Annotated[
+        float, typer.Option(help="Weight of the label loss in distillation (rest: teacher).")
+    ] = 0.3,
+) -> None:
+    """Train the original, distil the student (and its plain control), quantize with LiteRT."""
+    from dataclasses import replace
+
+    from .data.dataset import split_by_record
+    from .data.sources import load_source, parse_source
+    from .models.variants import build_variants
+    from .pipeline import check_run_dir, data_key, mark_run_dir
+
+    check_run_dir(out)
+    cfg = _models_config(epochs, quantize, seed)
+    try:
+        cfg = replace(cfg, train=replace(cfg.train, temperature=temperature,
+                                         student_loss_weight=hard_weight))  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    ds, _ = load_source(parse_source(data_src), opts, os.path.join(out, "data"))
+    sp = split_by_record(ds, seed=seed)
+    tr, va = ds.subset(sp.train), ds.subset(sp.val)
+    variants = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key(ds, sp), cfg,
+                              os.path.join(out, "models"), _echo)  # fmt: skip
+    typer.echo(
+        f"{'variant':<22}{'format':>8}{'precision':>10}{'KiB':>9}{'train s':>9}{'epochs':>8}"
+    )
+    for v in variants:
+        kib = os.path.getsize(v.path) / 1024
+        typer.echo(f"{v.name:<22}{v.format:>8}{v.precision:>10}{kib:>9.1f}{v.train_seconds:>9.1f}"
+                   f"{v.epochs:>8}")  # fmt: skip
+    mark_run_dir(out, {"made_by": "ecg-energy train", "stages": {}})
+    typer.echo(f"models in {os.path.join(os.path.abspath(out), 'models')}")
+
+
+@app.command()
+def evaluate(
+    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite).")],
+    data_src: Annotated[
+        str, typer.Option("--data", help="Data source; default synth:0.")
+    ] = "synth",
+    task: TaskOpt = "rhythm",
+    lead: LeadOpt = None,
+    window_s: WindowOpt = 4.0,
+    stride_s: StrideOpt = 2.0,
+    annotator: AnnOpt = "atr",
+    split: SplitOpt = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
+    on: Annotated[
+        str, typer.Option(help="test (held-out records of the split) or all (every record).")
+    ] = "test",
+    preprocess: Annotated[
+        str | None, typer.Option(help="Override the input preprocessing: none or mulaw.")
+    ] = None,
+    unsafe_load: UnsafeOpt = False,
+    cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metrics as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
+    from .data.dataset import split_by_record
+    from .data.sources import load_source, parse_source
+    from .models.assess import evaluate_files
+    from .models.preprocess import PREPROCESSORS
+    from .report.text import format_evaluation
+
+    if on not in ("test", "all"):
+        raise ConfigError(f"--on must be test or all, not {on!r}")
+    if preprocess is not None and preprocess not in PREPROCESSORS:
+        raise ConfigError(f"--preprocess must be one of {', '.join(PREPROCESSORS)}")
+    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    ds, _ = load_source(parse_source(data_src), opts, cache)
+    if on == "test":
+        ds = ds.subset(split_by_record(ds, seed=seed).test)
+    results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess)
+    if as_json:
+        from .fsio import to_json
+
+        typer.echo(to_json({"data": data_src, "on": on, "examples": len(ds), "variants": results}))
+    else:
+        typer.echo(f"{len(ds)} examples ({on}) from {data_src}")
+        typer.echo(format_evaluation(results))
 
 
 def main(argv: list[str] | None = None) -> int:

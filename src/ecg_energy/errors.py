@@ -24,3 +24,7 @@ class ConfigError(EcgEnergyError):
 
 class OutputError(EcgEnergyError):
     """An output folder that cannot or must not be written."""
+
+
+class ModelError(EcgEnergyError):
+    """A model file that cannot be loaded safely, or does not fit the data."""

@@ -1,8 +1,9 @@
 """`ecg-energy run`: the evaluation's stages over one run folder.
 
 Stages, in order: synth -> data -> train -> distil -> quantize -> count -> estimate -> measure ->
-evaluate -> report. This version has the data stages; the run says which stages ran and which
-are not available yet, and never writes a figure for a stage that did not run.
+evaluate -> report. This version has synth, data, train, distil, quantize and evaluate; the run
+says which stages ran and which are not available yet, and never writes a figure for a stage that
+did not run.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from .data.synth import SynthConfig
 from .data.wfdb_source import ReadOptions
 from .errors import OutputError
 from .fsio import atomic_write_json
+from .models.variants import ModelsConfig
 
 STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
                            "measure", "evaluate", "report")  # fmt: skip
-AVAILABLE_STAGES: tuple[str, ...] = ("synth", "data")
+AVAILABLE_STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "evaluate")
 RUN_MARKER = "run.json"
 
 
@@ -41,6 +43,9 @@ class RunConfig:
     synth: SynthConfig = field(default_factory=SynthConfig)
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    user_models: tuple[str, ...] = ()
+    unsafe_load: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class RunOutcome:
     stages_run: tuple[str, ...]
     stages_missing: tuple[str, ...]
     summary: dict
+    evaluation: dict
     warnings: tuple[str, ...]
     seconds: dict[str, float]
 
@@ -72,6 +78,13 @@ def check_run_dir(out: str) -> None:
                       "choose a new --out")  # fmt: skip
 
 
+def mark_run_dir(out: str, extra: dict) -> None:
+    """Make ``out`` recognisably one of our run folders (keeping an existing marker)."""
+    path = os.path.join(out, RUN_MARKER)
+    if not os.path.isfile(path):
+        atomic_write_json(path, {"tool": "ecg-energy", "version": __version__, **extra})
+
+
 def load_data(cfg: RunConfig, cache_dir: str, progress=None) -> tuple[Dataset, list[str]]:
     """All configured sources as one Dataset (records prefixed by source when there are several)."""
     parts, warnings = [], []
@@ -87,6 +100,12 @@ def load_data(cfg: RunConfig, cache_dir: str, progress=None) -> tuple[Dataset, l
     if len(parts) > 1:
         ds = replace(ds, provenance={"sources": [p.provenance for p in parts]})
     return ds, warnings
+
+
+def data_key(ds: Dataset, split) -> str:
+    """What a trained model depends on in the data: source, options, classes, split records."""
+    return json.dumps([ds.provenance, ds.class_counts(), split.records, split.method],
+                      sort_keys=True, default=str)  # fmt: skip
 
 
 def machine_facts() -> dict:
@@ -116,9 +135,9 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
     stages_run: list[str] = []
     missing = tuple(s for s in STAGES if s not in AVAILABLE_STAGES)
 
-    def finished(stage: str, t0: float) -> None:
+    def finished(stage: str, elapsed_s: float) -> None:
         stages_run.append(stage)
-        seconds[stage] = round(time.perf_counter() - t0, 3)
+        seconds[stage] = round(elapsed_s, 3)
         atomic_write_json(
             os.path.join(out, RUN_MARKER),
             {**marker, "stages": {s: "done" for s in stages_run}, "seconds": seconds,
@@ -137,18 +156,44 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
                                        lambda d, t: echo(f"  synth: record {d}/{t}"))  # fmt: skip
                 if not made:
                     echo(f"  synth: reusing {synth_folder(cache, syn)}")
-            finished("synth", t0)
+            finished("synth", time.perf_counter() - t0)
         t0 = time.perf_counter()
         ds, warnings = load_data(cfg, cache)
         split = split_by_record(ds, cfg.split_fractions, cfg.split_seed)
         summary = {**summarize(ds, split), "warnings": warnings}
         atomic_write_json(os.path.join(out, "dataset.json"), _jsonable(summary))
-        finished("data", t0)
+        finished("data", time.perf_counter() - t0)
+
+        from .models.assess import evaluate_files
+        from .models.variants import build_variants
+
+        t0 = time.perf_counter()
+        train, val = ds.subset(split.train), ds.subset(split.val)
+        variants = build_variants(train.X, train.y, val.X, val.y, ds.class_names, ds.task,
+                                  data_key(ds, split), cfg.models, os.path.join(out, "models"), echo)  # fmt: skip
+        total = time.perf_counter() - t0
+        by_name = {v.name: v for v in variants}
+        trained = by_name["original"].train_seconds + by_name["student-plain"].train_seconds
+        finished("train", trained)
+        finished("distil", by_name["distilled"].train_seconds)
+        finished("quantize", max(0.0, total - trained - by_name["distilled"].train_seconds))
+        atomic_write_json(os.path.join(out, "models", "variants.json"),
+                          [v.as_dict() for v in variants])  # fmt: skip
+
+        t0 = time.perf_counter()
+        test = ds.subset(split.test)
+        paths = [v.path for v in variants] + list(cfg.user_models)
+        evaluation = evaluate_files(paths, test, unsafe=cfg.unsafe_load, echo=echo)
+        atomic_write_json(os.path.join(out, "evaluation.json"), _jsonable(
+            {"split": "test", "records": list(split.records["test"]), "variants": evaluation}))  # fmt: skip
+        finished("evaluate", time.perf_counter() - t0)
     except BaseException:
         if created and not stages_run:
             shutil.rmtree(out, ignore_errors=True)
         raise
-    return RunOutcome(out, tuple(stages_run), missing, summary, tuple(warnings), seconds)
+    return RunOutcome(
+        out, tuple(stages_run), missing, summary, evaluation, tuple(warnings), seconds
+    )
 
 
 def _jsonable(obj):

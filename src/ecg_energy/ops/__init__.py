@@ -1,0 +1,1 @@
+"""Operation counting: per-operation MACs (and, in time, precision and bytes) of a model."""

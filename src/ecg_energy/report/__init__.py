@@ -1,0 +1,1 @@
+"""Views of the results: text tables now; report.md, report.html and plots build on them."""

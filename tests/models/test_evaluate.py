@@ -1,0 +1,82 @@
+"""Metrics and the AHA table on hand-made examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecg_energy.models.evaluate import (
+    aha_groups,
+    aha_table,
+    clopper_pearson_lower,
+    confusion_matrix,
+    evaluate_predictions,
+    per_class,
+    summary,
+)
+
+CLASSES = ("NSR", "ONS", "ASYS", "VT", "VF")
+
+
+def test_confusion_and_per_class_by_hand():
+    y = np.array([0, 0, 1, 1, 2])
+    p = np.array([0, 1, 1, 1, 0])
+    cm = confusion_matrix(y, p, 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    pc = per_class(cm, ("a", "b", "c"))
+    assert pc["a"]["sensitivity"] == 0.5 and pc["a"]["ppv"] == 0.5
+    assert pc["b"]["sensitivity"] == 1.0 and pc["b"]["ppv"] == 2 / 3
+    assert pc["c"]["sensitivity"] == 0.0 and np.isnan(pc["c"]["ppv"])
+    s = summary(cm)
+    assert s["accuracy"] == 3 / 5
+    assert s["balanced_accuracy"] == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+    # F1: a = 0.5, b = 2·1·(2/3)/(1 + 2/3) = 0.8, c = 0
+    assert s["macro_f1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+
+
+def test_exact_lower_bound_for_all_correct():
+    # with every trial a success, the one-sided 90% Clopper-Pearson limit is 0.1 ** (1 / n)
+    assert clopper_pearson_lower(150, 150) == pytest.approx(0.1 ** (1 / 150))
+    assert clopper_pearson_lower(0, 10) == 0.0
+    assert np.isnan(clopper_pearson_lower(0, 0))
+
+
+def test_aha_table_on_a_hand_made_example():
+    groups = np.array(["coarse VF"] * 100 + ["rapid VT"] * 4 + ["NSR"] * 150 + ["asystole"] * 20)
+    shock = np.zeros(len(groups), bool)
+    shock[:95] = True  # 95 of 100 coarse VF shocked
+    shock[100:103] = True  # 3 of 4 rapid VT shocked
+    rows = {r.group: r for r in aha_table(groups, shock)}
+    vf, vt, nsr, asys = rows["coarse VF"], rows["rapid VT"], rows["NSR"], rows["asystole"]
+    assert (vf.correct, vf.n, vf.estimate) == (95, 100, 0.95)
+    assert vf.passed is True  # 0.95 > 0.90 and its lower limit (0.912) >= 0.87
+    assert (vt.correct, vt.n, vt.estimate) == (3, 4, 0.75) and vt.passed is False  # not > 75 %
+    # 150/150 NSR not shocked: specificity 1, lower limit 0.1**(1/150) = 0.9848 >= 0.97
+    assert nsr.estimate == 1.0 and nsr.lower90 == pytest.approx(0.98477, abs=1e-5) and nsr.passed
+    # 20/20 asystole: point estimate 1, but 0.1**(1/20) = 0.891 < 0.92: too few to show the goal
+    assert asys.estimate == 1.0 and asys.lower90 == pytest.approx(0.8913, abs=1e-4)
+    assert asys.passed is False
+    assert rows["other non-shockable"].passed is None  # no windows: not judged
+    assert rows["fine VF"].goal is None
+
+
+def test_aha_groups_split_vf_by_amplitude():
+    y = np.array([4, 4, 4, 3, 0, 1, 2])
+    rhythm = np.array(["VF", "VF", "VFINE", "VT", "NSR", "AFIB", "ASYS"])
+    amp = np.array([800.0, 150.0, 900.0, 1200.0, 1000.0, 900.0, 40.0])
+    groups = aha_groups(CLASSES, y, rhythm, amp)
+    assert groups.tolist() == ["coarse VF", "fine VF", "fine VF", "rapid VT", "NSR",
+                               "other non-shockable", "asystole"]  # fmt: skip
+
+
+def test_evaluate_predictions_shock_decision():
+    y = np.array([4, 3, 0, 1, 2])
+    pred = np.array(
+        [3, 3, 0, 4, 2]
+    )  # VF called VT is still a shock; ONS called VF is a wrong shock
+    r = evaluate_predictions(pred, y, CLASSES, np.array(["VF", "VT", "NSR", "AFIB", "ASYS"]),
+                             np.array([500.0, 900, 900, 900, 30]))  # fmt: skip
+    assert r["aha"]["coarse VF"]["correct"] == 1
+    assert r["aha"]["other non-shockable"]["correct"] == 0
+    assert r["accuracy"] == 3 / 5
+    assert r["aha_all_pass"] is False

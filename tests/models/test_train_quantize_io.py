@@ -1,0 +1,136 @@
+"""Training, distillation, INT8 conversion and safe loading on small, fixed toy problems."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecg_energy.errors import ModelError
+from ecg_energy.models.architectures import build
+from ecg_energy.models.io import check_fits, load_model_file
+from ecg_energy.models.quantize import convert, representative_sample
+from ecg_energy.models.runners import KerasRunner, LiteRTRunner
+from ecg_energy.models.train import TrainConfig, balanced_index, distill, train_classifier
+
+L = 187
+
+
+def _toy(n: int, seed: int):
+    """Class 0: a 2 Hz sine; class 1: a 9 Hz sine; random phase, amplitude and a little noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(L) / 125.0
+    y = np.arange(n) % 2
+    f = np.where(y == 0, 2.0, 9.0)[:, None]
+    x = rng.uniform(0.5, 1.0, (n, 1)) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3, (n, 1)))
+    x = x + 0.05 * rng.standard_normal((n, L))
+    return x.astype(np.float32)[:, :, None], y
+
+
+CFG = TrainConfig(epochs=8, student_epochs=8, batch_size=32, patience=8, student_patience=8)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    xt, yt = _toy(256, 0)
+    xv, yv = _toy(64, 1)
+    teacher = train_classifier(build("student", L, 2, seed=0), (xt, yt), (xv, yv), CFG, "toy")
+    return teacher, (xt, yt), (xv, yv)
+
+
+def test_balanced_index_by_hand():
+    idx = balanced_index(np.array([0, 0, 0, 1]), seed=0)
+    assert sorted(idx.tolist()) == [0, 1, 2, 3, 3, 3]
+
+
+def test_a_tiny_run_learns_a_separable_toy(trained):
+    result, _, (xv, yv) = trained
+    pred = np.argmax(KerasRunner(result.model).predict(xv), axis=1)
+    assert (pred == yv).mean() >= 0.95
+    assert result.history["val_balanced_accuracy"][result.best_epoch - 1] >= 0.95
+
+
+def test_distillation_loss_falls(trained):
+    teacher, train, val = trained
+    result = distill(teacher.model, build("student", L, 2, seed=1), train, val, CFG)
+    dl = result.history["distillation_loss"]
+    assert dl[-1] < dl[0]
+
+
+def test_int8_model_has_int8_io_and_agrees_with_its_parent(trained):
+    result, (xt, yt), (xv, _) = trained
+    content = convert(result.model, "int8", representative_sample(xt, yt, 64, seed=0))
+    runner = LiteRTRunner(content)
+    assert runner.input_dtype == np.int8 and runner.output_dtype == np.int8
+    int8 = np.argmax(runner.predict(xv), axis=1)
+    fp32 = np.argmax(KerasRunner(result.model).predict(xv), axis=1)
+    assert (int8 == fp32).mean() >= 0.99
+
+
+def test_keras_runner_batches_match_one_call(trained):
+    result, _, (xv, _) = trained
+    runner = KerasRunner(result.model)
+    np.testing.assert_allclose(runner.predict(xv, batch_size=7), runner(xv), rtol=1e-5, atol=1e-5)
+
+
+def test_representative_sample_is_class_balanced():
+    x = np.arange(10, dtype=np.float32)[:, None, None]
+    y = np.array([0] * 8 + [1] * 2)
+    rep = representative_sample(x, y, 4, seed=0)
+    assert len(rep) == 4 and sorted(rep[-2:, 0, 0].tolist()) == [8.0, 9.0]
+
+
+# --- safe loading --------------------------------------------------------------------------------
+
+
+def _lambda_model(path):
+    import keras
+
+    inp = keras.Input((L, 1))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inp)
+    out = keras.layers.Dense(5)(keras.layers.GlobalAveragePooling1D()(x))
+    keras.Model(inp, out).save(path)
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_lambda_layer_is_refused_unless_unsafe(tmp_path, ext):
+    path = str(tmp_path / f"m{ext}")
+    _lambda_model(path)
+    with pytest.raises(ModelError, match="Lambda layer.*pass --unsafe-load"):
+        load_model_file(path)
+    assert load_model_file(path, unsafe=True).input_shape == (L, 1)
+
+
+def test_truncated_tflite(tmp_path, trained):
+    content = convert(trained[0].model, "fp32")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(content[: len(content) // 3])
+    with pytest.raises(ModelError, match=r"m\.tflite: not a valid \.tflite model"):
+        load_model_file(str(path))
+    path.write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="no TFL3 identifier"):
+        load_model_file(str(path))
+
+
+def test_truncated_keras(tmp_path, trained):
+    path = tmp_path / "m.keras"
+    trained[0].model.save(path)
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(ModelError, match=r"m\.keras: not a valid \.keras file"):
+        load_model_file(str(path))
+
+
+def test_wrong_format_and_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="unsupported model format .pt"):
+        load_model_file(str(tmp_path / "m.pt"))
+    with pytest.raises(ModelError, match="file not found"):
+        load_model_file(str(tmp_path / "m.keras"))
+
+
+def test_input_shape_is_checked(tmp_path, trained):
+    path = tmp_path / "m.keras"
+    trained[0].model.save(path)
+    mf = load_model_file(str(path))
+    with pytest.raises(ModelError, match=r"expects input \(187, 1\), the data gives \(1000, 1\)"):
+        check_fits(mf, (1000, 1), ("a", "b"))
+    with pytest.raises(ModelError, match="has 2 outputs, the data has 5 classes"):
+        check_fits(mf, (187, 1), ("N", "S", "V", "F", "Q"))
