@@ -97,25 +97,75 @@ def test_data_on_the_mitdb_excerpt(mitdb_dir, capsys):
     assert "need at least 3 records" in captured.err  # one record: shown without a split
 
 
-def test_run_says_which_stages_ran(tmp_path, capsys):
-    out = tmp_path / "run"
-    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5"]
-    assert main(argv) == 0
-    stdout = capsys.readouterr().out
-    assert "stages run: synth, data" in stdout
-    assert "not available in this version: train, distil, quantize, count, estimate, measure, " \
-           "evaluate, report" in stdout  # fmt: skip
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One whole run on a tiny configuration (4 records × 0.5 min, 2 epochs)."""
+    import contextlib
+    import io
+
+    out = tmp_path_factory.mktemp("run") / "run"
+    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "2"]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        rc = main(argv)
+    assert rc == 0, stderr.getvalue()
+    return out, argv, stdout.getvalue(), stderr.getvalue()
+
+
+def test_run_says_which_stages_ran(tiny_run):
+    out, _, stdout, _ = tiny_run
+    assert "stages run: synth, data, train, distil, quantize, evaluate" in stdout
+    assert "not available in this version: count, estimate, measure, report" in stdout
     marker = json.loads((out / "run.json").read_text())
-    assert marker["stages"] == {"synth": "done", "data": "done"}
-    assert "train" in marker["not_available"]
+    assert list(marker["stages"]) == ["synth", "data", "train", "distil", "quantize", "evaluate"]
+    assert marker["not_available"] == ["count", "estimate", "measure", "report"]
+    assert not (out / "results.json").exists()  # no stage that would write it has run
+
+
+def test_run_writes_data_models_and_evaluation(tiny_run):
+    out = tiny_run[0]
     summary = json.loads((out / "dataset.json").read_text())
     assert summary["records"] == 4
     assert sum(summary["split"][s]["examples"] for s in ("train", "val", "test")) == \
         summary["examples"]  # fmt: skip
-    assert not (out / "results.json").exists()  # no stage that would write it has run
-    # a second run reuses the finished database
+    models = sorted(p.name for p in (out / "models").iterdir())
+    assert models == sorted([
+        "original.keras", "original.json", "distilled.keras", "distilled.json",
+        "student-plain.keras", "student-plain.json", "original-int8.tflite", "original-int8.json",
+        "distilled-int8.tflite", "distilled-int8.json", "variants.json",
+    ])  # fmt: skip
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    variants = evaluation["variants"]
+    assert list(variants) == ["original", "distilled", "student-plain", "original-int8",
+                              "distilled-int8"]  # fmt: skip
+    n_test = summary["split"]["test"]["examples"]
+    for name, r in variants.items():
+        assert sum(map(sum, r["confusion"]["matrix"])) == n_test
+        assert set(r["aha"]) == {"coarse VF", "rapid VT", "NSR", "asystole",
+                                 "other non-shockable", "fine VF"}  # fmt: skip
+    assert 0.0 <= variants["original-int8"]["agreement_with_parent"] <= 1.0
+    assert variants["distilled-int8"]["parent"] == "distilled"
+
+
+def test_evaluate_command_matches_the_run(tiny_run, capsys):
+    out = tiny_run[0]
+    data = f"wfdb:{out}/data/synth-seed0-4x0.5min-250hz"
+    models = [str(out / "models" / "original.keras"), str(out / "models" / "original-int8.tflite")]
+    assert main(["evaluate", *models, "--data", data, "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["variants"]
+    saved = json.loads((out / "evaluation.json").read_text())["variants"]
+    for name in ("original", "original-int8"):
+        assert got[name]["confusion"] == saved[name]["confusion"]
+        assert got[name]["balanced_accuracy"] == saved[name]["balanced_accuracy"]
+
+
+def test_a_second_run_reuses_finished_work(tiny_run, capsys):
+    out, argv, _, _ = tiny_run
     assert main(argv) == 0
-    assert "reusing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "synth: reusing" in err
+    for name in ("original", "distilled", "student-plain", "original-int8", "distilled-int8"):
+        assert f"{name}: reusing" in err
 
 
 def test_run_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):

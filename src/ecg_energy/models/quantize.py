@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 
 import numpy as np
 
@@ -58,7 +59,9 @@ def convert(model, mode: str, representative: np.ndarray | None = None) -> bytes
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    with silenced():
+    with silenced(), warnings.catch_warnings():
+        # "Statistics for quantized inputs were expected": the representative data provides them
+        warnings.simplefilter("ignore", UserWarning)
         return converter.convert()
 
 
