@@ -139,7 +139,7 @@ def test_run_writes_data_models_and_evaluation(tiny_run):
     assert list(variants) == ["original", "distilled", "student-plain", "original-int8",
                               "distilled-int8"]  # fmt: skip
     n_test = summary["split"]["test"]["examples"]
-    for name, r in variants.items():
+    for r in variants.values():
         assert sum(map(sum, r["confusion"]["matrix"])) == n_test
         assert set(r["aha"]) == {"coarse VF", "rapid VT", "NSR", "asystole",
                                  "other non-shockable", "fine VF"}  # fmt: skip

@@ -231,7 +231,7 @@ def train(
     temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 4.0,
     hard_weight: Annotated[
         float, typer.Option(help="Weight of the label loss in distillation (rest: teacher).")
-    ] = 0.3,
+    ] = 0.5,
 ) -> None:
     """Train the original, distil the student (and its plain control), quantize with LiteRT."""
     from dataclasses import replace
@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
+    if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
         return result if isinstance(result, int) else 0

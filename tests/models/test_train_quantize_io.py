@@ -134,3 +134,14 @@ def test_input_shape_is_checked(tmp_path, trained):
         check_fits(mf, (1000, 1), ("a", "b"))
     with pytest.raises(ModelError, match="has 2 outputs, the data has 5 classes"):
         check_fits(mf, (187, 1), ("N", "S", "V", "F", "Q"))
+
+
+def test_soft_target_loss_is_kl_of_softened_distributions():
+    from ecg_energy.models.train import logits_distillation
+
+    teacher, student, t = np.array([[2.0, 0.0, -1.0]]), np.array([[0.5, 0.2, 0.1]]), 4.0
+    pt = np.exp(teacher / t) / np.exp(teacher / t).sum()
+    ps = np.exp(student / t) / np.exp(student / t).sum()
+    by_hand = t * t * float((pt * np.log(pt / ps)).sum())  # = 0.60259
+    got = float(logits_distillation(t).compute_loss(teacher, student))
+    assert got == pytest.approx(by_hand, rel=1e-4) and by_hand == pytest.approx(0.60259, abs=1e-5)

@@ -26,14 +26,14 @@ class TrainConfig:
     """Training settings; ``student_*`` apply to both students (plain and distilled)."""
 
     epochs: int = 40
-    student_epochs: int = 60
+    student_epochs: int = 80
     batch_size: int = 64
     learning_rate: float = 1e-3
     student_learning_rate: float = 3e-3
     patience: int = 8
-    student_patience: int = 12
+    student_patience: int = 15
     temperature: float = 4.0  # softening of the teacher's logits (Hinton et al., 2015)
-    student_loss_weight: float = 0.3  # weight of the hard-label loss; 1 - it goes to the teacher
+    student_loss_weight: float = 0.5  # weight of the hard-label loss; 1 - it goes to the teacher
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -184,6 +184,21 @@ def train_classifier(
     return _fit(model, model, *train, val, epochs, patience, cfg.batch_size, cfg.seed, name, echo)
 
 
+def logits_distillation(temperature: float):
+    """Hinton's soft-target loss: T² · KL(softmax(teacher/T) || softmax(student/T)).
+
+    Built with a ``KLDivergence`` object, not the default ``"kl_divergence"`` string: in Keras
+    3.15.1 the string resolves to a plain function, ``LogitsDistillation`` then skips its softmax
+    branch and applies KL to the raw scaled logits (a wrong loss that can even be negative).
+    """
+    import keras
+    from keras import distillation
+
+    return distillation.LogitsDistillation(
+        temperature=temperature, loss=keras.losses.KLDivergence()
+    )
+
+
 def distill(
     teacher,
     student,
@@ -204,7 +219,7 @@ def distill(
     distiller = distillation.Distiller(
         teacher=teacher,
         student=student,
-        distillation_losses=distillation.LogitsDistillation(temperature=cfg.temperature),
+        distillation_losses=logits_distillation(cfg.temperature),
         student_loss_weight=cfg.student_loss_weight,
     )
     distiller.compile(
