@@ -179,3 +179,23 @@ def test_failed_run_leaves_no_folder(tmp_path, capsys):
     _fails_with_one_line(capsys, ["run", "--out", str(out), "--data", "wfdb:/no/such/db"],
                          "folder not found")  # fmt: skip
     assert not out.exists()
+
+
+def test_evaluate_refuses_unsafe_and_broken_models(tmp_path, capsys, synth_db):
+    import keras
+
+    inp = keras.Input((1000, 1))
+    x = keras.layers.Lambda(lambda t: t + 1.0)(inp)
+    keras.Model(inp, keras.layers.Dense(5)(keras.layers.GlobalAveragePooling1D()(x))).save(
+        tmp_path / "lam.keras"
+    )
+    data = ["--data", f"wfdb:{synth_db}", "--on", "all"]
+    _fails_with_one_line(capsys, ["evaluate", str(tmp_path / "lam.keras"), *data],
+                         "Lambda layer", "--unsafe-load")  # fmt: skip
+    (tmp_path / "bad.tflite").write_bytes(b"\x00" * 64)
+    _fails_with_one_line(capsys, ["evaluate", str(tmp_path / "bad.tflite"), *data], "bad.tflite")
+    small = keras.Model(inp := keras.Input((187, 1)),
+                        keras.layers.Dense(5)(keras.layers.Flatten()(inp)))  # fmt: skip
+    small.save(tmp_path / "beats.keras")
+    _fails_with_one_line(capsys, ["evaluate", str(tmp_path / "beats.keras"), *data],
+                         "expects input (187, 1), the data gives (1000, 1)")  # fmt: skip

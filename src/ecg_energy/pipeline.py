@@ -172,11 +172,11 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
         variants = build_variants(train.X, train.y, val.X, val.y, ds.class_names, ds.task,
                                   data_key(ds, split), cfg.models, os.path.join(out, "models"), echo)  # fmt: skip
         total = time.perf_counter() - t0
-        by_name = {v.name: v for v in variants}
-        trained = by_name["original"].train_seconds + by_name["student-plain"].train_seconds
+        spent = {v.name: 0.0 if v.reused else v.train_seconds for v in variants}
+        trained = spent["original"] + spent["student-plain"]
         finished("train", trained)
-        finished("distil", by_name["distilled"].train_seconds)
-        finished("quantize", max(0.0, total - trained - by_name["distilled"].train_seconds))
+        finished("distil", spent["distilled"])
+        finished("quantize", max(0.0, total - trained - spent["distilled"]))
         atomic_write_json(os.path.join(out, "models", "variants.json"),
                           [v.as_dict() for v in variants])  # fmt: skip
 

@@ -145,3 +145,13 @@ def test_soft_target_loss_is_kl_of_softened_distributions():
     by_hand = t * t * float((pt * np.log(pt / ps)).sum())  # = 0.60259
     got = float(logits_distillation(t).compute_loss(teacher, student))
     assert got == pytest.approx(by_hand, rel=1e-4) and by_hand == pytest.approx(0.60259, abs=1e-5)
+
+
+def test_same_seed_same_weights():
+    xt, yt = _toy(64, 0)
+    xv, yv = _toy(32, 1)
+    cfg = TrainConfig(epochs=2, batch_size=16, seed=5)
+    a = train_classifier(build("student", L, 2, seed=5), (xt, yt), (xv, yv), cfg, "a").model
+    b = train_classifier(build("student", L, 2, seed=5), (xt, yt), (xv, yv), cfg, "b").model
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

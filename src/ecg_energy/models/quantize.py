@@ -6,12 +6,11 @@ Full-integer INT8 calibrates activation ranges on representative windows from th
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import warnings
 
 import numpy as np
+
+from ..quiet import silenced
 
 MODES: dict[str, str] = {
     "int8": "full-integer INT8, int8 input and output",
@@ -63,28 +62,3 @@ def convert(model, mode: str, representative: np.ndarray | None = None) -> bytes
         # "Statistics for quantized inputs were expected": the representative data provides them
         warnings.simplefilter("ignore", UserWarning)
         return converter.convert()
-
-
-@contextlib.contextmanager
-def silenced():
-    """Keep the converter's prints (Python and C++) off our stdout/stderr; they would corrupt
-    ``--json`` output and bury the progress lines."""
-    import sys
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 1)
-        os.dup2(null.fileno(), 2)
-        try:
-            with (
-                contextlib.redirect_stdout(io.StringIO()),
-                contextlib.redirect_stderr(io.StringIO()),
-            ):
-                yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..quiet import silenced
+
 
 class KerasRunner:
     """A Keras model as a compiled function of float32 (batch, length, channels) -> logits."""
@@ -52,8 +54,9 @@ class LiteRTRunner:
     def __init__(self, content: bytes, num_threads: int | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interp = Interpreter(model_content=content, num_threads=num_threads)
-        self._interp.allocate_tensors()
+        with silenced():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            self._interp = Interpreter(model_content=content, num_threads=num_threads)
+            self._interp.allocate_tensors()
         inp = self._interp.get_input_details()[0]
         out = self._interp.get_output_details()[0]
         self._in_index, self._out_index = inp["index"], out["index"]

@@ -63,7 +63,10 @@ class Variant:
 
 def build_key(data_key: str, cfg: ModelsConfig, name: str, parent_key: str = "") -> str:
     """A short hash of everything a model file depends on."""
-    blob = json.dumps([data_key, asdict(cfg), name, parent_key], sort_keys=True, default=str)
+    from .. import __version__
+
+    blob = json.dumps([__version__, data_key, asdict(cfg), name, parent_key], sort_keys=True,
+                      default=str)  # fmt: skip
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
