@@ -41,16 +41,19 @@ def main() -> None:
         "train_distil_quantize_s": round(training, 1),
         "target_training_s": 240,
         "peak_rss_mib": round(peak_kib / 1024, 1),
-        "variants": [{k: v[k] for k in ("name", "precision", "train_seconds", "epochs")}
-                     for v in variants],  # fmt: skip
+        "variants": [
+            {k: v[k] for k in ("name", "precision", "train_seconds", "epochs")} for v in variants
+        ],  # fmt: skip
         "evaluation": {
             name: {
                 "balanced_accuracy": r["balanced_accuracy"],
                 "accuracy": r["accuracy"],
                 "macro_f1": r["macro_f1"],
                 "aha_all_pass": r.get("aha_all_pass"),
-                "aha": {g: {k: row[k] for k in ("n", "estimate", "lower90", "passed")}
-                        for g, row in r.get("aha", {}).items()},  # fmt: skip
+                "aha": {
+                    g: {k: row[k] for k in ("n", "estimate", "lower90", "passed")}
+                    for g, row in r.get("aha", {}).items()
+                },  # fmt: skip
                 "agreement_with_parent": r.get("agreement_with_parent"),
             }
             for name, r in outcome.evaluation.items()

@@ -114,11 +114,12 @@ def tiny_run(tmp_path_factory):
 
 def test_run_says_which_stages_ran(tiny_run):
     out, _, stdout, _ = tiny_run
-    assert "stages run: synth, data, train, distil, quantize, evaluate" in stdout
-    assert "not available in this version: count, estimate, measure, report" in stdout
+    assert "stages run: synth, data, train, distil, quantize, count, estimate, evaluate" in stdout
+    assert "not available in this version: measure, report" in stdout
     marker = json.loads((out / "run.json").read_text())
-    assert list(marker["stages"]) == ["synth", "data", "train", "distil", "quantize", "evaluate"]
-    assert marker["not_available"] == ["count", "estimate", "measure", "report"]
+    assert list(marker["stages"]) == ["synth", "data", "train", "distil", "quantize", "count",
+                                      "estimate", "evaluate"]  # fmt: skip
+    assert marker["not_available"] == ["measure", "report"]
     assert not (out / "results.json").exists()  # no stage that would write it has run
 
 
@@ -145,6 +146,37 @@ def test_run_writes_data_models_and_evaluation(tiny_run):
                                  "other non-shockable", "fine VF"}  # fmt: skip
     assert 0.0 <= variants["original-int8"]["agreement_with_parent"] <= 1.0
     assert variants["distilled-int8"]["parent"] == "distilled"
+
+
+def test_run_counts_and_estimates_every_variant(tiny_run):
+    out = tiny_run[0]
+    counts = json.loads((out / "counts.json").read_text())
+    energy = json.loads((out / "estimates.json").read_text())
+    assert set(counts) == set(energy) == {"original", "distilled", "student-plain",
+                                          "original-int8", "distilled-int8"}  # fmt: skip
+    # post-training quantization keeps the MACs (10,460,224 and 52,720 for 1000-sample windows)
+    assert counts["original"]["macs"] == counts["original-int8"]["macs"] == 10_460_224
+    assert counts["distilled"]["macs"] == counts["distilled-int8"]["macs"] == 52_720
+    assert counts["original-int8"]["macs_by_precision"] == {"int8": 10_460_224}
+    flat = energy["original"]["estimates"]["seed-flat"]
+    assert flat["flops_source"] == "tf-profiler"
+    assert flat["low_j"] == pytest.approx(counts["original"]["profiler_flops"] * 0.45e-12)
+    h = energy["original-int8"]["estimates"]["horowitz-45nm"]
+    assert (
+        h["low_j"] <= h["high_j"]
+        and h["measured"] is False
+        and h["method"] == "table:horowitz-45nm"
+    )
+
+
+def test_count_command(tiny_run, capsys):
+    out = tiny_run[0]
+    assert main(["count", str(out / "models" / "distilled-int8.tflite"), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["macs"] == 52_720 and got["uncounted"] == []
+    (out / "broken.tflite").write_bytes(b"1234TFL3" + b"\x00" * 10)
+    _fails_with_one_line(capsys, ["count", str(out / "broken.tflite")], "broken.tflite")
+    (out / "broken.tflite").unlink()
 
 
 def test_evaluate_command_matches_the_run(tiny_run, capsys):

@@ -186,7 +186,7 @@ def run(
     from .data.summary import format_summary
     from .pipeline import RunConfig
     from .pipeline import run as run_pipeline
-    from .report.text import format_evaluation
+    from .report.text import format_energy, format_evaluation
 
     cfg = RunConfig(
         data=tuple(data_src or ["synth"]),
@@ -204,10 +204,12 @@ def run(
     typer.echo("")
     typer.echo(format_evaluation(outcome.evaluation))
     typer.echo("")
+    typer.echo(format_energy(outcome.energy))
+    typer.echo("")
     took = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.seconds.items())
     typer.echo(f"stages run: {', '.join(outcome.stages_run)} ({took})")
     typer.echo(f"not available in this version: {', '.join(outcome.stages_missing)} — "
-               "no operation counts, energy or CO2 figures were produced")  # fmt: skip
+               "no measured energy or CO2 figures were produced")  # fmt: skip
     typer.echo(f"run folder: {os.path.abspath(out)}")
 
 
@@ -315,6 +317,76 @@ def evaluate(
         typer.echo(format_evaluation(results))
 
 
+@app.command()
+def count(
+    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .tflite file.")],
+    unsafe_load: UnsafeOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Exact per-operation counts: MACs and other arithmetic by precision, bytes, peak memory."""
+    from .fsio import to_json
+    from .ops.files import count_file
+
+    fc = count_file(model, unsafe_load)
+    if as_json:
+        typer.echo(to_json(fc.as_dict()))
+        return
+    head = f"{'op':<28}{'kind':<22}{'prec':>7}{'MACs':>12}{'other':>10}{'requant':>9}{'weights B':>11}{'out B':>10}"
+    typer.echo(head)
+    typer.echo("-" * len(head))
+    for o in fc.counts.ops:
+        other = sum(o.other.values())
+        mark = "" if o.counted else "  UNCOUNTED"
+        typer.echo(f"{o.name[:27]:<28}{o.op[:21]:<22}{o.precision:>7}{o.macs:>12,}{other:>10,}"
+                   f"{o.requant:>9,}{o.weight_bytes + o.bias_bytes:>11,}{o.output_bytes:>10,}{mark}")  # fmt: skip
+    t = fc.counts.totals()
+    typer.echo(f"total MACs {t['macs']:,} ({', '.join(f'{k} {v:,}' for k, v in t['macs_by_precision'].items())}); "
+               f"other ops {sum(t['other_ops'].values()):,}; requantizations {t['requant']:,}; "
+               f"weights {t['weight_bytes']:,} B; peak activations {t['peak_activation_bytes']:,} B")  # fmt: skip
+    if fc.profiler_flops is not None:
+        typer.echo(f"TensorFlow profiler FLOPs (the report's convention): {fc.profiler_flops:,}")
+    for u in t["uncounted"]:
+        _echo(f"warning: not counted: {u}")
+
+
+@app.command()
+def estimate(
+    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .tflite file.")],
+    table: Annotated[
+        list[str] | None,
+        typer.Option(help="Energy table: seed-flat, horowitz-45nm, jouppi-7nm or a TOML path."),
+    ] = None,
+    buffer_kib: Annotated[int, typer.Option(help="On-chip buffer size, KiB.")] = 256,
+    unsafe_load: UnsafeOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Estimated datapath energy per inference (a range), with the report's flat figure beside it."""
+    from .fsio import to_json
+    from .ops.files import count_file
+    from .pipeline import estimate_variants
+    from .report.text import format_energy
+
+    tables = tuple(table or ["seed-flat", "horowitz-45nm", "jouppi-7nm"])
+    fc = count_file(model, unsafe_load)
+    name = os.path.splitext(os.path.basename(model))[0]
+    energy = estimate_variants({name: fc}, tables, buffer_kib * 1024)
+    if as_json:
+        typer.echo(to_json(energy))
+        return
+    typer.echo(format_energy(energy))
+    for tname, e in energy[name]["estimates"].items():
+        if e["layers"]:
+            share = e["memory_low_j"] / e["low_j"] if e["low_j"] else 0.0
+            typer.echo(f"{tname}: compute {e['compute_j']:.2e} J (MACs {e['mac_j']:.2e}, other "
+                       f"{e['other_j']:.2e}, requant {e['requant_j']:.2e}); memory {e['memory_low_j']:.2e}"
+                       f"-{e['memory_high_j']:.2e} J ({100 * share:.0f}% of the low figure); weights "
+                       f"{'on' if e['weights_on_chip'] else 'off'}-chip, activations "
+                       f"{'on' if e['activations_on_chip'] else 'off'}-chip")  # fmt: skip
+
+
+NEEDS_TENSORFLOW = frozenset({"run", "train", "evaluate", "count", "estimate"})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn failures into one line and an exit code."""
     import click
@@ -323,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     verbose = "--verbose" in args or "-v" in args
     if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        command = next((a for a in args if not a.startswith("-")), "")
+        if command in NEEDS_TENSORFLOW and "keras" not in sys.modules:
+            from .quiet import silenced
+
+            with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
+                import keras  # noqa: F401
     try:
         result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
         return result if isinstance(result, int) else 0

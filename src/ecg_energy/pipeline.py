@@ -30,7 +30,16 @@ from .models.variants import ModelsConfig
 
 STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
                            "measure", "evaluate", "report")  # fmt: skip
-AVAILABLE_STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "evaluate")
+AVAILABLE_STAGES: tuple[str, ...] = (
+    "synth",
+    "data",
+    "train",
+    "distil",
+    "quantize",
+    "count",
+    "estimate",
+    "evaluate",
+)
 RUN_MARKER = "run.json"
 
 
@@ -44,6 +53,8 @@ class RunConfig:
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
+    buffer_bytes: int = 256 * 1024
     user_models: tuple[str, ...] = ()
     unsafe_load: bool = False
 
@@ -55,6 +66,7 @@ class RunOutcome:
     stages_missing: tuple[str, ...]
     summary: dict
     evaluation: dict
+    energy: dict
     warnings: tuple[str, ...]
     seconds: dict[str, float]
 
@@ -106,6 +118,37 @@ def data_key(ds: Dataset, split) -> str:
     """What a trained model depends on in the data: source, options, classes, split records."""
     return json.dumps([ds.provenance, ds.class_counts(), split.records, split.method],
                       sort_keys=True, default=str)  # fmt: skip
+
+
+def count_variants(paths: list[str], unsafe: bool = False) -> dict:
+    """{variant name: FileCounts} (names from the models' sidecars, else file stems)."""
+    from .models.io import read_sidecar
+    from .ops.files import count_file
+
+    out = {}
+    for path in paths:
+        name = read_sidecar(path).get("variant") or os.path.splitext(os.path.basename(path))[0]
+        out[name if name not in out else path] = count_file(path, unsafe)
+    return out
+
+
+def estimate_variants(counted: dict, tables: tuple[str, ...], buffer_bytes: int) -> dict:
+    """{variant: {"counts": totals, "estimates": {table: estimate}}}; the flat table prices the
+    profiler's FLOPs where there are some (the report's convention), else 2 × MACs."""
+    from .energy.estimate import estimate
+    from .energy.tables import load_table
+
+    loaded = [load_table(t) for t in tables]
+    out = {}
+    for name, fc in counted.items():
+        est = {}
+        for table in loaded:
+            flops = fc.profiler_flops if table.flat and fc.profiler_flops else None
+            e = estimate(fc.counts, table, buffer_bytes, flops)
+            est[table.name] = {**e.as_dict(), "flops_priced": flops or 2 * fc.counts.macs,
+                               "flops_source": "tf-profiler" if flops else "2 x MACs"}  # fmt: skip
+        out[name] = {"counts": fc.as_dict(layers=False), "estimates": est}
+    return out
 
 
 def machine_facts() -> dict:
@@ -181,8 +224,19 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
                           [v.as_dict() for v in variants])  # fmt: skip
 
         t0 = time.perf_counter()
-        test = ds.subset(split.test)
         paths = [v.path for v in variants] + list(cfg.user_models)
+        counted = count_variants(paths, cfg.unsafe_load)
+        atomic_write_json(os.path.join(out, "counts.json"),
+                          {name: c.as_dict() for name, c in counted.items()})  # fmt: skip
+        finished("count", time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        energy = estimate_variants(counted, cfg.tables, cfg.buffer_bytes)
+        atomic_write_json(os.path.join(out, "estimates.json"), energy)
+        finished("estimate", time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        test = ds.subset(split.test)
         evaluation = evaluate_files(paths, test, unsafe=cfg.unsafe_load, echo=echo)
         atomic_write_json(os.path.join(out, "evaluation.json"), _jsonable(
             {"split": "test", "records": list(split.records["test"]), "variants": evaluation}))  # fmt: skip
@@ -192,7 +246,7 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
             shutil.rmtree(out, ignore_errors=True)
         raise
     return RunOutcome(
-        out, tuple(stages_run), missing, summary, evaluation, tuple(warnings), seconds
+        out, tuple(stages_run), missing, summary, evaluation, energy, tuple(warnings), seconds
     )
 
 

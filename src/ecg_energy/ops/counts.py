@@ -1,33 +1,125 @@
-"""Pure per-operation counts from shapes (fvcore-style: one handler per op kind).
+"""Per-operation counts from shapes: pure functions, one per op kind (fvcore-style).
 
-A multiply-accumulate (MAC) is one multiplication and one addition; "FLOPs" in the report this
-project generalises are 2 × MACs (the TF profiler's convention, without bias/BN/pool extras).
+Conventions (stated because tools disagree by up to 2×, ANCHORS §2):
+- A MAC is one multiply and one accumulate. The report this project generalises counted "FLOPs"
+  with the TF1 profiler (~2 × MACs plus bias, BN, pooling and softmax work); ``flops_from_macs``
+  is the plain 2 × MACs.
+- Other arithmetic is counted by kind: ``add``, ``mul``, ``cmp`` (max/ReLU/clamp), ``div``, ``exp``.
+- ``requant``: outputs of an INT8 op rescaled from the int32 accumulator (a fixed-point multiply,
+  shift and zero-point add each).
+- Bytes are for batch 1: weights and biases as stored, activations read and written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+
+PRECISIONS = ("fp32", "fp16", "int8", "hybrid")
 
 
 @dataclass(frozen=True)
 class OpCount:
-    """Counts of one operation (one layer)."""
+    """The counts of one operation (a Keras layer or a LiteRT operator)."""
 
     name: str
-    kind: str
-    macs: int
-    params: int
-    output_shape: tuple[int, ...]
+    op: str  # the layer class or LiteRT builtin it came from
+    macs: int = 0
+    other: dict[str, int] = field(default_factory=dict)  # add, mul, cmp, div, exp
+    precision: str = "fp32"  # fp32, fp16, int8 (int8 × int8 -> int32), hybrid (int8 weights)
+    requant: int = 0
+    weight_bytes: int = 0
+    bias_bytes: int = 0
+    input_bytes: int = 0
+    output_bytes: int = 0
+    output_shape: tuple[int, ...] = ()
+    counted: bool = True  # False: an op this counter does not know (listed, never silently 0)
+
+    @property
+    def weight_element_bytes(self) -> float:
+        return {"fp32": 4, "fp16": 2, "int8": 1, "hybrid": 1}.get(self.precision, 4)
+
+    @property
+    def activation_element_bytes(self) -> float:
+        return {"fp32": 4, "fp16": 2, "int8": 1, "hybrid": 4}.get(self.precision, 4)
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "other": dict(self.other), "output_shape": list(self.output_shape)}
+
+
+@dataclass(frozen=True)
+class ModelCounts:
+    """Every operation of a model, and the model's totals."""
+
+    source: str  # "keras" or "tflite"
+    ops: tuple[OpCount, ...]
+    peak_activation_bytes: int
+
+    @property
+    def macs(self) -> int:
+        return sum(o.macs for o in self.ops)
+
+    def macs_by_precision(self) -> dict[str, int]:
+        out: Counter = Counter()
+        for o in self.ops:
+            if o.macs:
+                out[o.precision] += o.macs
+        return dict(out)
+
+    def other_ops(self) -> dict[str, int]:
+        out: Counter = Counter()
+        for o in self.ops:
+            out.update(o.other)
+        return dict(out)
+
+    @property
+    def requant(self) -> int:
+        return sum(o.requant for o in self.ops)
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(o.weight_bytes + o.bias_bytes for o in self.ops)
+
+    @property
+    def uncounted(self) -> list[str]:
+        return [f"{o.name} ({o.op})" for o in self.ops if not o.counted]
+
+    def totals(self) -> dict:
+        return {
+            "macs": self.macs,
+            "flops_2x_macs": flops_from_macs(self.macs),
+            "macs_by_precision": self.macs_by_precision(),
+            "other_ops": self.other_ops(),
+            "requant": self.requant,
+            "weight_bytes": self.weight_bytes,
+            "activation_bytes_moved": sum(o.input_bytes + o.output_bytes for o in self.ops),
+            "peak_activation_bytes": self.peak_activation_bytes,
+            "uncounted": self.uncounted,
+        }
+
+
+# --- pure count functions ----------------------------------------------------------------------
+
+
+def conv_macs(
+    out_positions: int, kernel_elems: int, in_ch: int, out_ch: int, groups: int = 1
+) -> int:
+    """out positions × kernel elements × (in_ch / groups) × out_ch.
+    E.g. Conv1D 1000 samples, 1 -> 32 channels, kernel 7, same padding: 1000·7·1·32 = 224,000."""
+    return out_positions * kernel_elems * (in_ch // groups) * out_ch
 
 
 def conv1d_macs(out_len: int, kernel: int, in_ch: int, out_ch: int, groups: int = 1) -> int:
-    """out_len × kernel × (in_ch / groups) × out_ch. E.g. 1000 × 7 × 1 × 32 = 224,000."""
-    return out_len * kernel * (in_ch // groups) * out_ch
+    return conv_macs(out_len, kernel, in_ch, out_ch, groups)
+
+
+def depthwise_macs(out_positions: int, kernel_elems: int, out_ch: int) -> int:
+    """out positions × kernel elements × output channels (channels × depth multiplier)."""
+    return out_positions * kernel_elems * out_ch
 
 
 def depthwise_conv1d_macs(out_len: int, kernel: int, channels: int, multiplier: int = 1) -> int:
-    """out_len × kernel × channels × depth multiplier."""
-    return out_len * kernel * channels * multiplier
+    return depthwise_macs(out_len, kernel, channels * multiplier)
 
 
 def dense_macs(in_features: int, out_features: int, rows: int = 1) -> int:
@@ -35,5 +127,65 @@ def dense_macs(in_features: int, out_features: int, rows: int = 1) -> int:
     return rows * in_features * out_features
 
 
+def pool_ops(out_elems: int, window: int, kind: str) -> dict[str, int]:
+    """Max: window - 1 comparisons per output. Average: window - 1 adds and one multiply (by
+    1/window) per output."""
+    if kind == "max":
+        return {"cmp": out_elems * (window - 1)}
+    return {"add": out_elems * (window - 1), "mul": out_elems}
+
+
+def global_pool_ops(positions: int, channels: int, kind: str) -> dict[str, int]:
+    return pool_ops(channels, positions, kind)
+
+
+def batchnorm_ops(elems: int) -> dict[str, int]:
+    """Inference batch norm folded to y = x·scale + shift: one multiply and one add per element."""
+    return {"mul": elems, "add": elems}
+
+
+def activation_ops(elems: int, kind: str) -> dict[str, int]:
+    """ReLU/ReLU6/clamp: comparisons; sigmoid/tanh: exp, add, div; softmax: exp, add, div."""
+    if kind in ("relu", "relu6", "clamp"):
+        return {"cmp": elems * (2 if kind == "relu6" else 1)}
+    if kind in ("sigmoid", "tanh", "logistic"):
+        return {"exp": elems, "add": elems, "div": elems}
+    if kind == "softmax":
+        return {"exp": elems, "add": elems, "div": elems, "cmp": elems}  # max-subtraction too
+    if kind in ("linear", "none"):
+        return {}
+    raise KeyError(kind)
+
+
+def elementwise_ops(elems: int, inputs: int, kind: str) -> dict[str, int]:
+    """Add/multiply of ``inputs`` tensors: (inputs - 1) operations per element."""
+    return {kind: elems * (inputs - 1)}
+
+
 def flops_from_macs(macs: int) -> int:
     return 2 * macs
+
+
+def peak_live_bytes(steps: list[tuple[list[str], list[str]]], sizes: dict[str, int]) -> int:
+    """Peak bytes of activations alive at once, running ops in order.
+
+    ``steps``: (input tensor ids, output tensor ids) per op; ``sizes``: bytes per activation tensor
+    (constants left out). A tensor lives from the op that makes it (or the start, for model
+    inputs) to the last op that reads it.
+    """
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, (ins, outs) in enumerate(steps):
+        for t in ins:
+            if t in sizes:
+                first.setdefault(t, 0)  # not made by an earlier op: a model input
+                last[t] = i
+        for t in outs:
+            if t in sizes:
+                first.setdefault(t, i)
+                last.setdefault(t, i)
+    peak = 0
+    for i in range(len(steps)):
+        live = sum(sizes[t] for t in sizes if t in first and first[t] <= i <= last[t])
+        peak = max(peak, live)
+    return peak

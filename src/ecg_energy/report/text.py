@@ -34,3 +34,31 @@ def format_evaluation(results: dict[str, dict]) -> str:
     lines.append("percent on held-out records; Se/Sp = sensitivity/specificity of the shock decision; "
                  "'!' misses the AHA goal; agree = same class as the float parent")  # fmt: skip
     return "\n".join(lines)
+
+
+def _j(v: float) -> str:
+    return f"{v:.2e}"
+
+
+def format_energy(energy: dict) -> str:
+    """One row per variant: MACs by precision, weights, profiler FLOPs, the report's flat figure
+    and our estimated ranges per table (J per inference, datapath only)."""
+    tables = [t for t in next(iter(energy.values()))["estimates"]] if energy else []
+    head = f"{'variant':<20}{'MACs':>12}{'prec':>7}{'weights KiB':>12}{'prof. FLOPs':>13}"
+    head += "".join(f"{t:>24}" for t in tables)
+    lines = [head, "-" * len(head)]
+    for name, e in energy.items():
+        c = e["counts"]
+        prec = "+".join(sorted(c["macs_by_precision"])) or "-"
+        pf = f"{c['profiler_flops']:,}" if c.get("profiler_flops") else "-"
+        row = f"{name:<20}{c['macs']:>12,}{prec:>7}{c['weight_bytes'] / 1024:>12.1f}{pf:>13}"
+        for t in tables:
+            est = e["estimates"][t]
+            cell = _j(est["low_j"]) if est["low_j"] == est["high_j"] else \
+                f"{_j(est['low_j'])}-{_j(est['high_j'])}"  # fmt: skip
+            row += f"{cell:>24}"
+        lines.append(row)
+    lines.append("J per inference, estimated from operation counts (datapath: arithmetic + data "
+                 "movement; not device energy, not measured). seed-flat = the report's 0.45 pJ "
+                 "per FLOP.")  # fmt: skip
+    return "\n".join(lines)

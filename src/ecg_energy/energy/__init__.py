@@ -1,0 +1,1 @@
+"""Energy: per-operation tables, the datapath estimate, and (later) measurement."""

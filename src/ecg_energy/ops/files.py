@@ -1,0 +1,59 @@
+"""Counting a model file: ``.keras``/``.h5`` through the layer walker (plus the profiler's FLOPs),
+``.tflite`` from its flatbuffer."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+from ..errors import ModelError
+from .counts import ModelCounts
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    path: str
+    counts: ModelCounts
+    profiler_flops: int | None  # the report's convention; None for LiteRT files
+
+    def as_dict(self, layers: bool = True) -> dict:
+        out = {"file": self.path, "source": self.counts.source, **self.counts.totals(),
+               "profiler_flops": self.profiler_flops}  # fmt: skip
+        if layers:
+            out["layers"] = [o.as_dict() for o in self.counts.ops]
+        return out
+
+
+def count_file(path: str, unsafe: bool = False) -> FileCounts:
+    from ..models.io import FORMATS, load_keras
+
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise ModelError(f"{path}: unsupported model format {ext or '(none)'}; "
+                         "give a .keras, .h5 or .tflite file")  # fmt: skip
+    if not os.path.isfile(path):
+        raise ModelError(f"{path}: file not found")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # uncounted ops are reported in the counts themselves
+        if FORMATS[ext] == "tflite":
+            from .tflite_ops import count_tflite
+
+            with open(path, "rb") as fh:
+                content = fh.read()
+            if len(content) < 8 or content[4:8] != b"TFL3":
+                raise ModelError(
+                    f"{path}: not a .tflite model (no TFL3 identifier; corrupt or truncated)"
+                )
+            try:
+                counts = count_tflite(content)
+            except Exception as exc:  # a malformed flatbuffer fails deep inside the parser
+                raise ModelError(
+                    f"{path}: cannot read the .tflite graph ({type(exc).__name__})"
+                ) from exc
+            return FileCounts(path, counts, None)
+        from .keras_ops import count_keras
+        from .profiler import profiler_flops
+
+        model = load_keras(path, unsafe)
+        return FileCounts(path, count_keras(model), profiler_flops(model))
