@@ -32,7 +32,7 @@ def test_student_is_microcontroller_class():
 
 
 def test_first_conv_layer_by_hand():
-    first = next(c for c in count_keras(build("original", 1000, 5)) if c.kind == "Conv1D")
+    first = next(c for c in count_keras(build("original", 1000, 5)).ops if c.op == "Conv1D")
     assert first.macs == 1000 * 7 * 1 * 32 == 224_000  # same padding, stride 1
     assert first.output_shape == (1000, 32)
 
