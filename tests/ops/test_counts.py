@@ -121,3 +121,16 @@ def test_float_litert_counts_like_keras(small_pair):
     m, _, fp32 = small_pair
     t = count_tflite(fp32)
     assert t.macs == count_keras(m).macs and t.macs_by_precision() == {"fp32": 12_460}
+
+
+def test_unknown_litert_operator_is_listed(tmp_path):
+    from keras import layers
+
+    from ecg_energy.models.quantize import convert
+
+    # layer normalization lowers to operators this counter has no formula for (e.g. RSQRT)
+    content = convert(_model(layers.LayerNormalization(), layers.Dense(2), shape=(16, 4)), "fp32")
+    with pytest.warns(UserWarning, match="is not counted"):
+        counts = count_tflite(content)
+    assert counts.uncounted and all("(" in u for u in counts.uncounted)
+    assert counts.macs == 16 * 4 * 2  # the dense layer is still counted

@@ -33,7 +33,7 @@ class ModelsConfig:
 
     train: TrainConfig = field(default_factory=TrainConfig)
     quantize: tuple[str, ...] = ("int8",)  # applied to original and distilled; fp16, dynamic too
-    representative_windows: int = 300
+    representative_windows: int = 1000  # class-balanced, at most 200 per class
 
     def __post_init__(self) -> None:
         bad = [m for m in self.quantize if m not in MODES or m == "fp32"]
@@ -123,7 +123,9 @@ def build_variants(
 
     def keras_variant(name: str, arch: str, parent: str | None, description: str, fit):
         path = os.path.join(models_dir, f"{name}.keras")
-        key = build_key(data_key, cfg, name, keys.get(parent or "", ""))
+        # the architecture's own definition is part of the key: a changed network is retrained
+        definition = architectures.build(arch, length, n_classes, seed=cfg.train.seed).to_json()
+        key = build_key(data_key + definition, cfg, name, keys.get(parent or "", ""))
         keys[name] = key
         meta = _reusable(path, key)
         if meta is not None:

@@ -1,6 +1,7 @@
 """Counting a ``.tflite`` model exactly from its flatbuffer (LiteRT's own schema): every operator's
 tensors (static shapes, batch 1), types, constant buffers and options (strides, pool windows,
-fused activations). No interpreter is needed, so nothing runs.
+fused activations). Only a graph with dynamic shapes (a RESHAPE to a computed shape) is run once,
+on zeros, through LiteRT's interpreter, to resolve them.
 
 Facts this relies on (ANCHORS §2): Conv1D becomes EXPAND_DIMS + CONV_2D + RESHAPE; batch norm and
 ReLU are folded into CONV_2D (a fused activation is a clamp per output); INT8 weights are
@@ -14,6 +15,8 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from .counts import (
     ModelCounts,
@@ -54,17 +57,44 @@ class Operator:
     options: dict
 
 
+def resolved_shapes(content: bytes) -> dict[int, tuple[int, ...]]:
+    """Tensor shapes as LiteRT resolves them after ``allocate_tensors()`` (batch 1), for tensors
+    whose shape the flatbuffer leaves dynamic (e.g. a RESHAPE to a computed shape)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from ..quiet import silenced
+
+    with silenced():
+        interp = Interpreter(model_content=content,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)  # fmt: skip
+        interp.allocate_tensors()
+        # dynamic tensors get their shapes when the graph runs: one invoke on zeros resolves them
+        for inp in interp.get_input_details():
+            interp.set_tensor(inp["index"], np.zeros(inp["shape"], dtype=inp["dtype"]))
+        interp.invoke()
+        return {
+            int(t["index"]): tuple(int(d) for d in t["shape"]) for t in interp.get_tensor_details()
+        }
+
+
 def read_graph(content: bytes) -> tuple[list[Tensor], list[Operator]]:
-    """Tensors and operators of the first subgraph of a LiteRT flatbuffer."""
+    """Tensors and operators of the first subgraph of a LiteRT flatbuffer (shapes resolved)."""
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(content, 0))
     graph = model.subgraphs[0]
     codes = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     tensors = []
+    resolved: dict[int, tuple[int, ...]] | None = None
     for i, t in enumerate(graph.tensors):
         dtype, size = _TYPES.get(t.type, (f"type{t.type}", 4))
         shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+        signature = tuple(
+            int(d) for d in (t.shapeSignature if t.shapeSignature is not None else ())
+        )
+        if signature and (signature[1:] != shape[1:] or len(signature) != len(shape)):
+            resolved = resolved if resolved is not None else resolved_shapes(content)
+            shape = resolved.get(i, shape)
         buf = model.buffers[t.buffer] if t.buffer < len(model.buffers) else None
         constant = bool(buf is not None and buf.data is not None and len(buf.data) > 0)
         name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
