@@ -70,6 +70,21 @@ def build_key(data_key: str, cfg: ModelsConfig, name: str, parent_key: str = "")
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def fingerprint(model) -> str:
+    """The network's definition without Keras' auto-generated layer names (those count up within
+    a process, so the same network built twice would otherwise look different)."""
+
+    def strip(obj):
+        if isinstance(obj, dict):
+            return {k: strip(v) for k, v in obj.items() if k != "name"}
+        if isinstance(obj, list | tuple):
+            return [strip(v) for v in obj]
+        return obj
+
+    layers = [[type(ly).__name__, strip(ly.get_config())] for ly in model.layers]
+    return json.dumps(layers, sort_keys=True, default=str)
+
+
 def _reusable(path: str, key: str) -> dict | None:
     if os.path.isfile(path):
         meta = read_sidecar(path)
@@ -124,7 +139,7 @@ def build_variants(
     def keras_variant(name: str, arch: str, parent: str | None, description: str, fit):
         path = os.path.join(models_dir, f"{name}.keras")
         # the architecture's own definition is part of the key: a changed network is retrained
-        definition = architectures.build(arch, length, n_classes, seed=cfg.train.seed).to_json()
+        definition = fingerprint(architectures.build(arch, length, n_classes, seed=cfg.train.seed))
         key = build_key(data_key + definition, cfg, name, keys.get(parent or "", ""))
         keys[name] = key
         meta = _reusable(path, key)
