@@ -92,16 +92,22 @@ def load_tflite(path: str, num_threads: int | None = None) -> LiteRTRunner:
                          f"{str(exc).splitlines()[0][:120]})") from exc  # fmt: skip
 
 
-def load_model_file(path: str, unsafe: bool = False, num_threads: int | None = None) -> ModelFile:
-    """Load a ``.keras``/``.h5``/``.tflite`` file into a runner, safely."""
+def model_format(path: str) -> str:
+    """ "keras" or "tflite" for an existing model file; a ModelError otherwise."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
         raise ModelError(f"{path}: unsupported model format {ext or '(none)'}; "
                          "give a .keras, .h5 or .tflite file")  # fmt: skip
     if not os.path.isfile(path):
         raise ModelError(f"{path}: file not found")
+    return FORMATS[ext]
+
+
+def load_model_file(path: str, unsafe: bool = False, num_threads: int | None = None) -> ModelFile:
+    """Load a ``.keras``/``.h5``/``.tflite`` file into a runner, safely."""
+    fmt = model_format(path)
     meta = read_sidecar(path)
-    if FORMATS[ext] == "tflite":
+    if fmt == "tflite":
         runner = load_tflite(path, num_threads)
         out_shape = runner._interp.get_output_details()[0]["shape"]
         precision = meta.get("precision", runner.precision)
@@ -115,7 +121,7 @@ def load_model_file(path: str, unsafe: bool = False, num_threads: int | None = N
     return ModelFile(
         path=path,
         name=meta.get("variant", os.path.splitext(os.path.basename(path))[0]),
-        format=FORMATS[ext],
+        format=fmt,
         runner=runner,
         input_shape=tuple(runner.input_shape),
         n_outputs=int(out_shape[-1]),

@@ -162,6 +162,17 @@ def elementwise_ops(elems: int, inputs: int, kind: str) -> dict[str, int]:
     return {kind: elems * (inputs - 1)}
 
 
+def merge_ops(*parts: dict[str, int]) -> dict[str, int]:
+    """Sum operation counts by kind, dropping zeros: merge_ops({"add": 2}, {"add": 1, "cmp": 0})
+    == {"add": 3}."""
+    out: dict[str, int] = {}
+    for p in parts:
+        for k, v in p.items():
+            if v:
+                out[k] = out.get(k, 0) + v
+    return out
+
+
 def flops_from_macs(macs: int) -> int:
     return 2 * macs
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 
@@ -26,17 +25,12 @@ class FileCounts:
 
 
 def count_file(path: str, unsafe: bool = False) -> FileCounts:
-    from ..models.io import FORMATS, load_keras
+    from ..models.io import load_keras, model_format
 
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in FORMATS:
-        raise ModelError(f"{path}: unsupported model format {ext or '(none)'}; "
-                         "give a .keras, .h5 or .tflite file")  # fmt: skip
-    if not os.path.isfile(path):
-        raise ModelError(f"{path}: file not found")
+    fmt = model_format(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # uncounted ops are reported in the counts themselves
-        if FORMATS[ext] == "tflite":
+        if fmt == "tflite":
             from .tflite_ops import count_tflite
 
             with open(path, "rb") as fh:

@@ -17,6 +17,7 @@ from .counts import (
     depthwise_macs,
     elementwise_ops,
     global_pool_ops,
+    merge_ops,
     peak_live_bytes,
     pool_ops,
 )
@@ -43,15 +44,6 @@ def _act(layer, elems: int) -> dict[str, int]:
         return {"exp": elems}  # an activation function we have no formula for: priced as one exp
 
 
-def _merge(*parts: dict[str, int]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for p in parts:
-        for k, v in p.items():
-            if v:
-                out[k] = out.get(k, 0) + v
-    return out
-
-
 def _conv(layer):
     out = _shape(layer.output)
     in_ch = _shape(layer.input)[-1]
@@ -62,7 +54,7 @@ def _conv(layer):
     elems = positions * out_ch
     return (
         macs,
-        _merge({"add": elems if bias else 0}, _act(layer, elems)),
+        merge_ops({"add": elems if bias else 0}, _act(layer, elems)),
         (k * in_ch // getattr(layer, "groups", 1)) * out_ch,
         bias,
     )
@@ -76,7 +68,7 @@ def _depthwise(layer):
     elems = positions * out_ch
     return (
         depthwise_macs(positions, k, out_ch),
-        _merge({"add": elems if bias else 0}, _act(layer, elems)),
+        merge_ops({"add": elems if bias else 0}, _act(layer, elems)),
         k * out_ch,
         bias,
     )
@@ -93,7 +85,7 @@ def _separable(layer):
     elems = positions * out_ch
     return (
         macs,
-        _merge({"add": elems if bias else 0}, _act(layer, elems)),
+        merge_ops({"add": elems if bias else 0}, _act(layer, elems)),
         k * mid + mid * out_ch,
         bias,
     )
@@ -106,7 +98,7 @@ def _dense(layer):
     elems = rows * layer.units
     return (
         dense_macs(in_shape[-1], layer.units, rows),
-        _merge({"add": elems if bias else 0}, _act(layer, elems)),
+        merge_ops({"add": elems if bias else 0}, _act(layer, elems)),
         in_shape[-1] * layer.units,
         bias,
     )

@@ -26,6 +26,7 @@ from .counts import (
     dense_macs,
     depthwise_macs,
     elementwise_ops,
+    merge_ops,
     peak_live_bytes,
     pool_ops,
 )
@@ -134,15 +135,6 @@ def _hybrid_extra(prec: str, act: Tensor, out: Tensor) -> dict[str, int]:
     return {"mul": _elems(act) + _elems(out), "add": _elems(act)} if prec == "hybrid" else {}
 
 
-def _merge(*parts: dict[str, int]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for p in parts:
-        for k, v in p.items():
-            if v:
-                out[k] = out.get(k, 0) + v
-    return out
-
-
 def _conv(op, t):
     act, w, out = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
     bias = t[op.inputs[2]] if len(op.inputs) > 2 else None
@@ -151,7 +143,7 @@ def _conv(op, t):
     groups = max(1, act.shape[-1] // cin_w)
     prec = _precision(act, w)
     macs = conv_macs(positions, kh * kw, act.shape[-1], cout, groups)
-    return macs, prec, _merge(_fused(op, _elems(out)), {"add": _elems(out) if bias else 0},
+    return macs, prec, merge_ops(_fused(op, _elems(out)), {"add": _elems(out) if bias else 0},
                               _hybrid_extra(prec, act, out)), w, bias  # fmt: skip
 
 
@@ -161,7 +153,7 @@ def _depthwise(op, t):
     _, kh, kw, cout = w.shape
     prec = _precision(act, w)
     macs = depthwise_macs(math.prod(out.shape[1:3]), kh * kw, cout)
-    return macs, prec, _merge(_fused(op, _elems(out)), {"add": _elems(out) if bias else 0},
+    return macs, prec, merge_ops(_fused(op, _elems(out)), {"add": _elems(out) if bias else 0},
                               _hybrid_extra(prec, act, out)), w, bias  # fmt: skip
 
 
@@ -174,7 +166,7 @@ def _fully_connected(op, t):
     return (
         dense_macs(depth, units, rows),
         prec,
-        _merge(
+        merge_ops(
             _fused(op, _elems(out)),
             {"add": _elems(out) if bias else 0},
             _hybrid_extra(prec, act, out),
@@ -188,7 +180,7 @@ def _pool(kind):
     def handler(op, t):
         act, out = t[op.inputs[0]], t[op.outputs[0]]
         window = op.options.get("filterWidth", 1) * op.options.get("filterHeight", 1)
-        return 0, _precision(act, None), _merge(pool_ops(_elems(out), window, kind),
+        return 0, _precision(act, None), merge_ops(pool_ops(_elems(out), window, kind),
                                                 _fused(op, _elems(out))), None, None  # fmt: skip
 
     return handler
@@ -203,7 +195,7 @@ def _mean(op, t):
 def _elementwise(kind):
     def handler(op, t):
         act, out = t[op.inputs[0]], t[op.outputs[0]]
-        return 0, _precision(act, None), _merge(elementwise_ops(_elems(out), len(op.inputs), kind),
+        return 0, _precision(act, None), merge_ops(elementwise_ops(_elems(out), len(op.inputs), kind),
                                                 _fused(op, _elems(out))), None, None  # fmt: skip
 
     return handler
