@@ -231,3 +231,51 @@ def test_evaluate_refuses_unsafe_and_broken_models(tmp_path, capsys, synth_db):
     small.save(tmp_path / "beats.keras")
     _fails_with_one_line(capsys, ["evaluate", str(tmp_path / "beats.keras"), *data],
                          "expects input (187, 1), the data gives (1000, 1)")  # fmt: skip
+
+
+def test_measured_logits_equal_evaluation_logits(tiny_run):
+    from ecg_energy.data.wfdb_source import load_wfdb
+    from ecg_energy.energy.measure import build_workloads
+    from ecg_energy.models.assess import logits_of
+    from ecg_energy.models.io import load_model_file
+
+    out = tiny_run[0]
+    ds, _ = load_wfdb(str(out / "data" / "synth-seed0-4x0.5min-250hz"))
+    ds = ds.subset(np.arange(4))
+    for name in ("original.keras", "distilled-int8.tflite"):
+        path = str(out / "models" / name)
+        workloads, _ = build_workloads([path], ds, (4,), threads=None)
+        measured = np.asarray(workloads[0].call())
+        evaluated = logits_of(load_model_file(path), ds.X)
+        np.testing.assert_allclose(measured, evaluated, rtol=1e-5, atol=1e-6)
+
+
+def test_measure_command_with_the_cputime_model(tiny_run, capsys):
+    out = tiny_run[0]
+    data = f"wfdb:{out}/data/synth-seed0-4x0.5min-250hz"
+    argv = ["measure", str(out / "models" / "distilled-int8.tflite"), "--data", data, "--meter",
+            "cputime", "--trials", "2", "--min-seconds", "0.2", "--idle-seconds", "0.1",
+            "--batch", "1,8", "--json", "--out", str(out / "measure")]  # fmt: skip
+    assert main(argv) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["method"] == "cputime-model" and res["measured"] is False
+    v = res["variants"]["distilled-int8@8"]
+    assert len(v["trials"]) == 2 and all(t["inferences"] % 8 == 0 for t in v["trials"])
+    lo, hi = v["energy_j_per_inference_gross"]["ci95"]
+    assert lo <= v["energy_j_per_inference_gross"]["median"] <= hi
+    assert v["co2e_kg_per_inference_gross"]["median"] == pytest.approx(
+        v["energy_j_per_inference_gross"]["median"]
+        / 3.6e6
+        * res["carbon_intensity_g_per_kwh"]
+        / 1000
+    )
+    assert (
+        json.loads((out / "measure" / "measurements.json").read_text())["method"] == "cputime-model"
+    )
+
+
+def test_unavailable_meter_is_one_line(tiny_run, capsys):
+    out = tiny_run[0]
+    _fails_with_one_line(capsys, ["measure", str(out / "models" / "distilled-int8.tflite"),
+                                  "--data", f"wfdb:{out}/data/synth-seed0-4x0.5min-250hz",
+                                  "--meter", "rapl"], "RAPL")  # fmt: skip

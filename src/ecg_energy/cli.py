@@ -384,7 +384,76 @@ def estimate(
                        f"{'on' if e['activations_on_chip'] else 'off'}-chip")  # fmt: skip
 
 
-NEEDS_TENSORFLOW = frozenset({"run", "train", "evaluate", "count", "estimate"})
+@app.command()
+def measure(
+    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite).")],
+    data_src: Annotated[
+        str, typer.Option("--data", help="Windows to run on; default synth:0.")
+    ] = "synth",
+    task: TaskOpt = "rhythm",
+    meter: Annotated[str, typer.Option(help="auto, rapl, nvml, codecarbon or cputime.")] = "auto",
+    protocol: Annotated[
+        str, typer.Option(help="standard, or seed (the report's method).")
+    ] = "standard",
+    trials: Annotated[int, typer.Option(help="Interleaved trials per variant.")] = 5,
+    min_seconds: Annotated[float, typer.Option(help="Minimum length of one trial, s.")] = 2.0,
+    idle_seconds: Annotated[float, typer.Option(help="Idle baseline before and after, s.")] = 2.0,
+    batch: Annotated[str, typer.Option(help="Batch sizes, e.g. 1,256.")] = "1,256",
+    threads: Annotated[int | None, typer.Option(help="LiteRT threads (default: LiteRT's).")] = None,
+    country: Annotated[
+        str, typer.Option(help="ISO 3166 alpha-3 code for CodeCarbon and CO2e.")
+    ] = "USA",
+    carbon_intensity: Annotated[
+        float | None, typer.Option(help="Override the carbon intensity, g CO2e per kWh.")
+    ] = None,
+    watts_per_core: Annotated[
+        float | None, typer.Option(help="Power per busy core for the cputime model, W.")
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(help="Write measurements.json (and CodeCarbon's emissions.csv) here."),
+    ] = None,
+    unsafe_load: UnsafeOpt = False,
+    cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Measure energy and latency per inference: interleaved trials, idle baselines, intervals."""
+    from .data.dataset import split_by_record
+    from .data.sources import load_source, parse_source
+    from .energy.measure import choose_meter, measure_files, measure_seed
+    from .energy.protocol import ProtocolConfig
+    from .fsio import atomic_write_json, to_json
+    from .report.text import format_measurements
+
+    try:
+        batches = tuple(int(b) for b in batch.split(",") if b.strip())
+        cfg = ProtocolConfig(trials=trials, min_seconds=min_seconds, idle_seconds=idle_seconds)
+    except ValueError as exc:
+        raise ConfigError(f"--batch/--trials/--min-seconds: {exc}") from exc
+    if not batches or min(batches) < 1:
+        raise ConfigError("--batch needs positive batch sizes, e.g. 1,256")
+    if protocol not in ("standard", "seed"):
+        raise ConfigError(f"--protocol must be standard or seed, not {protocol!r}")
+    opts = _read_options(task, None, 4.0, 2.0, "atr", "auto")
+    ds, _ = load_source(parse_source(data_src), opts, cache)
+    ds = ds.subset(split_by_record(ds).test)
+    if out:
+        os.makedirs(out, exist_ok=True)
+    if protocol == "seed":
+        result = measure_seed(list(models), ds, country, out, threads, unsafe_load, _echo)
+    else:
+        m = choose_meter(meter, country, out, watts_per_core, _echo)
+        result = measure_files(list(models), ds, m, cfg, batches, threads, country,
+                               carbon_intensity, unsafe_load, _echo)  # fmt: skip
+    if out:
+        atomic_write_json(os.path.join(out, "measurements.json"), result)
+    if as_json:
+        typer.echo(to_json(result))
+    else:
+        typer.echo(format_measurements(result))
+
+
+NEEDS_TENSORFLOW = frozenset({"run", "train", "evaluate", "count", "estimate", "measure"})
 
 
 def main(argv: list[str] | None = None) -> int:

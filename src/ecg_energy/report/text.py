@@ -62,3 +62,46 @@ def format_energy(energy: dict) -> str:
                  "movement; not device energy, not measured). seed-flat = the report's 0.45 pJ "
                  "per FLOP.")  # fmt: skip
     return "\n".join(lines)
+
+
+def format_measurements(result: dict) -> str:
+    """Per variant and batch: energy per inference (gross, net) with 95% intervals, latency,
+    throughput, spread, meter overhead; or the seed protocol's one-window figures."""
+    if str(result.get("protocol", "")).startswith("seed"):
+        lines = [
+            f"{'variant':<20}{'J (1000 inf.)':>14}{'s':>8}{'W':>8}{'kWh/1000':>12}{'kg CO2e':>11}  method"
+        ]
+        for name, v in result["variants"].items():
+            lines.append(f"{name:<20}{v['joules']:>14.3g}{v['seconds']:>8.2f}{v['implied_watts']:>8.1f}"
+                         f"{v['kwh_per_1000']:>12.3g}{v['co2e_kg']:>11.3g}  {v['method']}"
+                         f"{'' if v['measured'] else ' (modelled)'}")  # fmt: skip
+        lines.append("the report's method: one window, no baseline, no repeats — compare with the "
+                     "standard protocol before trusting a ranking")  # fmt: skip
+        return "\n".join(lines)
+
+    def ci(e: dict | None, scale: float = 1.0, fmt: str = ".3g") -> str:
+        if not e:
+            return "-"
+        lo, hi = e["ci95"]
+        return f"{e['median'] * scale:{fmt}} [{lo * scale:{fmt}}, {hi * scale:{fmt}}]"
+
+    head = (f"{'variant@batch':<24}{'gross µJ/inf [95% CI]':>30}{'net µJ/inf [95% CI]':>30}"
+            f"{'latency µs [95% CI]':>28}{'spread':>8}{'overhead':>10}")  # fmt: skip
+    lines = [head, "-" * len(head)]
+    for key, v in result["variants"].items():
+        if v.get("error") and not v.get("trials"):
+            lines.append(f"{key:<24}FAILED: {v['error']}")
+            continue
+        g, n = v.get("energy_j_per_inference_gross"), v.get("energy_j_per_inference_net")
+        lat = v.get("latency_s_per_inference")
+        ov = v.get("meter_overhead_fraction")
+        lines.append(f"{key:<24}{ci(g, 1e6):>30}{ci(n, 1e6):>30}{ci(lat, 1e6):>28}"
+                     f"{(g or {}).get('spread', float('nan')):>8.2f}"
+                     f"{(f'{100 * ov:.1f}%' if ov is not None else '-'):>10}")  # fmt: skip
+    idle = result.get("idle_power_w")
+    kind = "measured (hardware counter)" if result.get("measured") else "MODELLED, not measured"
+    lines.append(f"method {result.get('method')}: {kind}; idle power "
+                 f"{idle:.2f} W subtracted for net" if idle is not None else f"method {result.get('method')}: {kind}")  # fmt: skip
+    if result.get("interrupted"):
+        lines.append("interrupted: only the trials that finished are shown")
+    return "\n".join(lines)

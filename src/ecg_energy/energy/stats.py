@@ -1,0 +1,36 @@
+"""Statistics of repeated trials (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def bootstrap_ci(
+    values, stat: Callable = np.median, n_boot: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(statistic, lower, upper): percentile bootstrap over trials. One value -> (v, v, v)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return (float("nan"),) * 3
+    point = float(stat(v))
+    if len(v) == 1:
+        return point, point, point
+    rng = np.random.default_rng(seed)
+    boots = stat(v[rng.integers(0, len(v), size=(n_boot, len(v)))], axis=1)
+    alpha = (1 - confidence) / 2
+    lo, hi = np.quantile(boots, [alpha, 1 - alpha])
+    return point, float(lo), float(hi)
+
+
+def net_joules(gross_j: float, idle_w: float, seconds: float) -> float:
+    """Gross energy minus what the machine draws idle over the same time: 50 J - 8 W × 5 s = 10 J."""
+    return gross_j - idle_w * seconds
+
+
+def spread(values) -> float:
+    """(max - min) / median: trial-to-trial spread as a fraction of the median."""
+    v = np.asarray(values, dtype=float)
+    med = float(np.median(v)) if len(v) else float("nan")
+    return float((v.max() - v.min()) / med) if len(v) and med else float("nan")
