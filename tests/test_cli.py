@@ -104,7 +104,9 @@ def tiny_run(tmp_path_factory):
     import io
 
     out = tmp_path_factory.mktemp("run") / "run"
-    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "2"]
+    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "2",
+            "--meter", "cputime", "--trials", "2", "--min-seconds", "0.1", "--idle-seconds", "0.1",
+            "--batch", "1,4"]  # fmt: skip
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         rc = main(argv)
@@ -114,12 +116,19 @@ def tiny_run(tmp_path_factory):
 
 def test_run_says_which_stages_ran(tiny_run):
     out, _, stdout, _ = tiny_run
-    assert "stages run: synth, data, train, distil, quantize, count, estimate, evaluate" in stdout
-    assert "not available in this version: measure, report" in stdout
+    assert "stages run: synth, data, train, distil, quantize, count, estimate, measure, evaluate" \
+        in stdout  # fmt: skip
+    assert "not available in this version: report" in stdout
     marker = json.loads((out / "run.json").read_text())
     assert list(marker["stages"]) == ["synth", "data", "train", "distil", "quantize", "count",
-                                      "estimate", "evaluate"]  # fmt: skip
-    assert marker["not_available"] == ["measure", "report"]
+                                      "estimate", "measure", "evaluate"]  # fmt: skip
+    assert marker["not_available"] == ["report"]
+    measured = json.loads((out / "measurements.json").read_text())
+    assert measured["method"] == "cputime-model" and measured["measured"] is False
+    assert set(measured["variants"]) == {f"{v}@{b}" for v in ("original", "distilled",
+                                         "student-plain", "original-int8", "distilled-int8")
+                                         for b in (1, 4)}  # fmt: skip
+    assert "MODELLED, not measured" in stdout
     assert not (out / "results.json").exists()  # no stage that would write it has run
 
 

@@ -81,6 +81,25 @@ def _models_config(epochs: int, quantize: str, seed: int):
         raise ConfigError(str(exc)) from exc
 
 
+def _protocol_config(trials: int, min_seconds: float, idle_seconds: float):
+    from .energy.protocol import ProtocolConfig
+
+    try:
+        return ProtocolConfig(trials=trials, min_seconds=min_seconds, idle_seconds=idle_seconds)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _batches(text: str) -> tuple[int, ...]:
+    try:
+        batches = tuple(int(b) for b in text.split(",") if b.strip())
+    except ValueError:
+        batches = ()
+    if not batches or min(batches) < 1:
+        raise ConfigError(f"--batch needs positive batch sizes such as 1,256, not {text!r}")
+    return batches
+
+
 EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs for the original (students: twice).")]
 QuantOpt = Annotated[str, typer.Option(help="LiteRT versions to make: int8[,fp16,dynamic].")]
 UnsafeOpt = Annotated[
@@ -181,12 +200,18 @@ def run(
         typer.Option("--model", help="Your own .keras/.h5/.tflite to evaluate too."),
     ] = None,
     unsafe_load: UnsafeOpt = False,
+    meter: Annotated[str, typer.Option(help="auto, rapl, nvml, codecarbon or cputime.")] = "auto",
+    trials: Annotated[int, typer.Option(help="Interleaved measurement trials per variant.")] = 5,
+    min_seconds: Annotated[float, typer.Option(help="Minimum length of one trial, s.")] = 2.0,
+    idle_seconds: Annotated[float, typer.Option(help="Idle baseline before and after, s.")] = 2.0,
+    batch: Annotated[str, typer.Option(help="Batch sizes to measure, e.g. 1,256.")] = "1,256",
+    country: Annotated[str, typer.Option(help="ISO 3166 alpha-3 code for CO2e.")] = "USA",
 ) -> None:
     """Run the whole evaluation (the stages available in this version) into a run folder."""
     from .data.summary import format_summary
     from .pipeline import RunConfig
     from .pipeline import run as run_pipeline
-    from .report.text import format_energy, format_evaluation
+    from .report.text import format_energy, format_evaluation, format_measurements
 
     cfg = RunConfig(
         data=tuple(data_src or ["synth"]),
@@ -196,6 +221,10 @@ def run(
         models=_models_config(epochs, quantize, seed),
         user_models=tuple(model or ()),
         unsafe_load=unsafe_load,
+        meter=meter,
+        protocol=_protocol_config(trials, min_seconds, idle_seconds),
+        batches=_batches(batch),
+        country=country,
     )
     outcome = run_pipeline(cfg, out, echo=_echo)
     for w in outcome.warnings:
@@ -206,10 +235,12 @@ def run(
     typer.echo("")
     typer.echo(format_energy(outcome.energy))
     typer.echo("")
+    typer.echo(format_measurements(outcome.measurements))
+    typer.echo("")
     took = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.seconds.items())
     typer.echo(f"stages run: {', '.join(outcome.stages_run)} ({took})")
     typer.echo(f"not available in this version: {', '.join(outcome.stages_missing)} — "
-               "no measured energy or CO2 figures were produced")  # fmt: skip
+               "no report files were produced")  # fmt: skip
     typer.echo(f"run folder: {os.path.abspath(out)}")
 
 
@@ -421,17 +452,11 @@ def measure(
     from .data.dataset import split_by_record
     from .data.sources import load_source, parse_source
     from .energy.measure import choose_meter, measure_files, measure_seed
-    from .energy.protocol import ProtocolConfig
     from .fsio import atomic_write_json, to_json
     from .report.text import format_measurements
 
-    try:
-        batches = tuple(int(b) for b in batch.split(",") if b.strip())
-        cfg = ProtocolConfig(trials=trials, min_seconds=min_seconds, idle_seconds=idle_seconds)
-    except ValueError as exc:
-        raise ConfigError(f"--batch/--trials/--min-seconds: {exc}") from exc
-    if not batches or min(batches) < 1:
-        raise ConfigError("--batch needs positive batch sizes, e.g. 1,256")
+    batches = _batches(batch)
+    cfg = _protocol_config(trials, min_seconds, idle_seconds)
     if protocol not in ("standard", "seed"):
         raise ConfigError(f"--protocol must be standard or seed, not {protocol!r}")
     opts = _read_options(task, None, 4.0, 2.0, "atr", "auto")

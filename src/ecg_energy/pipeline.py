@@ -1,9 +1,8 @@
 """`ecg-energy run`: the evaluation's stages over one run folder.
 
 Stages, in order: synth -> data -> train -> distil -> quantize -> count -> estimate -> measure ->
-evaluate -> report. This version has synth, data, train, distil, quantize and evaluate; the run
-says which stages ran and which are not available yet, and never writes a figure for a stage that
-did not run.
+evaluate -> report. This version has every stage but the report; the run says which stages ran and
+which are not available yet, and never writes a figure for a stage that did not run.
 """
 
 from __future__ import annotations
@@ -24,22 +23,14 @@ from .data.sources import ensure_synth, load_source, parse_source, synth_folder
 from .data.summary import summarize
 from .data.synth import SynthConfig
 from .data.wfdb_source import ReadOptions
+from .energy.protocol import ProtocolConfig
 from .errors import OutputError
 from .fsio import atomic_write_json
 from .models.variants import ModelsConfig
 
 STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
                            "measure", "evaluate", "report")  # fmt: skip
-AVAILABLE_STAGES: tuple[str, ...] = (
-    "synth",
-    "data",
-    "train",
-    "distil",
-    "quantize",
-    "count",
-    "estimate",
-    "evaluate",
-)
+AVAILABLE_STAGES: tuple[str, ...] = STAGES[:-1]  # all but the report
 RUN_MARKER = "run.json"
 
 
@@ -57,6 +48,12 @@ class RunConfig:
     buffer_bytes: int = 256 * 1024
     user_models: tuple[str, ...] = ()
     unsafe_load: bool = False
+    meter: str = "auto"
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    batches: tuple[int, ...] = (1, 256)
+    country: str = "USA"
+    carbon_intensity: float | None = None
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,7 @@ class RunOutcome:
     summary: dict
     evaluation: dict
     energy: dict
+    measurements: dict
     warnings: tuple[str, ...]
     seconds: dict[str, float]
 
@@ -149,6 +147,20 @@ def estimate_variants(counted: dict, tables: tuple[str, ...], buffer_bytes: int)
                                "flops_source": "tf-profiler" if flops else "2 x MACs"}  # fmt: skip
         out[name] = {"counts": fc.as_dict(layers=False), "estimates": est}
     return out
+
+
+def measure_stage(cfg: RunConfig, paths: list[str], test: Dataset, out: str, echo) -> dict:
+    """Energy and latency of every variant on held-out windows; CodeCarbon's rows go to the run
+    folder's emissions.csv as CodeCarbon wrote them. Ctrl-C keeps the trials already finished."""
+    from .energy.measure import choose_meter, measure_files
+
+    meter = choose_meter(cfg.meter, cfg.country, out, None, echo)
+    result = measure_files(paths, test, meter, cfg.protocol, cfg.batches, cfg.threads, cfg.country,
+                           cfg.carbon_intensity, cfg.unsafe_load, echo)  # fmt: skip
+    atomic_write_json(os.path.join(out, "measurements.json"), result)
+    if result.get("interrupted"):
+        raise KeyboardInterrupt
+    return result
 
 
 def machine_facts() -> dict:
@@ -237,6 +249,10 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
 
         t0 = time.perf_counter()
         test = ds.subset(split.test)
+        measurements = measure_stage(cfg, paths, test, out, echo)
+        finished("measure", time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
         evaluation = evaluate_files(paths, test, unsafe=cfg.unsafe_load, echo=echo)
         atomic_write_json(os.path.join(out, "evaluation.json"), _jsonable(
             {"split": "test", "records": list(split.records["test"]), "variants": evaluation}))  # fmt: skip
@@ -245,9 +261,8 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
         if created and not stages_run:
             shutil.rmtree(out, ignore_errors=True)
         raise
-    return RunOutcome(
-        out, tuple(stages_run), missing, summary, evaluation, energy, tuple(warnings), seconds
-    )
+    return RunOutcome(out, tuple(stages_run), missing, summary, evaluation, energy, measurements,
+                      tuple(warnings), seconds)  # fmt: skip
 
 
 def _jsonable(obj):
