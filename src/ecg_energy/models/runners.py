@@ -25,12 +25,26 @@ class KerasRunner:
         self.model = model
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
         self.precision = "fp32"
-        if keras.backend.backend() == "tensorflow":
+        self.backend = keras.backend.backend()
+        if self.backend == "tensorflow":
             import tensorflow as tf
 
             spec = tf.TensorSpec([None, *self.input_shape], tf.float32)
             self._fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-        else:  # JAX and others: the backend's own compiled call
+        elif self.backend == "jax":  # e.g. a GPU machine with JAX and no TensorFlow
+            import jax
+
+            trainable = [v.value for v in model.trainable_variables]
+            frozen = [v.value for v in model.non_trainable_variables]
+
+            @jax.jit
+            def fn(x):
+                out, _ = model.stateless_call(trainable, frozen, x, training=False)
+                return out
+
+            # results come back asynchronously: block so a timed or metered window holds the work
+            self._fn = lambda x: fn(x).block_until_ready()
+        else:
             self._fn = lambda x: model(x, training=False)
         self._batch: int | None = None
 
