@@ -3,6 +3,7 @@
 Writes JSON (default benchmarks/results/pipeline.json): seconds per stage, peak memory of the
 process (max RSS), per-variant training seconds and epochs, and the held-out accuracy figures.
 Targets: training everything <= 4 min on 2 cores; the whole run <= 10 min and <= 4 GiB.
+Includes the measurement stage (default meter, 5 trials of >= 2 s per variant and batch size).
 
     .venv/bin/python benchmarks/pipeline.py [--out FILE]
 """
@@ -44,6 +45,23 @@ def main() -> None:
         "variants": [
             {k: v[k] for k in ("name", "precision", "train_seconds", "epochs")} for v in variants
         ],  # fmt: skip
+        "measurement": {
+            "method": outcome.measurements.get("method"),
+            "measured": outcome.measurements.get("measured"),
+            "idle_power_w": outcome.measurements.get("idle_power_w"),
+            "variants": {
+                key: {
+                    k: v.get(k)
+                    for k in (
+                        "energy_j_per_inference_gross",
+                        "energy_j_per_inference_net",
+                        "latency_s_per_inference",
+                        "meter_overhead_fraction",
+                    )
+                }
+                for key, v in outcome.measurements.get("variants", {}).items()
+            },  # fmt: skip
+        },
         "evaluation": {
             name: {
                 "balanced_accuracy": r["balanced_accuracy"],
