@@ -5,7 +5,7 @@ inferences per trial is chosen so a trial lasts at least ``min_seconds`` (≥ 10
 period); an idle window before and after gives the machine's idle power; trials run interleaved
 (A B C A B C …) so drift hits every variant alike; per-inference energy and latency are medians
 with a 95% bootstrap interval over trials, gross and net of idle power. The meter's own cost is
-measured against the same work run unmetered.
+measured against the same work run unmetered right after each trial (paired, median over rounds).
 
 ``--protocol seed`` reproduces the evaluated report instead: one CodeCarbon window around 1000
 single-sample inferences per model, nothing else.
@@ -54,6 +54,7 @@ class Trial:
     inferences: int
     method: str = ""
     measured: bool = False
+    unmetered_seconds: float | None = None  # the same work run right after without the meter
 
 
 @dataclass
@@ -62,7 +63,6 @@ class VariantMeasurement:
     batch: int
     calls_per_trial: int = 0
     trials: list[Trial] = field(default_factory=list)
-    unmetered_seconds: float | None = None
     error: str | None = None
 
 
@@ -125,6 +125,10 @@ def run_protocol(
                     meter.start()
                     _run(w.call, n)
                     r = meter.stop()
+                    # the meter's own cost: the same work right after, unmetered (paired per round)
+                    t0 = clock()
+                    _run(w.call, n)
+                    unmetered = clock() - t0
                 except KeyboardInterrupt:
                     raise
                 except Exception as exc:
@@ -132,23 +136,11 @@ def run_protocol(
                     active.remove(w)
                     say(f"  {key}: failed in trial {k + 1} ({results[key].error})")
                     continue
-                results[key].trials.append(Trial(r.joules, r.seconds, n * w.batch, r.method,
-                                                 r.measured))  # fmt: skip
+                results[key].trials.append(
+                    Trial(r.joules, r.seconds, n * w.batch, r.method, r.measured, unmetered)
+                )
                 say(f"  trial {k + 1}/{cfg.trials} {key}: {n * w.batch} inferences, "
                     f"{r.joules:.3g} J in {r.seconds:.2f} s")  # fmt: skip
-        # the meter's own cost: the same work once more, unmetered
-        for w in active:
-            key = f"{w.name}@{w.batch}"
-            t0 = clock()
-            try:
-                _run(w.call, results[key].calls_per_trial)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:
-                results[key].error = f"{type(exc).__name__}: {exc}"
-                say(f"  {key}: failed in the unmetered run ({results[key].error})")
-                continue
-            results[key].unmetered_seconds = clock() - t0
     except KeyboardInterrupt:
         interrupted = True
         say("  interrupted: keeping the trials already finished")
@@ -194,11 +186,10 @@ def summarize(results: dict[str, VariantMeasurement], idle_before, idle_after, m
                 entry["energy_j_per_inference_net"] = _ci(net, **ci)
             entry["latency_s_per_inference"] = _ci(lat, **ci)
             entry["throughput_per_s"] = 1.0 / float(np.median(lat))
-            if v.unmetered_seconds:
-                metered = float(np.median([t.seconds for t in v.trials]))
-                entry["meter_overhead_fraction"] = (
-                    metered - v.unmetered_seconds
-                ) / v.unmetered_seconds
+            paired = [(t.seconds - t.unmetered_seconds) / t.unmetered_seconds
+                      for t in v.trials if t.unmetered_seconds]  # fmt: skip
+            if paired:  # median over rounds of (metered - unmetered) / unmetered
+                entry["meter_overhead_fraction"] = float(np.median(paired))
         out["variants"][key] = entry
     methods = sorted({t.method for t in trials})
     out["method"] = methods[0] if len(methods) == 1 else ", ".join(methods) or None
