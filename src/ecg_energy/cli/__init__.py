@@ -1,0 +1,64 @@
+"""The `ecg-energy` command line. Commands parse options, call one library function, write files.
+
+Every known error becomes one line on stderr naming the thing and the fix, with exit code 2;
+anything unexpected is one line too (exit 1); ``--verbose`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from ..errors import EcgEnergyError
+from .common import _echo, app
+
+# the commands register themselves on the app when imported; --help lists them in this order
+# isort: off
+from . import data_cmds, run_cmd, model_cmds, energy_cmds  # noqa: F401
+# isort: on
+
+__all__ = ["app", "main"]
+
+NEEDS_TENSORFLOW = frozenset({"run", "train", "evaluate", "count", "estimate", "measure"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and turn failures into one line and an exit code."""
+    import click
+
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in args or "-v" in args
+    if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        command = next((a for a in args if not a.startswith("-")), "")
+        if command in NEEDS_TENSORFLOW and "keras" not in sys.modules:
+            from ..quiet import silenced
+
+            with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
+                import keras  # noqa: F401
+    try:
+        result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _echo("interrupted: finished outputs were kept")
+        return 130
+    except EcgEnergyError as exc:
+        if verbose:
+            traceback.print_exc()
+        _echo(f"error: {exc}")
+        return exc.exit_code
+    except Exception as exc:  # a bug: still one line unless --verbose
+        if verbose:
+            traceback.print_exc()
+        _echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

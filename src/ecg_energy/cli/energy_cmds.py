@@ -1,0 +1,158 @@
+"""Energy commands: count, estimate, measure."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from ..errors import ConfigError
+from .common import (  # noqa: F401
+    AnnOpt,
+    EpochsOpt,
+    LeadOpt,
+    QuantOpt,
+    SplitOpt,
+    StrideOpt,
+    TaskOpt,
+    UnsafeOpt,
+    WindowOpt,
+    _batches,
+    _echo,
+    _models_config,
+    _protocol_config,
+    _read_options,
+    _synth_config,
+    app,
+)
+
+
+@app.command()
+def count(
+    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .tflite file.")],
+    unsafe_load: UnsafeOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Exact per-operation counts: MACs and other arithmetic by precision, bytes, peak memory."""
+    from ..fsio import to_json
+    from ..ops.files import count_file
+
+    fc = count_file(model, unsafe_load)
+    if as_json:
+        typer.echo(to_json(fc.as_dict()))
+        return
+    head = f"{'op':<28}{'kind':<22}{'prec':>7}{'MACs':>12}{'other':>10}{'requant':>9}{'weights B':>11}{'out B':>10}"
+    typer.echo(head)
+    typer.echo("-" * len(head))
+    for o in fc.counts.ops:
+        other = sum(o.other.values())
+        mark = "" if o.counted else "  UNCOUNTED"
+        typer.echo(f"{o.name[:27]:<28}{o.op[:21]:<22}{o.precision:>7}{o.macs:>12,}{other:>10,}"
+                   f"{o.requant:>9,}{o.weight_bytes + o.bias_bytes:>11,}{o.output_bytes:>10,}{mark}")  # fmt: skip
+    t = fc.counts.totals()
+    typer.echo(f"total MACs {t['macs']:,} ({', '.join(f'{k} {v:,}' for k, v in t['macs_by_precision'].items())}); "
+               f"other ops {sum(t['other_ops'].values()):,}; requantizations {t['requant']:,}; "
+               f"weights {t['weight_bytes']:,} B; peak activations {t['peak_activation_bytes']:,} B")  # fmt: skip
+    if fc.profiler_flops is not None:
+        typer.echo(f"TensorFlow profiler FLOPs (the report's convention): {fc.profiler_flops:,}")
+    for u in t["uncounted"]:
+        _echo(f"warning: not counted: {u}")
+
+
+@app.command()
+def estimate(
+    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .tflite file.")],
+    table: Annotated[
+        list[str] | None,
+        typer.Option(help="Energy table: seed-flat, horowitz-45nm, jouppi-7nm or a TOML path."),
+    ] = None,
+    buffer_kib: Annotated[int, typer.Option(help="On-chip buffer size, KiB.")] = 256,
+    unsafe_load: UnsafeOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Estimated datapath energy per inference (a range), with the report's flat figure beside it."""
+    from ..fsio import to_json
+    from ..ops.files import count_file
+    from ..pipeline import estimate_variants
+    from ..report.text import format_energy
+
+    tables = tuple(table or ["seed-flat", "horowitz-45nm", "jouppi-7nm"])
+    fc = count_file(model, unsafe_load)
+    name = os.path.splitext(os.path.basename(model))[0]
+    energy = estimate_variants({name: fc}, tables, buffer_kib * 1024)
+    if as_json:
+        typer.echo(to_json(energy))
+        return
+    typer.echo(format_energy(energy))
+    for tname, e in energy[name]["estimates"].items():
+        if e["layers"]:
+            share = e["memory_low_j"] / e["low_j"] if e["low_j"] else 0.0
+            typer.echo(f"{tname}: compute {e['compute_j']:.2e} J (MACs {e['mac_j']:.2e}, other "
+                       f"{e['other_j']:.2e}, requant {e['requant_j']:.2e}); memory {e['memory_low_j']:.2e}"
+                       f"-{e['memory_high_j']:.2e} J ({100 * share:.0f}% of the low figure); weights "
+                       f"{'on' if e['weights_on_chip'] else 'off'}-chip, activations "
+                       f"{'on' if e['activations_on_chip'] else 'off'}-chip")  # fmt: skip
+
+
+@app.command()
+def measure(
+    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite).")],
+    data_src: Annotated[
+        str, typer.Option("--data", help="Windows to run on; default synth:0.")
+    ] = "synth",
+    task: TaskOpt = "rhythm",
+    meter: Annotated[str, typer.Option(help="auto, rapl, nvml, codecarbon or cputime.")] = "auto",
+    protocol: Annotated[
+        str, typer.Option(help="standard, or seed (the report's method).")
+    ] = "standard",
+    trials: Annotated[int, typer.Option(help="Interleaved trials per variant.")] = 5,
+    min_seconds: Annotated[float, typer.Option(help="Minimum length of one trial, s.")] = 2.0,
+    idle_seconds: Annotated[float, typer.Option(help="Idle baseline before and after, s.")] = 2.0,
+    batch: Annotated[str, typer.Option(help="Batch sizes, e.g. 1,256.")] = "1,256",
+    threads: Annotated[int | None, typer.Option(help="LiteRT threads (default: LiteRT's).")] = None,
+    country: Annotated[
+        str, typer.Option(help="ISO 3166 alpha-3 code for CodeCarbon and CO2e.")
+    ] = "USA",
+    carbon_intensity: Annotated[
+        float | None, typer.Option(help="Override the carbon intensity, g CO2e per kWh.")
+    ] = None,
+    watts_per_core: Annotated[
+        float | None, typer.Option(help="Power per busy core for the cputime model, W.")
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(help="Write measurements.json (and CodeCarbon's emissions.csv) here."),
+    ] = None,
+    unsafe_load: UnsafeOpt = False,
+    cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+) -> None:
+    """Measure energy and latency per inference: interleaved trials, idle baselines, intervals."""
+    from ..data.dataset import split_by_record
+    from ..data.sources import load_source, parse_source
+    from ..energy.measure import choose_meter, measure_files, measure_seed
+    from ..fsio import atomic_write_json, to_json
+    from ..report.text import format_measurements
+
+    batches = _batches(batch)
+    cfg = _protocol_config(trials, min_seconds, idle_seconds)
+    if protocol not in ("standard", "seed"):
+        raise ConfigError(f"--protocol must be standard or seed, not {protocol!r}")
+    opts = _read_options(task, None, 4.0, 2.0, "atr", "auto")
+    ds, _ = load_source(parse_source(data_src), opts, cache)
+    ds = ds.subset(split_by_record(ds).test)
+    if out:
+        os.makedirs(out, exist_ok=True)
+    if protocol == "seed":
+        result = measure_seed(list(models), ds, country, out, threads, unsafe_load, _echo)
+    else:
+        m = choose_meter(meter, country, out, watts_per_core, _echo)
+        result = measure_files(list(models), ds, m, cfg, batches, threads, country,
+                               carbon_intensity, unsafe_load, _echo)  # fmt: skip
+    if out:
+        atomic_write_json(os.path.join(out, "measurements.json"), result)
+    if as_json:
+        typer.echo(to_json(result))
+    else:
+        typer.echo(format_measurements(result))

@@ -1,0 +1,132 @@
+"""Model commands: train, evaluate."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from ..errors import ConfigError
+from .common import (  # noqa: F401
+    AnnOpt,
+    EpochsOpt,
+    LeadOpt,
+    QuantOpt,
+    SplitOpt,
+    StrideOpt,
+    TaskOpt,
+    UnsafeOpt,
+    WindowOpt,
+    _batches,
+    _echo,
+    _models_config,
+    _protocol_config,
+    _read_options,
+    _synth_config,
+    app,
+)
+
+
+@app.command()
+def train(
+    data_src: Annotated[
+        str, typer.Option("--data", help="Data source; default synth:0.")
+    ] = "synth",
+    out: Annotated[
+        str, typer.Option(help="Folder for the models (its models/ subfolder).")
+    ] = "runs/default",
+    task: TaskOpt = "rhythm",
+    lead: LeadOpt = None,
+    window_s: WindowOpt = 4.0,
+    stride_s: StrideOpt = 2.0,
+    annotator: AnnOpt = "atr",
+    split: SplitOpt = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the split and of training.")] = 0,
+    epochs: EpochsOpt = 40,
+    quantize: QuantOpt = "int8",
+    temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 4.0,
+    hard_weight: Annotated[
+        float, typer.Option(help="Weight of the label loss in distillation (rest: teacher).")
+    ] = 0.5,
+) -> None:
+    """Train the original, distil the student (and its plain control), quantize with LiteRT."""
+    from dataclasses import replace
+
+    from ..data.dataset import split_by_record
+    from ..data.sources import load_source, parse_source
+    from ..models.variants import build_variants
+    from ..pipeline import check_run_dir, data_key, mark_run_dir
+
+    check_run_dir(out)
+    cfg = _models_config(epochs, quantize, seed)
+    try:
+        cfg = replace(cfg, train=replace(cfg.train, temperature=temperature,
+                                         student_loss_weight=hard_weight))  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    ds, _ = load_source(parse_source(data_src), opts, os.path.join(out, "data"))
+    sp = split_by_record(ds, seed=seed)
+    tr, va = ds.subset(sp.train), ds.subset(sp.val)
+    variants = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key(ds, sp), cfg,
+                              os.path.join(out, "models"), _echo)  # fmt: skip
+    typer.echo(
+        f"{'variant':<22}{'format':>8}{'precision':>10}{'KiB':>9}{'train s':>9}{'epochs':>8}"
+    )
+    for v in variants:
+        kib = os.path.getsize(v.path) / 1024
+        typer.echo(f"{v.name:<22}{v.format:>8}{v.precision:>10}{kib:>9.1f}{v.train_seconds:>9.1f}"
+                   f"{v.epochs:>8}")  # fmt: skip
+    mark_run_dir(out, {"made_by": "ecg-energy train", "stages": {}})
+    typer.echo(f"models in {os.path.join(os.path.abspath(out), 'models')}")
+
+
+@app.command()
+def evaluate(
+    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite).")],
+    data_src: Annotated[
+        str, typer.Option("--data", help="Data source; default synth:0.")
+    ] = "synth",
+    task: TaskOpt = "rhythm",
+    lead: LeadOpt = None,
+    window_s: WindowOpt = 4.0,
+    stride_s: StrideOpt = 2.0,
+    annotator: AnnOpt = "atr",
+    split: SplitOpt = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
+    on: Annotated[
+        str, typer.Option(help="test (held-out records of the split) or all (every record).")
+    ] = "test",
+    preprocess: Annotated[
+        str | None, typer.Option(help="Override the input preprocessing: none or mulaw.")
+    ] = None,
+    unsafe_load: UnsafeOpt = False,
+    cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metrics as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
+    from ..data.dataset import split_by_record
+    from ..data.sources import load_source, parse_source
+    from ..models.assess import evaluate_files
+    from ..models.preprocess import PREPROCESSORS
+    from ..report.text import format_evaluation
+
+    if on not in ("test", "all"):
+        raise ConfigError(f"--on must be test or all, not {on!r}")
+    if preprocess is not None and preprocess not in PREPROCESSORS:
+        raise ConfigError(f"--preprocess must be one of {', '.join(PREPROCESSORS)}")
+    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    ds, _ = load_source(parse_source(data_src), opts, cache)
+    if on == "test":
+        ds = ds.subset(split_by_record(ds, seed=seed).test)
+    results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess)
+    if as_json:
+        from ..fsio import to_json
+
+        typer.echo(to_json({"data": data_src, "on": on, "examples": len(ds), "variants": results}))
+    else:
+        typer.echo(f"{len(ds)} examples ({on}) from {data_src}")
+        typer.echo(format_evaluation(results))
