@@ -207,6 +207,7 @@ def test_a_second_run_reuses_finished_work(tiny_run, capsys):
     assert "synth: reusing" in err
     for name in ("original", "distilled", "student-plain", "original-int8", "distilled-int8"):
         assert f"{name}: reusing" in err
+    assert "measure: reusing" in err
 
 
 def test_run_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):

@@ -153,11 +153,26 @@ def measure_stage(cfg: RunConfig, paths: list[str], test: Dataset, out: str, ech
     """Energy and latency of every variant on held-out windows; CodeCarbon's rows go to the run
     folder's emissions.csv as CodeCarbon wrote them. Ctrl-C keeps the trials already finished."""
     from .energy.measure import choose_meter, measure_files
+    from .models.io import read_sidecar
 
+    # what the figures depend on: the model files (by their build keys, else size and mtime),
+    # the windows, and every measurement setting
+    files = [[p, read_sidecar(p).get("build_key") or [os.path.getsize(p), os.path.getmtime(p)]]
+             for p in paths]  # fmt: skip
+    key = json.dumps([files, len(test), asdict(cfg.protocol), cfg.meter, list(cfg.batches),
+                      cfg.country, cfg.carbon_intensity, cfg.threads], default=str)  # fmt: skip
+    target = os.path.join(out, "measurements.json")
+    if os.path.isfile(target):
+        with open(target) as fh:
+            previous = json.load(fh)
+        if previous.get("inputs_key") == key and not previous.get("interrupted"):
+            echo(f"  measure: reusing {target}")
+            return previous
     meter = choose_meter(cfg.meter, cfg.country, out, None, echo)
     result = measure_files(paths, test, meter, cfg.protocol, cfg.batches, cfg.threads, cfg.country,
                            cfg.carbon_intensity, cfg.unsafe_load, echo)  # fmt: skip
-    atomic_write_json(os.path.join(out, "measurements.json"), result)
+    result["inputs_key"] = key
+    atomic_write_json(target, result)
     if result.get("interrupted"):
         raise KeyboardInterrupt
     return result
