@@ -85,17 +85,17 @@ def format_measurements(result: dict) -> str:
         lo, hi = e["ci95"]
         return f"{e['median'] * scale:{fmt}} [{lo * scale:{fmt}}, {hi * scale:{fmt}}]"
 
-    head = (f"{'variant@batch':<24}{'gross µJ/inf [95% CI]':>30}{'net µJ/inf [95% CI]':>30}"
-            f"{'latency µs [95% CI]':>28}{'spread':>8}{'overhead':>10}")  # fmt: skip
+    head = (f"{'variant@batch':<22}{'gross µJ/inf [95% CI]':>32}{'net µJ/inf [95% CI]':>32}"
+            f"{'latency µs [95% CI]':>32}{'spread':>8}{'overhead':>10}")  # fmt: skip
     lines = [head, "-" * len(head)]
     for key, v in result["variants"].items():
         if v.get("error") and not v.get("trials"):
-            lines.append(f"{key:<24}FAILED: {v['error']}")
+            lines.append(f"{key:<22}FAILED: {v['error']}")
             continue
         g, n = v.get("energy_j_per_inference_gross"), v.get("energy_j_per_inference_net")
         lat = v.get("latency_s_per_inference")
         ov = v.get("meter_overhead_fraction")
-        lines.append(f"{key:<24}{ci(g, 1e6):>30}{ci(n, 1e6):>30}{ci(lat, 1e6):>28}"
+        lines.append(f"{key:<22}{ci(g, 1e6):>32}{ci(n, 1e6):>32}{ci(lat, 1e6):>32}"
                      f"{(g or {}).get('spread', float('nan')):>8.2f}"
                      f"{(f'{100 * ov:.1f}%' if ov is not None else '-'):>10}")  # fmt: skip
     idle = result.get("idle_power_w")
