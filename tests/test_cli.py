@@ -289,3 +289,14 @@ def test_unavailable_meter_is_one_line(tiny_run, capsys):
     _fails_with_one_line(capsys, ["measure", str(out / "models" / "distilled-int8.tflite"),
                                   "--data", f"wfdb:{out}/data/synth-seed0-4x0.5min-250hz",
                                   "--meter", "rapl"], "RAPL")  # fmt: skip
+
+
+def test_bad_quantization_is_one_line(capsys):
+    _fails_with_one_line(capsys, ["run", "--quantize", "int4"], "unknown LiteRT version int4",
+                         "int8, fp16, dynamic, fp32")  # fmt: skip
+
+
+def test_models_config_accepts_every_litert_version():
+    from ecg_energy.models.variants import ModelsConfig
+
+    assert ModelsConfig(quantize=("int8", "fp16", "dynamic", "fp32")).quantize[-1] == "fp32"

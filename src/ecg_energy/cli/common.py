@@ -94,7 +94,7 @@ def _batches(text: str) -> tuple[int, ...]:
 
 
 EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs for the original (students: twice).")]
-QuantOpt = Annotated[str, typer.Option(help="LiteRT versions to make: int8[,fp16,dynamic].")]
+QuantOpt = Annotated[str, typer.Option(help="LiteRT versions to make: int8[,fp16,dynamic,fp32].")]
 UnsafeOpt = Annotated[
     bool, typer.Option("--unsafe-load", help="Allow Lambda layers in Keras files you trust.")
 ]
