@@ -198,7 +198,7 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
     marker = {
         "tool": "ecg-energy",
         "version": __version__,
-        "config": _jsonable(asdict(cfg)),
+        "config": asdict(cfg),
         "machine": machine_facts(),
     }
     seconds: dict[str, float] = {}
@@ -231,7 +231,7 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
         ds, warnings = load_data(cfg, cache)
         split = split_by_record(ds, cfg.split_fractions, cfg.split_seed)
         summary = {**summarize(ds, split), "warnings": warnings}
-        atomic_write_json(os.path.join(out, "dataset.json"), _jsonable(summary))
+        atomic_write_json(os.path.join(out, "dataset.json"), summary)
         finished("data", time.perf_counter() - t0)
 
         from .models.assess import evaluate_files
@@ -269,8 +269,9 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
 
         t0 = time.perf_counter()
         evaluation = evaluate_files(paths, test, unsafe=cfg.unsafe_load, echo=echo)
-        atomic_write_json(os.path.join(out, "evaluation.json"), _jsonable(
-            {"split": "test", "records": list(split.records["test"]), "variants": evaluation}))  # fmt: skip
+        atomic_write_json(os.path.join(out, "evaluation.json"),
+                          {"split": "test", "records": list(split.records["test"]),
+                           "variants": evaluation})  # fmt: skip
         finished("evaluate", time.perf_counter() - t0)
     except BaseException:
         if created and not stages_run:
@@ -278,10 +279,3 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOut
         raise
     return RunOutcome(out, tuple(stages_run), missing, summary, evaluation, energy, measurements,
                       tuple(warnings), seconds)  # fmt: skip
-
-
-def _jsonable(obj):
-    """Dataclass dicts with tuples and numpy scalars made JSON-friendly."""
-    return json.loads(
-        json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else list(o))
-    )

@@ -7,20 +7,14 @@ from typing import Annotated
 import typer
 
 from ..errors import DataError, OutputError
-from .common import (  # noqa: F401
+from .common import (
     AnnOpt,
-    EpochsOpt,
     LeadOpt,
-    QuantOpt,
     SplitOpt,
     StrideOpt,
     TaskOpt,
-    UnsafeOpt,
     WindowOpt,
-    _batches,
     _echo,
-    _models_config,
-    _protocol_config,
     _read_options,
     _synth_config,
     app,

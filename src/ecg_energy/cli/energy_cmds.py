@@ -8,22 +8,13 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from .common import (  # noqa: F401
-    AnnOpt,
-    EpochsOpt,
-    LeadOpt,
-    QuantOpt,
-    SplitOpt,
-    StrideOpt,
+from .common import (
     TaskOpt,
     UnsafeOpt,
-    WindowOpt,
     _batches,
     _echo,
-    _models_config,
     _protocol_config,
     _read_options,
-    _synth_config,
     app,
 )
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from .common import (  # noqa: F401
+from .common import (
     AnnOpt,
     EpochsOpt,
     LeadOpt,
@@ -18,12 +18,9 @@ from .common import (  # noqa: F401
     TaskOpt,
     UnsafeOpt,
     WindowOpt,
-    _batches,
     _echo,
     _models_config,
-    _protocol_config,
     _read_options,
-    _synth_config,
     app,
 )
 

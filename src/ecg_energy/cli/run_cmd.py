@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import (  # noqa: F401
+from .common import (
     AnnOpt,
     EpochsOpt,
     LeadOpt,
