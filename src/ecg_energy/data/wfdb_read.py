@@ -1,0 +1,141 @@
+"""Read one WFDB record: one lead in mV and its annotations, every failure a DataError.
+
+Lists a folder's records, picks the lead (MLII, II or ECG unless told), checks that the header,
+signal and annotation files exist and are complete, converts the signal to mV and bridges
+invalid (NaN) samples, and returns the annotations sorted by sample.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+
+PREFERRED_LEADS = ("MLII", "II", "ECG")
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One lead of one WFDB record in mV, with its annotations."""
+
+    name: str
+    fs_hz: float
+    signal_mv: np.ndarray
+    lead: str
+    ann_sample: np.ndarray
+    ann_symbol: tuple[str, ...]
+    ann_aux: tuple[str, ...]
+    nan_samples: int = 0
+
+
+def list_records(folder: str) -> list[str]:
+    """Record names in a WFDB folder: its RECORDS file, else every ``*.hea``."""
+    if not os.path.isdir(folder):
+        raise DataError(f"{folder}: folder not found; give wfdb:DIR a folder of WFDB records")
+    listing = os.path.join(folder, "RECORDS")
+    if os.path.isfile(listing):
+        with open(listing, encoding="utf-8", errors="replace") as fh:
+            names = [ln.strip() for ln in fh if ln.strip() and not ln.startswith("#")]
+    else:
+        names = sorted(f[:-4] for f in os.listdir(folder) if f.endswith(".hea"))
+    if not names:
+        raise DataError(f"{folder}: no WFDB records (no RECORDS file and no .hea files)")
+    return names
+
+
+def _pick_lead(names: list[str], lead: str | None, where: str) -> int:
+    if lead is None:
+        upper = [n.upper() for n in names]
+        for want in PREFERRED_LEADS:
+            if want in upper:
+                return upper.index(want)
+        return 0
+    if lead.isdigit() and int(lead) < len(names):
+        return int(lead)
+    for i, n in enumerate(names):
+        if n.upper() == lead.upper():
+            return i
+    raise DataError(f"{where}: no lead {lead!r}; this record has {', '.join(names)} (use --lead)")
+
+
+# bytes per sample of the WFDB storage formats (format 212 packs two 12-bit samples in 3 bytes)
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3,
+                     "311": 4 / 3, "24": 3, "32": 4}  # fmt: skip
+
+
+def _signal_problem(folder: str, header, exc: Exception) -> str:
+    """One line for a signal file wfdb could not read: truncated (with counts) or unreadable."""
+    dat = header.file_name[0]
+    path = os.path.join(folder, dat)
+    in_file = [f for f, name in zip(header.fmt, header.file_name) if name == dat]
+    per_frame = sum(_BYTES_PER_SAMPLE.get(str(f), 0) for f in in_file)
+    if per_frame:
+        offset = (header.byte_offset or [0])[0] or 0
+        have = int((os.path.getsize(path) - offset) // per_frame)
+        if have < header.sig_len:
+            return f"{path}: truncated, {have} of {header.sig_len} samples; re-download it"
+    return f"{path}: unreadable signal file ({exc})"
+
+
+_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
+
+
+def read_record(
+    folder: str, name: str, lead: str | None = None, annotator: str = "atr"
+) -> RawRecord:
+    """Read one lead and the annotations of a record, turning every failure into a DataError."""
+    import wfdb
+
+    base = os.path.join(folder, name)
+    hea = base + ".hea"
+    if not os.path.isfile(hea):
+        raise DataError(f"{hea}: header file missing; restore it or remove {name!r} from RECORDS")
+    try:
+        header = wfdb.rdheader(base)
+    except Exception as exc:  # wfdb raises many types for a malformed header
+        raise DataError(f"{hea}: not a valid WFDB header ({exc})") from exc
+    if not header.n_sig or not header.file_name:
+        raise DataError(f"{hea}: the header lists no signals")
+    for dat in dict.fromkeys(header.file_name):
+        if not os.path.isfile(os.path.join(folder, dat)):
+            raise DataError(f"{os.path.join(folder, dat)}: signal file missing (named in {hea})")
+    idx = _pick_lead(list(header.sig_name), lead, hea)
+    try:
+        rec = wfdb.rdrecord(base, channels=[idx])
+    except Exception as exc:
+        raise DataError(_signal_problem(folder, header, exc)) from exc
+    sig = rec.p_signal[:, 0].astype(np.float64) if rec.p_signal is not None else None
+    if sig is None or len(sig) < header.sig_len:
+        got = 0 if sig is None else len(sig)
+        raise DataError(f"{base}.dat: truncated, {got} of {header.sig_len} samples; re-download it")
+    unit = (rec.units[0] or "mV").strip().lower()
+    sig = sig * _TO_MV.get(unit, 1.0)
+    nan = ~np.isfinite(sig)
+    if nan.all():
+        raise DataError(f"{base}.dat: lead {rec.sig_name[0]} holds no valid samples")
+    if nan.any():  # WFDB marks invalid samples; bridge short gaps linearly
+        good = np.flatnonzero(~nan)
+        sig[nan] = np.interp(np.flatnonzero(nan), good, sig[good])
+    ann_path = f"{base}.{annotator}"
+    if not os.path.isfile(ann_path):
+        raise DataError(f"{ann_path}: annotation file missing; labels come from it "
+                        "(another annotator: --annotator)")  # fmt: skip
+    try:
+        ann = wfdb.rdann(base, annotator)
+    except Exception as exc:
+        raise DataError(f"{ann_path}: unreadable annotation file ({exc})") from exc
+    aux = ann.aux_note if ann.aux_note is not None else [""] * len(ann.sample)
+    order = np.argsort(ann.sample, kind="stable")
+    return RawRecord(
+        name=name,
+        fs_hz=float(header.fs),
+        signal_mv=sig,
+        lead=str(rec.sig_name[0]),
+        ann_sample=np.asarray(ann.sample, dtype=np.int64)[order],
+        ann_symbol=tuple(ann.symbol[i] for i in order),
+        ann_aux=tuple((aux[i] or "") for i in order),
+        nan_samples=int(nan.sum()),
+    )
