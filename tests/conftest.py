@@ -62,3 +62,35 @@ def make_record():
 def _quiet_tf():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     yield
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One whole run on a tiny configuration (4 records × 0.5 min, 2 epochs). Tests that change a
+    run work on a copy (``copy_run``)."""
+    import contextlib
+    import io
+
+    from ecg_energy.cli import main
+
+    out = tmp_path_factory.mktemp("run") / "run"
+    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "2",
+            "--meter", "cputime", "--trials", "2", "--min-seconds", "0.1", "--idle-seconds", "0.1",
+            "--batch", "1,4"]  # fmt: skip
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        rc = main(argv)
+    assert rc == 0, stderr.getvalue()
+    return out, argv, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture()
+def copy_run(tiny_run, tmp_path):
+    """A private copy of the tiny run folder (its keys are relative, so it resumes as itself)."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(tiny_run[0], out)
+    argv = list(tiny_run[1])
+    argv[argv.index("--out") + 1] = str(out)
+    return out, argv

@@ -97,39 +97,21 @@ def test_data_on_the_mitdb_excerpt(mitdb_dir, capsys):
     assert "need at least 3 records" in captured.err  # one record: shown without a split
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """One whole run on a tiny configuration (4 records × 0.5 min, 2 epochs)."""
-    import contextlib
-    import io
-
-    out = tmp_path_factory.mktemp("run") / "run"
-    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "2",
-            "--meter", "cputime", "--trials", "2", "--min-seconds", "0.1", "--idle-seconds", "0.1",
-            "--batch", "1,4"]  # fmt: skip
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        rc = main(argv)
-    assert rc == 0, stderr.getvalue()
-    return out, argv, stdout.getvalue(), stderr.getvalue()
-
-
 def test_run_says_which_stages_ran(tiny_run):
     out, _, stdout, _ = tiny_run
-    assert "stages run: synth, data, train, distil, quantize, count, estimate, measure, evaluate" \
-        in stdout  # fmt: skip
-    assert "not available in this version: report" in stdout
+    assert "stages run: synth, data, train, distil, quantize, count, estimate, measure, " \
+        "evaluate, report" in stdout  # fmt: skip
     marker = json.loads((out / "run.json").read_text())
     assert list(marker["stages"]) == ["synth", "data", "train", "distil", "quantize", "count",
-                                      "estimate", "measure", "evaluate"]  # fmt: skip
-    assert marker["not_available"] == ["report"]
+                                      "estimate", "measure", "evaluate", "report"]  # fmt: skip
+    assert all(r["status"] == "done" for r in marker["stages"].values())
     measured = json.loads((out / "measurements.json").read_text())
     assert measured["method"] == "cputime-model" and measured["measured"] is False
     assert set(measured["variants"]) == {f"{v}@{b}" for v in ("original", "distilled",
                                          "student-plain", "original-int8", "distilled-int8")
                                          for b in (1, 4)}  # fmt: skip
-    assert "MODELLED, not measured" in stdout
-    assert not (out / "results.json").exists()  # no stage that would write it has run
+    for name in ("results.json", "results.csv", "report.md", "report.html", "emissions.csv"):
+        assert (out / name).is_file(), name
 
 
 def test_run_writes_data_models_and_evaluation(tiny_run):
@@ -200,14 +182,14 @@ def test_evaluate_command_matches_the_run(tiny_run, capsys):
         assert got[name]["balanced_accuracy"] == saved[name]["balanced_accuracy"]
 
 
-def test_a_second_run_reuses_finished_work(tiny_run, capsys):
+def test_a_second_run_skips_every_finished_stage(tiny_run, capsys):
     out, argv, _, _ = tiny_run
     assert main(argv) == 0
-    err = capsys.readouterr().err
-    assert "synth: reusing" in err
-    for name in ("original", "distilled", "student-plain", "original-int8", "distilled-int8"):
-        assert f"{name}: reusing" in err
-    assert "measure: reusing" in err
+    captured = capsys.readouterr()
+    assert "stages run: none" in captured.out
+    assert "stages skipped (unchanged): synth, data, train, distil, quantize, count, estimate, " \
+        "measure, evaluate, report" in captured.out  # fmt: skip
+    assert "running" not in captured.err
 
 
 def test_run_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):

@@ -1,70 +1,50 @@
-"""`ecg-energy run`: the evaluation's stages over one run folder.
+"""`ecg-energy run`: the evaluation's stages over one run folder, resumable.
 
 Stages, in order: synth -> data -> train -> distil -> quantize -> count -> estimate -> measure ->
-evaluate -> report. This version has every stage but the report; the run says which stages ran and
-which are not available yet, and never writes a figure for a stage that did not run.
+evaluate -> report. Each stage's key hashes its configuration and the content of its inputs (see
+``ledger``); a re-run skips a stage whose key and outputs are unchanged, and ``force`` redoes named
+stages. Every output is written atomically and ``run.json`` is rewritten after each stage, so an
+interrupted run keeps what it finished and the next run resumes from there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from . import __version__
-from .data.dataset import Dataset, concatenate, split_by_record
+from .config import RunConfig, to_dict
+from .data.dataset import Dataset, Split, concatenate, split_by_record
 from .data.sources import ensure_synth, load_source, parse_source, synth_folder
 from .data.summary import summarize
-from .data.synth import SynthConfig
-from .data.wfdb_source import ReadOptions
-from .energy.protocol import ProtocolConfig
-from .errors import OutputError
+from .errors import ConfigError, OutputError
 from .fsio import atomic_write_json
-from .models.variants import ModelsConfig
+from .ledger import RUN_MARKER, Ledger, file_digest, key_of
 
 STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
                            "measure", "evaluate", "report")  # fmt: skip
-AVAILABLE_STAGES: tuple[str, ...] = STAGES[:-1]  # all but the report
-RUN_MARKER = "run.json"
+MODEL_STAGES = ("train", "distil", "quantize")
+STAGE_OUTPUTS = {"data": "dataset.json", "count": "counts.json", "estimate": "estimates.json",
+                 "measure": "measurements.json", "evaluate": "evaluation.json"}  # fmt: skip
+REPORT_FILES = ("results.json", "results.csv", "report.md", "report.html")
 
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything a run depends on (resolved; saved in ``run.json``)."""
-
-    data: tuple[str, ...] = ("synth",)
-    read: ReadOptions = field(default_factory=ReadOptions)
-    synth: SynthConfig = field(default_factory=SynthConfig)
-    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
-    split_seed: int = 0
-    models: ModelsConfig = field(default_factory=ModelsConfig)
-    tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
-    buffer_bytes: int = 256 * 1024
-    user_models: tuple[str, ...] = ()
-    unsafe_load: bool = False
-    meter: str = "auto"
-    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
-    batches: tuple[int, ...] = (1, 256)
-    country: str = "USA"
-    carbon_intensity: float | None = None
-    threads: int | None = None
+__all__ = ["STAGES", "RunConfig", "RunOutcome", "check_run_dir", "run"]
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     out_dir: str
     stages_run: tuple[str, ...]
-    stages_missing: tuple[str, ...]
-    summary: dict
-    evaluation: dict
-    energy: dict
-    measurements: dict
+    stages_skipped: tuple[str, ...]
+    results: dict
     warnings: tuple[str, ...]
     seconds: dict[str, float]
 
@@ -77,9 +57,8 @@ def check_run_dir(out: str) -> None:
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
     if not os.listdir(out):
         return
-    marker = os.path.join(out, RUN_MARKER)
     try:
-        with open(marker) as fh:
+        with open(os.path.join(out, RUN_MARKER)) as fh:
             if json.load(fh).get("tool") == "ecg-energy":
                 return
     except (OSError, ValueError):
@@ -88,11 +67,35 @@ def check_run_dir(out: str) -> None:
                       "choose a new --out")  # fmt: skip
 
 
-def mark_run_dir(out: str, extra: dict) -> None:
-    """Make ``out`` recognisably one of our run folders (keeping an existing marker)."""
-    path = os.path.join(out, RUN_MARKER)
-    if not os.path.isfile(path):
-        atomic_write_json(path, {"tool": "ecg-energy", "version": __version__, **extra})
+def check_force(force) -> frozenset[str]:
+    unknown = sorted(set(force) - set(STAGES))
+    if unknown:
+        raise ConfigError(f"--force {unknown[0]}: no such stage; stages are {', '.join(STAGES)}")
+    return frozenset(force)
+
+
+def preflight(cfg: RunConfig) -> None:
+    """Check what can be checked at once (sources, model files, tables, meter name), so a typo
+    fails in a second with one line instead of after minutes of training."""
+    from .data.wfdb_read import list_records
+    from .energy.meters import AUTO_ORDER
+    from .energy.tables import load_table
+    from .errors import DataError
+    from .models.io import model_format
+
+    for text in cfg.data:
+        src = parse_source(text)
+        if src.kind == "wfdb":
+            list_records(src.paths[0])
+        for path in src.paths if src.kind == "kaggle" else ():
+            if not os.path.isfile(path):
+                raise DataError(f"{path}: file not found; give kaggle:FILE.csv an existing CSV")
+    for path in cfg.user_models:
+        model_format(path)
+    for table in cfg.tables:
+        load_table(table)
+    if cfg.meter not in ("auto", *AUTO_ORDER):
+        raise ConfigError(f"unknown meter {cfg.meter!r}; choose auto, {', '.join(AUTO_ORDER)}")
 
 
 def load_data(cfg: RunConfig, cache_dir: str, progress=None) -> tuple[Dataset, list[str]]:
@@ -118,21 +121,55 @@ def data_key(ds: Dataset, split) -> str:
                       sort_keys=True, default=str)  # fmt: skip
 
 
+def dataset_digest(ds: Dataset, split: Split) -> str:
+    """Content digest of the examples, labels, records and split."""
+    h = hashlib.sha256()
+    for arr in (ds.X, ds.y, ds.groups.astype(str), ds.rhythm.astype(str)):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(data_key(ds, split).encode())
+    return h.hexdigest()[:20]
+
+
+def source_fingerprint(text: str) -> list:
+    """What a user's data source is made of (file names, sizes and times): a changed file is new
+    data. The synthetic database is fingerprinted by its configuration instead."""
+    src = parse_source(text)
+    if src.kind == "synth":
+        return [text]
+    out: list = [text]
+    for path in src.paths:
+        if os.path.isdir(path):
+            for name in sorted(os.listdir(path)):
+                st = os.stat(os.path.join(path, name))
+                out.append([name, st.st_size, st.st_mtime_ns])
+        elif os.path.exists(path):
+            st = os.stat(path)
+            out.append([path, st.st_size, st.st_mtime_ns])
+    return out
+
+
 def count_variants(paths: list[str], unsafe: bool = False) -> dict:
     """{variant name: FileCounts} (names from the models' sidecars, else file stems)."""
-    from .models.io import read_sidecar
     from .ops.files import count_file
 
-    out = {}
+    return {name: count_file(path, unsafe) for name, path in variant_names(paths).items()}
+
+
+def variant_names(paths: list[str]) -> dict[str, str]:
+    """{variant name: path}: a model's name is its sidecar's ``variant``, else the file's stem."""
+    from .models.io import read_sidecar
+
+    out: dict[str, str] = {}
     for path in paths:
         name = read_sidecar(path).get("variant") or os.path.splitext(os.path.basename(path))[0]
-        out[name if name not in out else path] = count_file(path, unsafe)
+        out[name if name not in out else path] = path
     return out
 
 
 def estimate_variants(counted: dict, tables: tuple[str, ...], buffer_bytes: int) -> dict:
-    """{variant: {"counts": totals, "estimates": {table: estimate}}}; the flat table prices the
-    profiler's FLOPs where there are some (the report's convention), else 2 × MACs."""
+    """{variant: {"counts": totals, "estimates": {table: estimate with its per-layer energies}}};
+    the flat table prices the profiler's FLOPs where there are some (the report's convention),
+    else 2 × MACs."""
     from .energy.estimate import estimate
     from .energy.tables import load_table
 
@@ -149,35 +186,6 @@ def estimate_variants(counted: dict, tables: tuple[str, ...], buffer_bytes: int)
     return out
 
 
-def measure_stage(cfg: RunConfig, paths: list[str], test: Dataset, out: str, echo) -> dict:
-    """Energy and latency of every variant on held-out windows; CodeCarbon's rows go to the run
-    folder's emissions.csv as CodeCarbon wrote them. Ctrl-C keeps the trials already finished."""
-    from .energy.measure import choose_meter, measure_files
-    from .models.io import read_sidecar
-
-    # what the figures depend on: the model files (by their build keys, else size and mtime),
-    # the windows, and every measurement setting
-    files = [[p, read_sidecar(p).get("build_key") or [os.path.getsize(p), os.path.getmtime(p)]]
-             for p in paths]  # fmt: skip
-    key = json.dumps([files, len(test), asdict(cfg.protocol), cfg.meter, list(cfg.batches),
-                      cfg.country, cfg.carbon_intensity, cfg.threads], default=str)  # fmt: skip
-    target = os.path.join(out, "measurements.json")
-    if os.path.isfile(target):
-        with open(target) as fh:
-            previous = json.load(fh)
-        if previous.get("inputs_key") == key and not previous.get("interrupted"):
-            echo(f"  measure: reusing {target}")
-            return previous
-    meter = choose_meter(cfg.meter, cfg.country, out, None, echo)
-    result = measure_files(paths, test, meter, cfg.protocol, cfg.batches, cfg.threads, cfg.country,
-                           cfg.carbon_intensity, cfg.unsafe_load, echo)  # fmt: skip
-    result["inputs_key"] = key
-    atomic_write_json(target, result)
-    if result.get("interrupted"):
-        raise KeyboardInterrupt
-    return result
-
-
 def machine_facts() -> dict:
     return {
         "python": platform.python_version(),
@@ -187,95 +195,252 @@ def machine_facts() -> dict:
     }
 
 
-def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print) -> RunOutcome:
-    """Run the available stages into ``out``; say which ran and which do not exist yet.
+def _rel(out: str, path: str) -> str:
+    return os.path.relpath(path, out)
 
-    ``run.json`` is rewritten (atomically) after each finished stage. A new run folder that fails
-    before any stage finished is removed, so no half-written folder is left behind.
+
+def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print,
+        force=frozenset()) -> RunOutcome:  # fmt: skip
+    """Run (or resume) the evaluation in ``out``; returns what ran, what was skipped, the results.
+
+    A new run folder that fails before any stage finished is removed, so no half-written folder
+    is left behind; otherwise every finished stage stays finished.
     """
+    force = check_force(force)
     check_run_dir(out)
+    preflight(cfg)
     created = not os.path.exists(out)
-    marker = {
-        "tool": "ecg-energy",
-        "version": __version__,
-        "config": asdict(cfg),
-        "machine": machine_facts(),
-    }
-    seconds: dict[str, float] = {}
-    stages_run: list[str] = []
-    missing = tuple(s for s in STAGES if s not in AVAILABLE_STAGES)
+    header = {"tool": "ecg-energy", "version": __version__, "config": to_dict(cfg),
+              "machine": machine_facts()}  # fmt: skip
+    os.makedirs(out, exist_ok=True)
+    ledger = Ledger(out, header, force)
+    ledger.write()
+    step = {"n": 0}
 
-    def finished(stage: str, elapsed_s: float) -> None:
-        stages_run.append(stage)
-        seconds[stage] = round(elapsed_s, 3)
-        atomic_write_json(
-            os.path.join(out, RUN_MARKER),
-            {**marker, "stages": {s: "done" for s in stages_run}, "seconds": seconds,
-             "not_available": list(missing)},
-        )  # fmt: skip
+    def stage(name: str, key: str, work: Callable[[], tuple[list[str], dict]]) -> dict:
+        """Skip ``name`` when fresh, else run ``work`` -> (outputs, info) and record it."""
+        step["n"] += 1
+        tag = f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}"
+        if ledger.fresh(name, key):
+            echo(f"{tag}: unchanged, skipped")
+            ledger.skip(name)
+            return ledger.info(name)
+        echo(f"{tag}: running")
+        ledger.forget(name)
+        t0 = time.perf_counter()
+        outputs, info = work()
+        ledger.done(name, key, time.perf_counter() - t0, outputs, info)
+        return info
 
-    cache = os.path.join(out, "data")
     try:
-        os.makedirs(out, exist_ok=True)
-        synth_sources = [parse_source(s) for s in cfg.data if parse_source(s).kind == "synth"]
-        if synth_sources:
-            t0 = time.perf_counter()
-            for src in synth_sources:
-                syn = replace(cfg.synth, seed=src.seed)
-                _, made = ensure_synth(syn, synth_folder(cache, syn),
-                                       lambda d, t: echo(f"  synth: record {d}/{t}"))  # fmt: skip
-                if not made:
-                    echo(f"  synth: reusing {synth_folder(cache, syn)}")
-            finished("synth", time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        ds, warnings = load_data(cfg, cache)
-        split = split_by_record(ds, cfg.split_fractions, cfg.split_seed)
-        summary = {**summarize(ds, split), "warnings": warnings}
-        atomic_write_json(os.path.join(out, "dataset.json"), summary)
-        finished("data", time.perf_counter() - t0)
+        return _run_stages(cfg, out, echo, ledger, stage)
+    except BaseException:
+        if created and not ledger.ran:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
-        from .models.assess import evaluate_files
-        from .models.variants import build_variants
 
-        t0 = time.perf_counter()
-        train, val = ds.subset(split.train), ds.subset(split.val)
-        variants = build_variants(train.X, train.y, val.X, val.y, ds.class_names, ds.task,
-                                  data_key(ds, split), cfg.models, os.path.join(out, "models"), echo)  # fmt: skip
-        total = time.perf_counter() - t0
-        spent = {v.name: 0.0 if v.reused else v.train_seconds for v in variants}
-        trained = spent["original"] + spent["student-plain"]
-        finished("train", trained)
-        finished("distil", spent["distilled"])
-        finished("quantize", max(0.0, total - trained - spent["distilled"]))
-        atomic_write_json(os.path.join(out, "models", "variants.json"),
-                          [v.as_dict() for v in variants])  # fmt: skip
+def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOutcome:
+    cache = os.path.join(out, "data")
+    warnings: list[str] = []
 
-        t0 = time.perf_counter()
-        paths = [v.path for v in variants] + list(cfg.user_models)
+    # synth: the embedded database, generated once per configuration
+    synth_cfgs = [replace(cfg.synth, seed=parse_source(s).seed) for s in cfg.data
+                  if parse_source(s).kind == "synth"]  # fmt: skip
+    synth_key = key_of("synth", [asdict(s) for s in synth_cfgs])
+    if synth_cfgs:
+
+        def make_synth():
+            folders = []
+            for syn in synth_cfgs:
+                folder, made = ensure_synth(syn, synth_folder(cache, syn),
+                                            lambda d, t: echo(f"  synth: record {d}/{t}"))  # fmt: skip
+                echo(f"  synth: {'made' if made else 'reusing'} {folder}")
+                folders.append(_rel(out, folder))
+            return folders, {}
+
+        stage("synth", synth_key, make_synth)
+
+    # data: windows and labels, split by record; loaded only when a stage needs the arrays
+    loaded: dict = {}
+
+    def dataset() -> tuple[Dataset, Split]:
+        if "ds" not in loaded:
+            ds, warns = load_data(cfg, cache)
+            loaded.update(ds=ds, split=split_by_record(ds, cfg.split_fractions, cfg.split_seed))
+            warnings.extend(warns)
+        return loaded["ds"], loaded["split"]
+
+    dkey = key_of("data", list(cfg.data), asdict(cfg.read), synth_key, list(cfg.split_fractions),
+                  cfg.split_seed, [source_fingerprint(s) for s in cfg.data])  # fmt: skip
+
+    def make_data():
+        ds, split = dataset()
+        atomic_write_json(os.path.join(out, "dataset.json"),
+                          {**summarize(ds, split), "warnings": list(warnings)})  # fmt: skip
+        return ["dataset.json"], {"digest": dataset_digest(ds, split), "key": data_key(ds, split)}
+
+    data_info = stage("data", dkey, make_data)
+    data_digest = data_info["digest"]
+
+    # train, distil, quantize: the built-in variants (model files reused by their build keys)
+    paths, variants = _model_stages(cfg, out, echo, ledger, stage, dataset, data_info)
+    paths = paths + list(cfg.user_models)
+    models = [[name, _rel(out, p) if p.startswith(out) else p, file_digest(p)]
+              for name, p in variant_names(paths).items()]  # fmt: skip
+
+    # count -> estimate
+    def make_counts():
         counted = count_variants(paths, cfg.unsafe_load)
         atomic_write_json(os.path.join(out, "counts.json"),
                           {name: c.as_dict() for name, c in counted.items()})  # fmt: skip
-        finished("count", time.perf_counter() - t0)
+        loaded["counted"] = counted
+        return ["counts.json"], {}
 
-        t0 = time.perf_counter()
-        energy = estimate_variants(counted, cfg.tables, cfg.buffer_bytes)
-        atomic_write_json(os.path.join(out, "estimates.json"), energy)
-        finished("estimate", time.perf_counter() - t0)
+    stage("count", key_of("count", models, cfg.unsafe_load), make_counts)
 
-        t0 = time.perf_counter()
-        test = ds.subset(split.test)
-        measurements = measure_stage(cfg, paths, test, out, echo)
-        finished("measure", time.perf_counter() - t0)
+    def make_estimates():
+        from .ops.files import counts_from_dict
 
-        t0 = time.perf_counter()
-        evaluation = evaluate_files(paths, test, unsafe=cfg.unsafe_load, echo=echo)
+        counted = loaded.get("counted") or {
+            name: counts_from_dict(d) for name, d in _read(out, "counts.json").items()
+        }
+        atomic_write_json(os.path.join(out, "estimates.json"),
+                          estimate_variants(counted, cfg.tables, cfg.buffer_bytes))  # fmt: skip
+        return ["estimates.json"], {}
+
+    stage("estimate", key_of("estimate", file_digest(os.path.join(out, "counts.json")),
+                             list(cfg.tables), cfg.buffer_bytes), make_estimates)  # fmt: skip
+
+    # measure: energy and latency on held-out windows (CodeCarbon's rows go to emissions.csv)
+    def make_measurements():
+        from .energy.measure import choose_meter, measure_files
+
+        ds, split = dataset()
+        meter = choose_meter(cfg.meter, cfg.country, out, None, echo)
+        result = measure_files(paths, ds.subset(split.test), meter, cfg.protocol, cfg.batches,
+                               cfg.threads, cfg.country, cfg.carbon_intensity, cfg.unsafe_load,
+                               echo)  # fmt: skip
+        if cfg.seed_protocol and not result.get("interrupted"):
+            from .energy.measure import measure_seed
+
+            echo("  measure: the report's method (one CodeCarbon window, 1000 inferences each)")
+            result["seed"] = measure_seed(paths, ds.subset(split.test), cfg.country, out,
+                                          cfg.threads, cfg.unsafe_load, echo)  # fmt: skip
+        atomic_write_json(os.path.join(out, "measurements.json"), result)
+        if result.get("interrupted"):  # the finished trials are kept; the stage is not done
+            raise KeyboardInterrupt
+        return ["measurements.json"], {}
+
+    stage("measure", key_of("measure", models, data_digest, asdict(cfg.protocol), cfg.meter,
+                            list(cfg.batches), cfg.country, cfg.carbon_intensity, cfg.threads,
+                            cfg.seed_protocol),
+          make_measurements)  # fmt: skip
+
+    # evaluate: accuracy, per-class metrics and the AHA goals on the held-out records
+    def make_evaluation():
+        from .models.assess import evaluate_files
+
+        ds, split = dataset()
+        evaluation = evaluate_files(paths, ds.subset(split.test), unsafe=cfg.unsafe_load, echo=echo)
         atomic_write_json(os.path.join(out, "evaluation.json"),
                           {"split": "test", "records": list(split.records["test"]),
                            "variants": evaluation})  # fmt: skip
-        finished("evaluate", time.perf_counter() - t0)
-    except BaseException:
-        if created and not stages_run:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    return RunOutcome(out, tuple(stages_run), missing, summary, evaluation, energy, measurements,
-                      tuple(warnings), seconds)  # fmt: skip
+        return ["evaluation.json"], {}
+
+    stage("evaluate", key_of("evaluate", models, data_digest), make_evaluation)
+
+    # report: results.json from the stage outputs, then results.csv, report.md and report.html
+    from .report.render import render_all
+    from .results import build_results
+
+    inputs = [*STAGE_OUTPUTS.values(), os.path.join("models", "variants.json")]
+    rkey = key_of("report", [file_digest(os.path.join(out, p)) for p in inputs
+                             if os.path.exists(os.path.join(out, p))],
+                  to_dict(cfg), ledger.header["machine"])  # fmt: skip
+
+    def make_report():
+        results = build_results(out, cfg, ledger.header["machine"], variants)
+        atomic_write_json(os.path.join(out, "results.json"), results)
+        render_all(results, out)
+        return list(REPORT_FILES), {}
+
+    stage("report", rkey, make_report)
+    results = _read(out, "results.json")
+    seconds = {s: ledger.records[s]["seconds"] for s in ledger.ran}
+    return RunOutcome(out, tuple(ledger.ran), tuple(ledger.skipped), results, tuple(warnings),
+                      seconds)  # fmt: skip
+
+
+def _read(out: str, name: str):
+    with open(os.path.join(out, name)) as fh:
+        return json.load(fh)
+
+
+def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset, data_info):
+    """Train, distil and quantize. Each stage's key covers the data, the training settings and
+    the content of the parent models; when all three are fresh no model is loaded at all."""
+    from .models.quantize import MODES
+
+    models_dir = os.path.join(out, "models")
+    listing = os.path.join(models_dir, "variants.json")
+    train = asdict(cfg.models.train)
+
+    def digest(name: str, ext: str = ".keras") -> str | None:
+        p = os.path.join(models_dir, name + ext)
+        return file_digest(p) if os.path.isfile(p) else None
+
+    def keys() -> dict[str, str]:
+        return {
+            "train": key_of("train", data_info["digest"], train),
+            "distil": key_of("distil", data_info["digest"], train, digest("original")),
+            "quantize": key_of(
+                "quantize",
+                data_info["digest"],
+                list(cfg.models.quantize),
+                cfg.models.representative_windows,
+                digest("original"),
+                digest("distilled"),
+            ),  # fmt: skip
+        }
+
+    before = keys()
+    if os.path.isfile(listing) and all(ledger.fresh(s, before[s]) for s in MODEL_STAGES):
+        for s in MODEL_STAGES:
+            echo(f"[{STAGES.index(s) + 1}/{len(STAGES)}] {s}: unchanged, skipped")
+            ledger.skip(s)
+        with open(listing) as fh:
+            variants = json.load(fh)
+        return [os.path.join(out, v["path"]) for v in variants], variants
+
+    from .models.variants import build_variants
+
+    ds, split = dataset()
+    tr, va = ds.subset(split.train), ds.subset(split.val)
+    redo = frozenset(s for s in MODEL_STAGES if s in ledger.force)
+    echo(f"[{STAGES.index('train') + 1}/{len(STAGES)}] train, distil, quantize: running")
+    for s in MODEL_STAGES:
+        ledger.forget(s)
+    t0 = time.perf_counter()
+    built = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_info["key"],
+                           cfg.models, models_dir, echo, redo=redo)  # fmt: skip
+    total = time.perf_counter() - t0
+    variants = [{**v.as_dict(), "path": _rel(out, v.path)} for v in built]
+    atomic_write_json(listing, variants)
+    after = keys()
+    members = {"train": ("original", "student-plain"), "distil": ("distilled",),
+               "quantize": tuple(f"{p}-{m}" for p in ("original", "distilled") for m in MODES)}  # fmt: skip
+    for s in MODEL_STAGES:
+        mine = [v for v in built if v.name in members[s]]
+        files = [_rel(out, v.path) for v in mine] + [_rel(out, listing)]
+        if all(v.reused for v in mine):
+            ledger.records[s] = {"status": "done", "key": after[s], "seconds": 0.0,
+                                 "outputs": files, "info": {}}  # fmt: skip
+            ledger.skip(s)
+        else:
+            trained = sum(v.train_seconds for v in built if not v.reused)
+            spent = (sum(v.train_seconds for v in mine) if s != "quantize"
+                     else max(0.0, total - trained))  # fmt: skip
+            ledger.done(s, after[s], spent, files, {})
+    ledger.write()
+    return [v.path for v in built], variants

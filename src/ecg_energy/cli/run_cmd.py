@@ -1,93 +1,163 @@
-"""The run command: the whole evaluation into a run folder."""
+"""The run command (the whole evaluation into a run folder) and the report command (its reports
+again, from results.json alone)."""
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Annotated
 
 import typer
 
-from .common import (
-    AnnOpt,
-    EpochsOpt,
-    LeadOpt,
-    QuantOpt,
-    SplitOpt,
-    StrideOpt,
-    TaskOpt,
-    UnsafeOpt,
-    WindowOpt,
-    _batches,
-    _echo,
-    _models_config,
-    _protocol_config,
-    _read_options,
-    _synth_config,
-    app,
-)
+from ..errors import ConfigError, DataError
+from .common import AnnOpt, LeadOpt, SplitOpt, StrideOpt, TaskOpt, WindowOpt, _batches, _echo, app
+
+Opt = typer.Option
+
+
+def _overrides(**given) -> dict:
+    """The options given on the command line, as a TOML-shaped dict (None: not given)."""
+    table: dict = {}
+
+    def put(path: str, value) -> None:
+        if value is None:
+            return
+        *parents, last = path.split(".")
+        node = table
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+
+    for path, value in given.items():
+        put(path.replace("__", "."), value)
+    return table
 
 
 @app.command()
 def run(
+    config: Annotated[str | None, Opt(help="TOML configuration file (see --print-config).")] = None,
     data_src: Annotated[
-        list[str] | None, typer.Option("--data", help="Data source(s); default synth:0.")
+        list[str] | None, Opt("--data", help="Data source(s); default synth.")
     ] = None,
-    out: Annotated[str, typer.Option(help="Run folder.")] = "runs/default",
-    task: TaskOpt = "rhythm",
-    lead: LeadOpt = None,
-    window_s: WindowOpt = 4.0,
-    stride_s: StrideOpt = 2.0,
-    annotator: AnnOpt = "atr",
-    split: SplitOpt = "auto",
-    records: Annotated[int, typer.Option(help="Synthetic records.")] = 24,
-    minutes: Annotated[float, typer.Option(help="Minutes per synthetic record.")] = 5.0,
-    seed: Annotated[int, typer.Option(help="Seed of the split and of training.")] = 0,
-    epochs: EpochsOpt = 40,
-    quantize: QuantOpt = "int8",
     model: Annotated[
-        list[str] | None,
-        typer.Option("--model", help="Your own .keras/.h5/.tflite to evaluate too."),
+        list[str] | None, Opt("--model", help="Your own .keras/.h5/.tflite to evaluate too.")
     ] = None,
-    unsafe_load: UnsafeOpt = False,
-    meter: Annotated[str, typer.Option(help="auto, rapl, nvml, codecarbon or cputime.")] = "auto",
-    trials: Annotated[int, typer.Option(help="Interleaved measurement trials per variant.")] = 5,
-    min_seconds: Annotated[float, typer.Option(help="Minimum length of one trial, s.")] = 2.0,
-    idle_seconds: Annotated[float, typer.Option(help="Idle baseline before and after, s.")] = 2.0,
-    batch: Annotated[str, typer.Option(help="Batch sizes to measure, e.g. 1,256.")] = "1,256",
-    country: Annotated[str, typer.Option(help="ISO 3166 alpha-3 code for CO2e.")] = "USA",
+    out: Annotated[str, Opt(help="Run folder.")] = "runs/default",
+    force: Annotated[list[str] | None, Opt(help="Redo this stage even if unchanged.")] = None,
+    print_config: Annotated[
+        bool, Opt("--print-config", help="Print the resolved configuration and exit.")
+    ] = False,
+    task: TaskOpt = None,
+    lead: LeadOpt = None,
+    window_s: WindowOpt = None,
+    stride_s: StrideOpt = None,
+    annotator: AnnOpt = None,
+    split: SplitOpt = None,
+    records: Annotated[int | None, Opt(help="Synthetic records.")] = None,
+    minutes: Annotated[float | None, Opt(help="Minutes per synthetic record.")] = None,
+    seed: Annotated[int | None, Opt(help="Seed of the split and of training.")] = None,
+    epochs: Annotated[
+        int | None, Opt(help="Maximum epochs of the original (students: 2x).")
+    ] = None,
+    quantize: Annotated[str | None, Opt(help="LiteRT versions: int8[,fp16,dynamic,fp32].")] = None,
+    unsafe_load: Annotated[
+        bool | None, Opt("--unsafe-load", help="Allow Lambda layers in Keras files you trust.")
+    ] = None,
+    meter: Annotated[str | None, Opt(help="auto, rapl, nvml, codecarbon or cputime.")] = None,
+    trials: Annotated[int | None, Opt(help="Interleaved measurement trials per variant.")] = None,
+    min_seconds: Annotated[float | None, Opt(help="Minimum length of one trial, s.")] = None,
+    idle_seconds: Annotated[float | None, Opt(help="Idle baseline before and after, s.")] = None,
+    batch: Annotated[str | None, Opt(help="Batch sizes to measure, e.g. 1,256.")] = None,
+    threads: Annotated[int | None, Opt(help="Inference threads while measuring.")] = None,
+    country: Annotated[str | None, Opt(help="ISO 3166 alpha-3 code for CO2e.")] = None,
+    carbon_intensity: Annotated[
+        float | None, Opt(help="g CO2e per kWh (overrides country).")
+    ] = None,
+    constraint: Annotated[
+        str | None, Opt(help="Recommendation constraint: aha, balanced-accuracy or none.")
+    ] = None,
+    rank_by: Annotated[
+        str | None, Opt(help="Energy ranked: measured-net, measured-gross or estimate.")
+    ] = None,
 ) -> None:
-    """Run the whole evaluation (the stages available in this version) into a run folder."""
-    from ..data.summary import format_summary
-    from ..pipeline import RunConfig
+    """Run the whole evaluation into a run folder (resuming a finished part), then write
+    results.json, results.csv, report.md and report.html."""
+    from ..config import RunConfig, from_dict, load_config, to_toml
     from ..pipeline import run as run_pipeline
-    from ..report.text import format_energy, format_evaluation, format_measurements
+    from ..report.render import summary_lines
 
-    cfg = RunConfig(
-        data=tuple(data_src or ["synth"]),
-        read=_read_options(task, lead, window_s, stride_s, annotator, split),
-        synth=_synth_config(records, minutes, 0, 250),
-        split_seed=seed,
-        models=_models_config(epochs, quantize, seed),
-        user_models=tuple(model or ()),
-        unsafe_load=unsafe_load,
-        meter=meter,
-        protocol=_protocol_config(trials, min_seconds, idle_seconds),
-        batches=_batches(batch),
-        country=country,
-    )
-    outcome = run_pipeline(cfg, out, echo=_echo)
+    base = load_config(config) if config else RunConfig()
+    given = _overrides(
+        data=data_src, user_models=model, read__task=task, read__lead=lead,
+        read__window_s=window_s, read__stride_s=stride_s, read__annotator=annotator,
+        read__split=split, synth__records=records, synth__minutes=minutes, split_seed=seed,
+        models__train__seed=seed, models__train__epochs=epochs,
+        models__train__student_epochs=2 * epochs if epochs else None,
+        models__quantize=[m.strip() for m in quantize.split(",") if m.strip()] if quantize else None,
+        unsafe_load=unsafe_load, meter=meter, protocol__trials=trials,
+        protocol__min_seconds=min_seconds, protocol__idle_seconds=idle_seconds,
+        batches=list(_batches(batch)) if batch else None, threads=threads, country=country,
+        carbon_intensity=carbon_intensity, recommend__constraint=constraint,
+        recommend__energy=rank_by,
+    )  # fmt: skip
+    cfg = from_dict(given, base)
+    if print_config:
+        typer.echo(to_toml(cfg), nl=False)
+        return
+    outcome = run_pipeline(cfg, out, echo=_echo, force=frozenset(force or ()))
     for w in outcome.warnings:
         _echo(f"warning: {w}")
-    typer.echo(format_summary(outcome.summary))
-    typer.echo("")
-    typer.echo(format_evaluation(outcome.evaluation))
-    typer.echo("")
-    typer.echo(format_energy(outcome.energy))
-    typer.echo("")
-    typer.echo(format_measurements(outcome.measurements))
-    typer.echo("")
+    for line in summary_lines(outcome.results):
+        typer.echo(line)
     took = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.seconds.items())
-    typer.echo(f"stages run: {', '.join(outcome.stages_run)} ({took})")
-    typer.echo(f"not available in this version: {', '.join(outcome.stages_missing)} — "
-               "no report files were produced")  # fmt: skip
-    typer.echo(f"run folder: {os.path.abspath(out)}")
+    typer.echo(f"stages run: {', '.join(outcome.stages_run) or 'none'}"
+               + (f" ({took})" if took else ""))  # fmt: skip
+    if outcome.stages_skipped:
+        typer.echo(f"stages skipped (unchanged): {', '.join(outcome.stages_skipped)}")
+    folder = os.path.abspath(out)
+    typer.echo(f"report: {os.path.join(folder, 'report.md')} and report.html; "
+               f"results: results.json, results.csv")  # fmt: skip
+
+
+@app.command()
+def report(
+    run_dir: Annotated[str, typer.Argument(help="A run folder (holding results.json).")],
+    constraint: Annotated[
+        str | None, Opt(help="Recommend under another constraint: aha, balanced-accuracy or none.")
+    ] = None,
+    rank_by: Annotated[str | None, Opt(help="measured-net, measured-gross or estimate.")] = None,
+    batch: Annotated[int | None, Opt(help="Batch size whose energy is ranked.")] = None,
+    min_balanced_accuracy: Annotated[
+        float | None, Opt(help="For --constraint balanced-accuracy.")
+    ] = None,
+) -> None:
+    """Render results.csv, report.md and report.html again from a run's results.json alone."""
+    from dataclasses import replace
+
+    from ..config import RecommendConfig
+    from ..fsio import atomic_write_json
+    from ..report.render import render_all, summary_lines
+    from ..results import check_results, rerecommend
+
+    path = os.path.join(run_dir, "results.json")
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: not found; pass a run folder that `ecg-energy run` finished")
+    try:
+        with open(path) as fh:
+            res = json.load(fh)
+    except ValueError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); re-run `ecg-energy run`") from exc
+    check_results(res, path)
+    changes = {k: v for k, v in {"constraint": constraint, "energy": rank_by, "batch": batch,
+               "min_balanced_accuracy": min_balanced_accuracy}.items() if v is not None}  # fmt: skip
+    if changes:
+        try:
+            rc = replace(RecommendConfig(**res["config"].get("recommend", {})), **changes)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        res = rerecommend(res, rc)
+        atomic_write_json(path, res)
+    written = render_all(res, run_dir)
+    for line in summary_lines(res):
+        typer.echo(line)
+    typer.echo(f"wrote {', '.join(written)} in {os.path.abspath(run_dir)}")

@@ -62,11 +62,12 @@ class Variant:
         return asdict(self)
 
 
-def build_key(data_key: str, cfg: ModelsConfig, name: str, parent_key: str = "") -> str:
-    """A short hash of everything a model file depends on."""
+def build_key(data_key: str, settings: dict, name: str, parent_key: str = "") -> str:
+    """A short hash of everything a model file depends on: the data, the settings that shape this
+    file (not the other variants' settings), and its parent's key and content."""
     from .. import __version__
 
-    blob = json.dumps([__version__, data_key, asdict(cfg), name, parent_key], sort_keys=True,
+    blob = json.dumps([__version__, data_key, settings, name, parent_key], sort_keys=True,
                       default=str)  # fmt: skip
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -119,12 +120,17 @@ def build_variants(
     cfg: ModelsConfig,
     models_dir: str,
     echo: Callable[[str], None] | None = None,
+    redo: frozenset[str] = frozenset(),
 ) -> list[Variant]:
     """Train, distil and quantize into ``models_dir``; reuse files whose build key matches.
 
     ``x_*`` are raw dataset windows; the task's preprocessing is applied here and recorded.
+    ``redo`` names steps ("train", "distil", "quantize") to do again even where a file matches.
+    A child's key includes its parent's content digest, so a parent that changed rebuilds it.
     """
     import keras
+
+    from ..ledger import file_digest
 
     os.makedirs(models_dir, exist_ok=True)
     prep = preprocess.default_for(task)
@@ -137,19 +143,21 @@ def build_variants(
     keys: dict[str, str] = {}
     models: dict[str, object] = {}
 
-    def keras_variant(name: str, arch: str, parent: str | None, description: str, fit):
+    def keras_variant(name: str, arch: str, parent: str | None, description: str, fit, step: str):
         path = os.path.join(models_dir, f"{name}.keras")
         # the architecture's own definition is part of the key: a changed network is retrained
         definition = fingerprint(architectures.build(arch, length, n_classes, seed=cfg.train.seed))
-        key = build_key(data_key + definition, cfg, name, keys.get(parent or "", ""))
-        keys[name] = key
-        meta = _reusable(path, key)
+        key = build_key(data_key + definition, asdict(cfg.train), name, keys.get(parent or "", ""))
+        meta = _reusable(path, key) if step not in redo else None
         if meta is not None:
+            keys[name] = f"{key}:{file_digest(path)}"
             say(f"  {name}: reusing {path}")
             models[name] = keras.saving.load_model(path, safe_mode=True, compile=False)
             variants.append(Variant(name, path, "keras", "fp32", parent, description,
                                     meta.get("train_seconds", 0.0), meta.get("epochs", 0), True))  # fmt: skip
             return
+        if os.path.isfile(sidecar_path(path)):  # a model being replaced is not valid meanwhile
+            os.unlink(sidecar_path(path))
         say(f"  {name}: training ({architectures.ARCHITECTURES[arch].__doc__.splitlines()[0]})")
         result = fit(architectures.build(arch, length, n_classes, seed=cfg.train.seed))
         models[name] = result.model
@@ -160,6 +168,7 @@ def build_variants(
             "epochs": result.epochs_run, "best_epoch": result.best_epoch,
             "history": result.history,
         })  # fmt: skip
+        keys[name] = f"{key}:{file_digest(path)}"
         say(f"  {name}: {result.epochs_run} epochs (best {result.best_epoch}) in "
             f"{result.seconds:.0f} s")  # fmt: skip
         variants.append(Variant(name, path, "keras", "fp32", parent, description,
@@ -168,23 +177,25 @@ def build_variants(
     tc = cfg.train
     keras_variant("original", "original", None, "original CNN, float32",
                   lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "original",
-                                             echo=echo))  # fmt: skip
+                                             echo=echo), "train")  # fmt: skip
     keras_variant("distilled", "student", "original", "student distilled from the original, float32",
                   lambda m: distill(models["original"], m, (xt, y_train), (xv, y_val), tc,
-                                    echo=echo))  # fmt: skip
+                                    echo=echo), "distil")  # fmt: skip
     keras_variant("student-plain", "student", None,
                   "same student trained on labels only (control for distillation), float32",
                   lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "plain",
-                                             student=True, echo=echo))  # fmt: skip
+                                             student=True, echo=echo), "train")  # fmt: skip
 
     rep = representative_sample(xt, y_train, cfg.representative_windows, tc.seed)
     for parent in ("original", "distilled"):
         for mode in cfg.quantize:
             name = f"{parent}-{mode}"
             path = os.path.join(models_dir, f"{name}.tflite")
-            key = build_key(data_key, cfg, name, keys[parent])
+            settings = {"mode": mode, "representative_windows": cfg.representative_windows,
+                        "seed": tc.seed}  # fmt: skip
+            key = build_key(data_key, settings, name, keys[parent])
             desc = f"{parent}, LiteRT {MODES[mode]}"
-            if _reusable(path, key) is not None:
+            if "quantize" not in redo and _reusable(path, key) is not None:
                 say(f"  {name}: reusing {path}")
                 variants.append(Variant(name, path, "tflite", mode, parent, desc, reused=True))
                 continue

@@ -51,3 +51,13 @@ def count_file(path: str, unsafe: bool = False) -> FileCounts:
 
         model = load_keras(path, unsafe)
         return FileCounts(path, count_keras(model), profiler_flops(model))
+
+
+def counts_from_dict(d: dict) -> FileCounts:
+    """A FileCounts back from its ``as_dict()`` (with layers), as written to counts.json."""
+    from .counts import OpCount
+
+    ops = tuple(OpCount(**{**ly, "output_shape": tuple(ly.get("output_shape", ()))})
+                for ly in d["layers"])  # fmt: skip
+    counts = ModelCounts(d["source"], ops, int(d["peak_activation_bytes"]))
+    return FileCounts(d["file"], counts, d.get("profiler_flops"))

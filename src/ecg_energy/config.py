@@ -1,0 +1,200 @@
+"""The run's configuration: one frozen dataclass tree, read from TOML and printed back as TOML.
+
+Every option of ``ecg-energy run`` has a key here, named as in the dataclasses; nested settings are
+TOML tables (``[read]``, ``[synth]``, ``[models]``, ``[models.train]``, ``[protocol]``,
+``[recommend]``). Precedence: built-in defaults < the ``--config`` file < command-line options.
+``ecg-energy run --print-config`` prints the resolved result in this same format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
+
+from .data.synth import SynthConfig
+from .data.wfdb_source import ReadOptions
+from .energy.protocol import ProtocolConfig
+from .errors import ConfigError
+from .models.variants import ModelsConfig
+
+CONSTRAINTS = ("aha", "balanced-accuracy", "none")
+ENERGY_BASES = ("measured-net", "measured-gross", "estimate")
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    """Which variant to recommend: the lowest energy per inference among those meeting a constraint.
+
+    ``constraint``: ``aha`` (every AHA goal for shockable-rhythm detection met, Kerber 1997),
+    ``balanced-accuracy`` (at least ``min_balanced_accuracy``) or ``none``. ``max_drop_pts``
+    optionally also bounds the loss of balanced accuracy against the original, in points.
+    ``energy``: the figure ranked: measured net or gross J per inference at ``batch``, or the
+    ``estimate`` of ``table`` (its range's geometric middle).
+    """
+
+    constraint: str = "aha"
+    min_balanced_accuracy: float = 0.9
+    max_drop_pts: float | None = None
+    energy: str = "measured-net"
+    batch: int = 1
+    table: str = "horowitz-45nm"
+
+    def __post_init__(self) -> None:
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
+                             f"not {self.constraint!r}")  # fmt: skip
+        if self.energy not in ENERGY_BASES:
+            raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)}, "
+                             f"not {self.energy!r}")  # fmt: skip
+        if not 0.0 <= self.min_balanced_accuracy <= 1.0:
+            raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
+        if self.batch < 1:
+            raise ValueError("recommend.batch must be at least 1")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run depends on (resolved; saved in ``run.json`` and ``results.json``)."""
+
+    data: tuple[str, ...] = ("synth",)
+    read: ReadOptions = field(default_factory=ReadOptions)
+    synth: SynthConfig = field(default_factory=SynthConfig)
+    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split_seed: int = 0
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
+    buffer_bytes: int = 256 * 1024
+    user_models: tuple[str, ...] = ()
+    unsafe_load: bool = False
+    meter: str = "auto"
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    batches: tuple[int, ...] = (1, 256)
+    country: str = "USA"
+    carbon_intensity: float | None = None  # g CO2e per kWh; overrides the country's figure
+    threads: int | None = None  # inference threads while measuring; None: the runtime's default
+    seed_protocol: bool = True  # also the report's method: one CodeCarbon window, 1000 inferences
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("data needs at least one source, such as synth")
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                "split_fractions needs three fractions (train, val, test) summing to 1"
+            )
+        if self.buffer_bytes < 0:
+            raise ValueError("buffer_bytes must be >= 0")
+        if not self.batches or min(self.batches) < 1:
+            raise ValueError("batches needs positive batch sizes such as [1, 256]")
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """``value`` (from TOML) as the type of ``default``; a dataclass default takes a table."""
+    if is_dataclass(default):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table ([{where}])")
+        return _build(type(default), value, where, default)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, not {value!r}")
+        return value
+    if isinstance(default, tuple):
+        items = value if isinstance(value, list) else [value]
+        kind = type(default[0]) if default else str
+        return tuple(_coerce(v, kind(), f"{where}[{i}]") for i, v in enumerate(items))
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if default is None or isinstance(value, type(default)) and not isinstance(value, bool):
+        return value
+    raise ConfigError(f"{where} must be a {type(default).__name__}, not {value!r}")
+
+
+def _build(cls, table: dict, where: str, base=None):
+    base = base if base is not None else cls()
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ConfigError(
+            f"unknown setting {prefix}{unknown[0]}; known: {', '.join(sorted(known))}"
+        )
+    values = {}
+    for key, value in table.items():
+        name = f"{where}.{key}" if where else key
+        values[key] = _coerce(value, getattr(base, key), name)
+    try:
+        return replace(base, **values)
+    except ValueError as exc:
+        raise ConfigError(f"{where or 'configuration'}: {exc}") from exc
+
+
+def from_dict(table: dict, base: RunConfig | None = None) -> RunConfig:
+    """A RunConfig from a (TOML-shaped) dict; unknown keys and wrong types are one-line errors."""
+    return _build(RunConfig, table, "", base or RunConfig())
+
+
+def load_config(path: str) -> RunConfig:
+    """Read a TOML configuration file over the defaults."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: no such configuration file; check --config")
+    try:
+        with open(path, "rb") as fh:
+            table = tomllib.load(fh)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from exc
+    try:
+        return from_dict(table)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def to_dict(cfg) -> dict:
+    """Plain dict (tuples as lists) of a config dataclass tree."""
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return str(v)
+
+
+def to_toml(cfg: RunConfig) -> str:
+    """The configuration as TOML that :func:`load_config` reads back to the same value.
+
+    TOML has no null: an unset optional setting is written as a comment.
+    """
+    lines: list[str] = ["# ecg-energy run configuration (resolved)"]
+
+    def emit(table: dict, path: str) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        subtables = {k: v for k, v in table.items() if isinstance(v, dict)}
+        if path:
+            lines.append("")
+            lines.append(f"[{path}]")
+        for k, v in scalars.items():
+            lines.append(f"# {k} = (unset)" if v is None else f"{k} = {_toml_value(v)}")
+        for k, v in subtables.items():
+            emit(v, f"{path}.{k}" if path else k)
+
+    emit(to_dict(cfg), "")
+    return "\n".join(lines) + "\n"
+
+
+def merge_overrides(cfg: RunConfig, overrides: dict) -> RunConfig:
+    """Apply command-line values (a TOML-shaped dict with only the options given) over ``cfg``."""
+    return from_dict(overrides, cfg)

@@ -1,0 +1,63 @@
+"""What in a run was modelled rather than measured, said in plain words for the report."""
+
+from __future__ import annotations
+
+METHOD_WORDS = {
+    "rapl": "read from the CPU's RAPL energy counters (package and DRAM): measured",
+    "nvml:power-polling": "the GPU's power readings polled through NVML and integrated over "
+    "time (no energy counter on this GPU): measured, coarser",
+    "nvml": "read from the GPU's NVML energy counter: measured",
+    "codecarbon:rapl": "CodeCarbon reading the CPU's RAPL counters: measured",
+    "codecarbon:cpu_load": "CodeCarbon's model, not a reading: with no power counter on this "
+    "machine it multiplies its table TDP by a function of CPU load and adds a constant RAM power, "
+    "so the energy grows with time, not with the work the model does",
+    "cputime-model": "a model: this process's CPU seconds x a fixed number of watts per core",
+}
+
+
+def method_words(method: str) -> str:
+    for key, words in METHOD_WORDS.items():
+        if method == key or method.startswith(key):
+            return words
+    return "a method this report does not describe"
+
+
+def modelled_notes(res: dict) -> list[str]:
+    meas = res["measurement"]
+    notes = []
+    methods = meas.get("methods") or []
+    if methods:
+        for m in methods:
+            notes.append(f"Energy per inference ({m}): {method_words(m)}.")
+        if not meas.get("measured"):
+            notes.append("No energy figure in this report was read from a hardware energy counter; "
+                         "every measured-column energy is modelled from time and load. Ratios "
+                         "between variants then mostly reflect their latencies.")  # fmt: skip
+    else:
+        notes.append("No energy was measured in this run.")
+    if meas.get("idle_power_w") is not None:
+        notes.append(f"Net energy subtracts an idle baseline ({meas['idle_power_w']:.1f} W, the "
+                     "mean of windows before and after the trials) x the trial's time; the "
+                     "baseline comes from the same meter, so it is modelled or measured with it.")  # fmt: skip
+    tables = [t for t in res["config"]["tables"] if t != "seed-flat"]
+    notes.append(f"Estimated energies ({', '.join(tables)}) are arithmetic: operation counts "
+                 "(exact, from the model files) priced per operation and per byte moved from "
+                 "published tables. They describe a chip's datapath, not this machine, and were "
+                 "never measured.")  # fmt: skip
+    notes.append("The report's column (FLOPs x 0.45 pJ) is a flat price per FLOP, modelled.")
+    ci = meas.get("carbon_intensity_g_per_kwh")
+    if ci is not None:
+        notes.append(f"CO2e = energy x {ci:.2f} g CO2e per kWh ({meas.get('carbon_intensity_source')}"
+                     "): a conversion of the energy above, as modelled or measured as it is.")  # fmt: skip
+    seed = meas.get("seed_protocol")
+    if seed:
+        notes.append("The report's method (one CodeCarbon window around 1000 inferences) uses "
+                     "CodeCarbon's own method here, listed per variant in the table above.")  # fmt: skip
+    ds = res.get("dataset", {})
+    prov = ds.get("provenance") or {}
+    synthetic = "synth" in str(prov) and all(s.startswith("synth") for s in res["config"]["data"])
+    notes.append("Accuracy was measured on held-out records" +
+                 (" of the embedded synthetic database: it shows what each variant gives up "
+                  "relative to the others, not how it performs on patients." if synthetic
+                  else "."))  # fmt: skip
+    return notes

@@ -1,0 +1,179 @@
+"""``results.json``: one document with everything a run found, from its stage outputs.
+
+The reports (``report.md``, ``report.html``, ``results.csv``) are rendered from this document alone,
+so ``ecg-energy report RUN_DIR`` can redo them without the models or the data. Schema (version 1):
+
+- ``schema_version``, ``tool``, ``created``, ``machine``, ``libraries``, ``config`` (resolved);
+- ``dataset`` (classes, records and split), ``evaluation`` (the held-out split it was scored on);
+- ``measurement``: meter, method(s), whether measured or modelled, idle power, protocol, carbon
+  intensity, and the report's own method (one CodeCarbon window around 1000 inferences) if run;
+- ``variants``: per variant its file, format, precision, size, counts, per-layer counts and
+  energies, estimates per table, measurements per batch size, the seed window, accuracy and AHA;
+- ``published``: the evaluated report's own table, as printed there (a Tesla T4);
+- ``recommendation``: the chosen variant, its reason, the Pareto set, and what was excluded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from importlib import metadata
+
+from . import __version__
+from .config import RecommendConfig, RunConfig, to_dict
+from .report.recommend import recommend
+
+SCHEMA_VERSION = 1
+LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "ai-edge-litert", "codecarbon", "wfdb",
+             "neurokit2", "numpy", "jax")  # fmt: skip
+
+# The evaluated report's table (IIIT Guwahati internship report, 2025; ANCHORS §1): FLOPs from the
+# TF1 profiler, J = FLOPs x 0.45 pJ, CodeCarbon kWh and kg CO2e for 1000 inferences on a Tesla T4.
+PUBLISHED = {
+    "source": "IIIT Guwahati internship report (2025), Tesla T4, CodeCarbon around 1000 "
+              "inferences, FLOPs x 0.45 pJ",
+    "rows": [
+        {"model": "Original CNN (.h5)", "variant": "original", "flops": 23038511,
+         "flops_note": "", "j_per_inference": 1.04e-5, "kwh_per_1000": 0.000238,
+         "co2e_kg_per_1000": 0.000068, "seconds_per_1000": 10.48},
+        {"model": "Distilled CNN (.h5)", "variant": "distilled", "flops": 91902, "flops_note": "",
+         "j_per_inference": 4.14e-8, "kwh_per_1000": 0.000039, "co2e_kg_per_1000": 0.000011,
+         "seconds_per_1000": 1.76},
+        {"model": "Quantized INT8 (.tflite)", "variant": "original-int8", "flops": 4200000,
+         "flops_note": "guessed in the report", "j_per_inference": 1.89e-6,
+         "kwh_per_1000": 0.000025, "co2e_kg_per_1000": 0.000007, "seconds_per_1000": 1.11},
+    ],
+}  # fmt: skip
+
+
+def library_versions() -> dict[str, str | None]:
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _read(folder: str, name: str, default=None):
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path):
+        return default
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def _measurement_summary(meas: dict) -> dict:
+    methods = sorted({t.get("method") for v in meas.get("variants", {}).values()
+                      for t in v.get("trials", []) if t.get("method")})  # fmt: skip
+    measured = sorted({bool(t.get("measured")) for v in meas.get("variants", {}).values()
+                       for t in v.get("trials", [])})  # fmt: skip
+    return {
+        "meter": meas.get("meter"),
+        "methods": methods,
+        "measured": measured == [True],
+        "idle_power_w": meas.get("idle_power_w"),
+        "idle_windows": meas.get("idle_windows", []),
+        "protocol": meas.get("protocol"),
+        "interrupted": bool(meas.get("interrupted")),
+        "carbon_intensity_g_per_kwh": meas.get("carbon_intensity_g_per_kwh"),
+        "carbon_intensity_source": meas.get("carbon_intensity_source"),
+        "seed_protocol": {k: v for k, v in (meas.get("seed") or {}).items() if k != "variants"}
+        or None,
+    }
+
+
+def _layers(counts: dict, estimates: dict) -> list[dict]:
+    """Per layer: counts and the estimated energy by table (compute, memory low/high)."""
+    by_table = {t: {ly["name"]: ly for ly in e.get("layers", [])} for t, e in estimates.items()}
+    out = []
+    for ly in counts.get("layers", []):
+        row = {k: ly[k] for k in ("name", "op", "precision", "macs", "requant", "weight_bytes",
+                                  "output_shape", "counted") if k in ly}  # fmt: skip
+        row["energy_j"] = {}
+        for table, layers in by_table.items():
+            e = layers.get(ly["name"])
+            if e:
+                row["energy_j"][table] = {"compute": e["compute_j"], "memory_low": e["memory_low_j"],
+                                          "memory_high": e["memory_high_j"]}  # fmt: skip
+        out.append(row)
+    return out
+
+
+def _measurements_of(name: str, meas: dict) -> dict:
+    out = {}
+    for v in meas.get("variants", {}).values():
+        if v.get("name") == name:
+            out[str(v.get("batch"))] = {k: val for k, val in v.items() if k != "name"}
+    return out
+
+
+def build_results(out: str, cfg: RunConfig, machine: dict, variants: list[dict]) -> dict:
+    """Assemble ``results.json`` from the stage outputs in the run folder ``out``."""
+    counts = _read(out, "counts.json", {})
+    estimates = _read(out, "estimates.json", {})
+    meas = _read(out, "measurements.json", {})
+    evaluation = _read(out, "evaluation.json", {"variants": {}})
+    built = {v["name"]: v for v in variants}
+    seed = (meas.get("seed") or {}).get("variants", {})
+    rows = {}
+    for name, c in counts.items():
+        v = built.get(name, {})
+        acc = dict(evaluation["variants"].get(name) or {})
+        path = c.get("file", "")
+        est = {t: {k: val for k, val in e.items() if k != "layers"}
+               for t, e in estimates.get(name, {}).get("estimates", {}).items()}  # fmt: skip
+        rows[name] = {
+            "name": name,
+            "source": "built-in" if name in built else "user",
+            "description": v.get("description") or f"your model {os.path.basename(path)}",
+            "file": path,
+            "format": acc.get("format") or v.get("format") or c.get("source"),
+            "precision": acc.get("precision") or v.get("precision"),
+            "parent": v.get("parent", acc.get("parent")),
+            "size_bytes": os.path.getsize(path) if os.path.isfile(path) else None,
+            "train": {"seconds": v.get("train_seconds"), "epochs": v.get("epochs")} if v else None,
+            "counts": {k: val for k, val in c.items() if k not in ("layers", "file")},
+            "layers": _layers(c, estimates.get(name, {}).get("estimates", {})),
+            "estimates": est,
+            "measurements": _measurements_of(name, meas),
+            "seed_window": seed.get(name),
+            "accuracy": {k: val for k, val in acc.items() if k not in ("file",)} or None,
+        }
+    results = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "ecg-energy", "version": __version__},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine,
+        "libraries": library_versions(),
+        "config": to_dict(cfg),
+        "dataset": _read(out, "dataset.json", {}),
+        "evaluation": {"split": evaluation.get("split"), "records": evaluation.get("records", [])},
+        "measurement": _measurement_summary(meas),
+        "variants": rows,
+        "published": PUBLISHED,
+    }
+    results["recommendation"] = recommend(rows, cfg.recommend)
+    return results
+
+
+def rerecommend(results: dict, rc: RecommendConfig) -> dict:
+    """``results`` with its recommendation recomputed under ``rc`` (and the config updated)."""
+    from dataclasses import asdict
+
+    out = {**results, "config": {**results.get("config", {}), "recommend": asdict(rc)}}
+    out["recommendation"] = recommend(results["variants"], rc)
+    return out
+
+
+def check_results(results: dict, path: str) -> None:
+    """Refuse a results document this version cannot render, with one line saying why."""
+    from .errors import DataError
+
+    if not isinstance(results, dict) or "variants" not in results:
+        raise DataError(f"{path}: not an ecg-energy results.json (no variants); pass a run folder")
+    if results.get("schema_version") != SCHEMA_VERSION:
+        raise DataError(f"{path}: results schema version {results.get('schema_version')!r}, this "
+                        f"ecg-energy reads version {SCHEMA_VERSION}; re-run `ecg-energy run`")  # fmt: skip

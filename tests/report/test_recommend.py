@@ -1,0 +1,104 @@
+"""The recommendation on hand-made results: checked against what a person works out on paper."""
+
+from ecg_energy.config import RecommendConfig
+from ecg_energy.report.recommend import fmt_j, pareto_set, recommend
+
+AHA_PASS = {"coarse VF": {"measure": "sensitivity", "n": 50, "estimate": 1.0, "lower90": 0.95,
+                          "goal": 0.9, "lower_goal": 0.87, "passed": True},
+            "fine VF": {"measure": "sensitivity", "n": 10, "estimate": 0.5, "lower90": 0.3,
+                        "goal": None, "lower_goal": None, "passed": None}}  # fmt: skip
+
+
+def variant(net_j, ci, bal, fails_rapid_vt=False, measured=False):
+    rapid = {"rapid VT": {"measure": "sensitivity", "n": 40, "estimate": 0.6, "lower90": 0.5,
+                          "goal": 0.75, "lower_goal": 0.67, "passed": False}}  # fmt: skip
+    return {
+        "measurements": {"1": {"energy_j_per_inference_net": {"median": net_j, "ci95": ci},
+                               "energy_j_per_inference_gross": {"median": 2 * net_j,
+                                                                "ci95": [2 * c for c in ci]},
+                               "trials": [{"method": "rapl" if measured else "cputime-model",
+                                           "measured": measured}] * 3}},
+        "estimates": {"horowitz-45nm": {"low_j": net_j / 10, "high_j": net_j * 10}},
+        "accuracy": {"balanced_accuracy": bal, "aha": {**AHA_PASS, **(rapid if fails_rapid_vt else {})}},
+    }  # fmt: skip
+
+
+def results():
+    return {
+        "original": variant(10e-6, [9e-6, 11e-6], 0.95),
+        "small-but-unsafe": variant(2e-6, [1.5e-6, 2.5e-6], 0.97, fails_rapid_vt=True),
+        "distilled": variant(5e-6, [4.5e-6, 5.5e-6], 0.93),
+    }
+
+
+def test_lowest_energy_variant_that_meets_the_aha_goals():
+    rec = recommend(results(), RecommendConfig())
+    assert rec["variant"] == "distilled"
+    assert rec["reason"].startswith("distilled is the lowest-energy variant that meets the AHA")
+    assert "5 µJ" in rec["reason"] and "2x less energy than the original" in rec["reason"]
+    assert [c["variant"] for c in rec["candidates"]] == ["distilled", "original"]
+    # the cheaper variant is excluded because rapid VT sensitivity misses its goal
+    assert rec["excluded"] == {
+        "small-but-unsafe": [
+            "rapid VT sensitivity 60.0% (lower 90% bound 50.0%; goal 75.0%, bound 67.0%)"
+        ]
+    }
+    # fine VF carries no AHA goal, so its 50% sensitivity excludes nobody
+    assert rec["pareto"] == ["small-but-unsafe"]  # lower energy and higher accuracy than both
+    assert "modelled, not read from a hardware counter" in rec["caveats"][0]
+
+
+def test_no_variant_meets_the_constraint_says_so():
+    res = {"a": variant(1e-6, [1e-6, 1e-6], 0.9, fails_rapid_vt=True),
+           "b": variant(3e-6, [3e-6, 3e-6], 0.8, fails_rapid_vt=True)}  # fmt: skip
+    rec = recommend(res, RecommendConfig())
+    assert rec["variant"] is None and rec["candidates"] == []
+    assert rec["reason"] == (
+        "No variant meets the constraint (the AHA goals for shockable-rhythm "
+        "detection), so none is recommended; see why each was excluded."
+    )
+    assert set(rec["excluded"]) == {"a", "b"}
+    assert rec["pareto"] == ["a"]
+
+
+def test_balanced_accuracy_constraint_and_drop_bound():
+    rec = recommend(results(), RecommendConfig(constraint="balanced-accuracy",
+                                               min_balanced_accuracy=0.94))  # fmt: skip
+    assert rec["variant"] == "small-but-unsafe"
+    assert rec["excluded"]["distilled"] == ["balanced accuracy 93.0% < 94.0%"]
+    rec = recommend(results(), RecommendConfig(constraint="none", max_drop_pts=1.0))
+    assert rec["variant"] == "small-but-unsafe"  # 0.97 is not below the original
+    assert rec["excluded"]["distilled"] == [
+        "balanced accuracy 2.00 points below the original (allowed 1)"
+    ]
+
+
+def test_overlapping_intervals_are_a_caveat():
+    res = results()
+    res["original"] = variant(5.2e-6, [4.9e-6, 5.6e-6], 0.95, measured=True)
+    res["distilled"] = variant(5e-6, [4.5e-6, 5.5e-6], 0.93, measured=True)
+    rec = recommend(res, RecommendConfig())
+    assert rec["variant"] == "distilled"
+    assert rec["caveats"] == [
+        "Its 95% interval overlaps that of original (5.2 µJ): on this "
+        "evidence the two are not distinguishable by energy."
+    ]
+    assert "1.04x less energy" in rec["reason"]
+
+
+def test_a_variant_without_the_ranked_figure_is_excluded_with_its_reason():
+    res = results()
+    res["distilled"]["measurements"] = {"1": {"error": "RuntimeError: boom"}}
+    rec = recommend(res, RecommendConfig())
+    assert rec["variant"] == "original"
+    assert rec["excluded"]["distilled"] == ["no measured-net figure at batch 1"]
+    # ranked by an estimate instead: the geometric middle of the table's range
+    rec = recommend(res, RecommendConfig(energy="estimate"))
+    assert rec["variant"] == "distilled" and rec["candidates"][0]["energy_j"] == 5e-6
+
+
+def test_pareto_and_units():
+    pts = {"a": (1.0, 0.90), "b": (2.0, 0.95), "c": (3.0, 0.94), "d": (2.0, 0.95)}
+    assert pareto_set(pts) == ["a", "b", "d"]  # ties do not dominate each other
+    assert [fmt_j(x) for x in (1.45e-5, 0.0023, 4.2e-9, 0.0)] == ["14.5 µJ", "2.3 mJ", "4.2 nJ",
+                                                                  "0 J"]  # fmt: skip

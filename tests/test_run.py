@@ -1,0 +1,222 @@
+"""`ecg-energy run` end to end on the tiny run: results, reports, resume, force, kill, user models."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from ecg_energy.cli import main
+from ecg_energy.report.fmt import ci_text, pct, sci, seconds_text
+
+VARIANTS = ["original", "distilled", "student-plain", "original-int8", "distilled-int8"]
+
+
+def _row(md: str, name: str) -> list[str]:
+    """The cells of the first markdown table row for variant ``name`` after ``heading``."""
+    for line in md.splitlines():
+        if line.startswith(f"| `{name}` |"):
+            return [c.strip() for c in line.strip("|").split("|")]
+    raise AssertionError(f"no row for {name}")
+
+
+def _section(md: str, heading: str) -> str:
+    return md.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_results_json_holds_every_part(tiny_run):
+    out = tiny_run[0]
+    res = json.loads((out / "results.json").read_text())
+    assert res["schema_version"] == 1 and res["tool"]["name"] == "ecg-energy"
+    assert res["libraries"]["keras"] == "3.15.1" and res["libraries"]["codecarbon"] == "3.3.2"
+    assert res["config"]["synth"]["records"] == 4 and res["config"]["batches"] == [1, 4]
+    assert res["machine"]["cpus"] == os.cpu_count()
+    assert list(res["variants"]) == VARIANTS
+    m = res["measurement"]
+    assert m["methods"] == ["cputime-model"] and m["measured"] is False
+    for name, v in res["variants"].items():
+        assert v["source"] == "built-in"
+        assert set(v["measurements"]) == {"1", "4"}
+        assert set(v["estimates"]) == {"seed-flat", "horowitz-45nm", "jouppi-7nm"}
+        assert v["accuracy"]["confusion"]["classes"] == res["dataset"]["classes"]
+        assert v["seed_window"]["inferences"] == 1000
+        # the per-layer MACs add up to the model's total
+        assert sum(ly["macs"] for ly in v["layers"]) == v["counts"]["macs"], name
+    assert res["variants"]["original-int8"]["counts"]["macs_by_precision"] == {"int8": 10_460_224}
+    # CodeCarbon's own file, as it wrote it: one row per seed window (the cputime meter writes none)
+    with open(out / "emissions.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 5 and "energy_consumed" in rows[0]
+
+
+def test_report_md_numbers_equal_results_json(tiny_run):
+    out = tiny_run[0]
+    res = json.loads((out / "results.json").read_text())
+    md = (out / "report.md").read_text()
+    energy, accuracy = _section(md, "Energy, by variant"), _section(md, "Detection accuracy")
+    reproduced = _section(md, "The report's table").split("this run's models", 1)[1]
+    for name, v in res["variants"].items():
+        cells = _row(energy, name)
+        m1, m4 = v["measurements"]["1"], v["measurements"]["4"]
+        h = v["estimates"]["horowitz-45nm"]
+        assert cells[4] == f"{_j(h['low_j'])} - {_j(h['high_j'])}"
+        assert cells[6:9] == [ci_text(m1["energy_j_per_inference_net"]),
+                              ci_text(m1["energy_j_per_inference_gross"]),
+                              seconds_text(m1["latency_s_per_inference"]["median"])]  # fmt: skip
+        assert cells[9] == ci_text(m4["energy_j_per_inference_net"])
+        assert cells[-1] == "cputime-model (modelled)"
+        a = v["accuracy"]
+        assert _row(accuracy, name)[1:3] == [pct(a["accuracy"]), pct(a["balanced_accuracy"])]
+        seed, flat = v["seed_window"], v["estimates"]["seed-flat"]
+        assert _row(reproduced, name)[2:] == [sci(flat["low_j"]), _kwh(seed["kwh_per_1000"]),
+                                              sci(seed["co2e_kg"]), seconds_text(seed["seconds"])]  # fmt: skip
+    # the report's own table as published
+    assert "| Original CNN (.h5) | 23,038,511 | 1.04e-05 | 0.000238 | 6.80e-05 | 10.48 s |" in md
+    assert "cputime-model): a model" in md  # what was modelled, in words
+
+
+def _j(x):
+    from ecg_energy.report.fmt import fmt_j
+
+    return fmt_j(x)
+
+
+def _kwh(x):
+    from ecg_energy.report.fmt import kwh
+
+    return kwh(x)
+
+
+def test_tiny_run_recommends_nothing_and_says_why(tiny_run):
+    """One held-out record of NSR and other rhythms: no VF, VT or asystole windows, so the AHA goals
+    cannot be shown to be met by any variant."""
+    out, _, stdout, _ = tiny_run
+    res = json.loads((out / "results.json").read_text())
+    rec = res["recommendation"]
+    assert rec["variant"] is None and rec["candidates"] == []
+    assert "recommendation: none" in stdout
+    for name in VARIANTS:
+        assert "coarse VF: no held-out windows to assess it" in rec["excluded"][name]
+    md = (out / "report.md").read_text()
+    assert "**No variant is recommended.** No variant meets the constraint" in md
+    with open(out / "results.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["variant"] for r in rows] == VARIANTS
+    assert [r["recommended"] for r in rows] == ["False"] * 5
+    orig = rows[0]
+    v = res["variants"]["original"]
+    assert float(orig["b1_net_j"]) == v["measurements"]["1"]["energy_j_per_inference_net"]["median"]
+    assert int(orig["macs"]) == 10_460_224
+    assert float(orig["balanced_accuracy"]) == v["accuracy"]["balanced_accuracy"]
+
+
+def test_changing_the_constraint_reruns_only_the_report(copy_run, capsys):
+    out, argv = copy_run
+    assert main([*argv, "--constraint", "none"]) == 0
+    printed = capsys.readouterr().out
+    assert "stages run: report" in printed
+    res = json.loads((out / "results.json").read_text())
+    rec = res["recommendation"]
+    lowest = min(VARIANTS, key=lambda n: res["variants"][n]["measurements"]["1"]
+                 ["energy_j_per_inference_net"]["median"])  # fmt: skip
+    assert rec["variant"] == lowest and f"recommendation: {lowest}" in printed
+
+
+def test_force_redoes_one_stage(copy_run, capsys):
+    out, argv = copy_run
+    before = (out / "estimates.json").read_bytes()
+    assert main([*argv, "--force", "estimate"]) == 0
+    printed = capsys.readouterr().out
+    # the same estimates again: nothing downstream of them changed, so the report is not redone
+    assert "stages run: estimate (" in printed
+    assert (out / "estimates.json").read_bytes() == before
+    assert main([*argv, "--force", "nonsense"]) == 2
+    assert "--force nonsense: no such stage" in capsys.readouterr().err
+
+
+def test_report_command_renders_from_results_json_alone(copy_run, capsys):
+    out, _ = copy_run
+    md = (out / "report.md").read_text()
+    for name in ("report.md", "report.html", "results.csv"):
+        (out / name).unlink()
+    for folder in ("models", "data"):
+        import shutil
+
+        shutil.rmtree(out / folder)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_text().split("created")[0] == md.split("created")[0]
+    assert (out / "report.html").is_file() and (out / "results.csv").is_file()
+    capsys.readouterr()
+    assert main(["report", str(out), "--constraint", "none"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    lowest = min(VARIANTS, key=lambda n: res["variants"][n]["measurements"]["1"]
+                 ["energy_j_per_inference_net"]["median"])  # fmt: skip
+    assert res["recommendation"]["variant"] == lowest
+    assert res["config"]["recommend"]["constraint"] == "none"
+    assert f"recommendation: {lowest}" in capsys.readouterr().out
+    assert f"**Deploy `{lowest}`.**" in (out / "report.md").read_text()
+    assert main(["report", str(out / "nowhere")]) == 2
+    assert "results.json: not found" in capsys.readouterr().err
+    (out / "results.json").write_text("{")
+    assert main(["report", str(out)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_a_killed_run_resumes_where_it_stopped(copy_run, capsys):
+    """Kill the process (SIGKILL: no clean-up at all) during a forced measurement; the next run
+    redoes the measurement and what depends on it, and nothing before it."""
+    out, argv = copy_run
+    code = f"import sys; from ecg_energy.cli import main; sys.exit(main({[*argv, '--force', 'measure']!r}))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until the measurement is under way
+        try:
+            stages = json.loads((out / "run.json").read_text())["stages"]
+        except (OSError, ValueError):
+            stages = {"measure": {}}
+        if "measure" not in stages:
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert "measure" not in stages and stages["evaluate"]["status"] == "done"
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "stages run: measure" in printed
+    assert "stages skipped (unchanged): synth, data, train, distil, quantize, count, estimate, " \
+        "evaluate" in printed  # fmt: skip
+    assert json.loads((out / "run.json").read_text())["stages"]["measure"]["status"] == "done"
+
+
+def test_users_models_on_users_data(copy_run, capsys):
+    """`--model my.tflite --model my.keras --data wfdb:PATH`: the same report, with user rows."""
+    import shutil
+
+    out, argv = copy_run
+    mine = out.parent / "mine"
+    mine.mkdir()
+    shutil.copy(out / "models" / "distilled-int8.tflite", mine / "wearable.tflite")
+    shutil.copy(out / "models" / "student-plain.keras", mine / "plain.keras")
+    db = next((out / "data").iterdir())
+    argv = [*argv, "--data", f"wfdb:{db}", "--model", str(mine / "wearable.tflite"),
+            "--model", str(mine / "plain.keras"), "--constraint", "none"]  # fmt: skip
+    assert main(argv) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert list(res["variants"]) == [*VARIANTS, "wearable", "plain"]
+    for name in ("wearable", "plain"):
+        v = res["variants"][name]
+        assert v["source"] == "user" and v["counts"]["macs"] == 52_720
+        assert v["accuracy"]["n"] == res["variants"]["original"]["accuracy"]["n"]
+        assert set(v["measurements"]) == {"1", "4"}
+    assert res["config"]["data"] == [f"wfdb:{db}"]
+    md = (out / "report.md").read_text()
+    assert "| `wearable` | int8 | 52,720 int8 |" in md
+    capsys.readouterr()
