@@ -1,1 +1,2 @@
-"""Views of the results: text tables now; report.md, report.html and plots build on them."""
+"""Views of the results: terminal tables (text), the shared report tables, report.md, report.html
+with its plots, results.csv, and the recommendation."""
