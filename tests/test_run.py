@@ -167,32 +167,42 @@ def test_report_command_renders_from_results_json_alone(copy_run, capsys):
 
 
 def test_a_killed_run_resumes_where_it_stopped(copy_run, capsys):
-    """Kill the process (SIGKILL: no clean-up at all) during a forced measurement; the next run
-    redoes the measurement and what depends on it, and nothing before it."""
+    """Kill the process (SIGKILL: no clean-up at all) in a forced measurement, after its first
+    round of trials was saved; the next run skips every finished stage and measures only the
+    rounds that were missing."""
     out, argv = copy_run
+    target = out / "measurements.json"
     code = f"import sys; from ecg_energy.cli import main; sys.exit(main({[*argv, '--force', 'measure']!r}))"
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until the measurement is under way
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 180
+    saved: dict = {}
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            stages = json.loads((out / "run.json").read_text())["stages"]
+            saved = json.loads(target.read_text())
         except (OSError, ValueError):
-            stages = {"measure": {}}
-        if "measure" not in stages:
+            saved = {}
+        if saved.get("rounds_done") == 1:
             break
-        time.sleep(0.05)
-    time.sleep(1.0)
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    assert saved.get("rounds_done") == 1, "the first round was never saved"
     stages = json.loads((out / "run.json").read_text())["stages"]
     assert "measure" not in stages and stages["evaluate"]["status"] == "done"
+    kept = json.loads(target.read_text())
+    assert kept["interrupted"] is True and kept["rounds_done"] >= 1
+    first = {k: v["trials"][0] for k, v in kept["variants"].items()}
     assert main(argv) == 0
-    printed = capsys.readouterr().out
-    assert "stages run: measure" in printed
+    captured = capsys.readouterr()
+    assert f"resuming after round {kept['rounds_done']} of 2" in captured.err
+    assert "stages run: measure, report" in captured.out
     assert "stages skipped (unchanged): synth, data, train, distil, quantize, count, estimate, " \
-        "evaluate" in printed  # fmt: skip
+        "evaluate" in captured.out  # fmt: skip
+    final = json.loads(target.read_text())
+    assert final["interrupted"] is False
+    for key, v in final["variants"].items():
+        assert len(v["trials"]) == 2 and v["trials"][0] == first[key]  # the killed run's trial kept
     assert json.loads((out / "run.json").read_text())["stages"]["measure"]["status"] == "done"
 
 

@@ -312,15 +312,27 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
     stage("estimate", key_of("estimate", file_digest(os.path.join(out, "counts.json")),
                              list(cfg.tables), cfg.buffer_bytes), make_estimates)  # fmt: skip
 
-    # measure: energy and latency on held-out windows (CodeCarbon's rows go to emissions.csv)
+    # measure: energy and latency on held-out windows (CodeCarbon's rows go to emissions.csv);
+    # measurements.json is rewritten after every round, and a killed measurement resumes there
+    mkey = key_of("measure", models, data_digest, asdict(cfg.protocol), cfg.meter,
+                  list(cfg.batches), cfg.country, cfg.carbon_intensity, cfg.threads,
+                  cfg.seed_protocol)  # fmt: skip
+    target = os.path.join(out, "measurements.json")
+
     def make_measurements():
         from .energy.measure import choose_meter, measure_files
 
         ds, split = dataset()
+        previous = _read(out, "measurements.json") if os.path.isfile(target) else {}
+        resume = (previous if previous.get("inputs_key") == mkey and previous.get("interrupted")
+                  and previous.get("rounds_done") and "measure" not in ledger.force else None)  # fmt: skip
         meter = choose_meter(cfg.meter, cfg.country, out, None, echo)
         result = measure_files(paths, ds.subset(split.test), meter, cfg.protocol, cfg.batches,
                                cfg.threads, cfg.country, cfg.carbon_intensity, cfg.unsafe_load,
-                               echo)  # fmt: skip
+                               echo, checkpoint=lambda partial: atomic_write_json(
+                                   target, {**partial, "inputs_key": mkey}),
+                               resume=resume)  # fmt: skip
+        result["inputs_key"] = mkey
         if cfg.seed_protocol and not result.get("interrupted"):
             from .energy.measure import measure_seed
 
@@ -332,10 +344,7 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
             raise KeyboardInterrupt
         return ["measurements.json"], {}
 
-    stage("measure", key_of("measure", models, data_digest, asdict(cfg.protocol), cfg.meter,
-                            list(cfg.batches), cfg.country, cfg.carbon_intensity, cfg.threads,
-                            cfg.seed_protocol),
-          make_measurements)  # fmt: skip
+    stage("measure", mkey, make_measurements)
 
     # evaluate: accuracy, per-class metrics and the AHA goals on the held-out records
     def make_evaluation():

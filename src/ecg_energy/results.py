@@ -122,14 +122,15 @@ def build_results(out: str, cfg: RunConfig, machine: dict, variants: list[dict])
     for name, c in counts.items():
         v = built.get(name, {})
         acc = dict(evaluation["variants"].get(name) or {})
-        path = c.get("file", "")
+        # a built-in model lives in the run folder (named relative to it); a user's where it was
+        path = os.path.join(out, v["path"]) if v else c.get("file", "")
         est = {t: {k: val for k, val in e.items() if k != "layers"}
                for t, e in estimates.get(name, {}).get("estimates", {}).items()}  # fmt: skip
         rows[name] = {
             "name": name,
             "source": "built-in" if name in built else "user",
             "description": v.get("description") or f"your model {os.path.basename(path)}",
-            "file": path,
+            "file": v["path"] if v else path,
             "format": acc.get("format") or v.get("format") or c.get("source"),
             "precision": acc.get("precision") or v.get("precision"),
             "parent": v.get("parent", acc.get("parent")),

@@ -205,6 +205,39 @@ def test_ctrl_c_keeps_finished_trials():
     assert len(res["variants"]["A@1"]["trials"]) == 2
 
 
+def test_checkpoints_after_each_round_and_a_killed_run_resumes_from_them():
+    # idle 10 W (20 J / 2 s); then rounds A B, A B, A B; the process "dies" after round 2
+    r = lambda j, s: EnergyReading(j, s, "replay", True)  # noqa: E731
+    cfg = ProtocolConfig(trials=3, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=2.0)
+    a, b = Workload("A", 1, lambda: None), Workload("B", 1, lambda: None)
+    saved = []
+
+    class Dies(ReplayMeter):
+        def start(self):
+            if len(saved) == 2 and self.n_started == 5:  # the idle window + two rounds started
+                raise SystemExit("killed")
+            self.n_started += 1
+
+    meter = Dies([r(20, 2), r(30, 2), r(12, 1), r(34, 2), r(14, 1)])
+    meter.n_started = 0
+    with pytest.raises(SystemExit):
+        run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01),
+                     checkpoint=saved.append)  # fmt: skip
+    last = saved[-1]
+    assert [p["rounds_done"] for p in saved] == [1, 2] and last["interrupted"] is True
+    assert [t["joules"] for t in last["variants"]["A@1"]["trials"]] == [30, 34]
+    # a new process: round 3 only (A 38 J, B 16 J), then the idle window after (10 W)
+    meter = ReplayMeter([r(38, 2), r(16, 1), r(20, 2)])
+    res = run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01), resume=last)
+    va = res["variants"]["A@1"]
+    assert [t["joules"] for t in va["trials"]] == [30, 34, 38]
+    assert [t["joules"] for t in res["variants"]["B@1"]["trials"]] == [12, 14, 16]
+    assert va["calls_per_trial"] == last["variants"]["A@1"]["calls_per_trial"]
+    assert res["idle_power_w"] == 10.0 and res["interrupted"] is False
+    n = va["calls_per_trial"]
+    assert va["energy_j_per_inference_net"]["median"] == pytest.approx((34 - 20) / n)
+
+
 # --- the real CodeCarbon meter ----------------------------------------------------------------
 
 

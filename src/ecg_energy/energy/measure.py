@@ -80,11 +80,13 @@ def add_carbon(result: dict, g_per_kwh: float, source: str) -> dict:
 def measure_files(paths: list[str], ds: Dataset, meter: Meter, cfg: ProtocolConfig,
                   batches: tuple[int, ...] = (1,), threads: int | None = None,
                   country: str = "USA", intensity: float | None = None, unsafe: bool = False,
-                  echo: Callable[[str], None] | None = None) -> dict:  # fmt: skip
-    """The standard protocol over every (model, batch); see ``protocol.run_protocol``."""
+                  echo: Callable[[str], None] | None = None, checkpoint=None,
+                  resume: dict | None = None) -> dict:  # fmt: skip
+    """The standard protocol over every (model, batch); see ``protocol.run_protocol`` (also for
+    ``checkpoint`` and ``resume``)."""
     g, source = carbon_intensity_g_per_kwh(country, intensity)
     workloads, _ = build_workloads(paths, ds, batches, threads, unsafe)
-    result = run_protocol(workloads, meter, cfg, echo)
+    result = run_protocol(workloads, meter, cfg, echo, checkpoint=checkpoint, resume=resume)
     return add_carbon(result, g, source)
 
 

@@ -97,27 +97,42 @@ def run_protocol(
     echo: Callable[[str], None] | None = None,
     sleep=time.sleep,
     clock=time.perf_counter,
+    checkpoint: Callable[[dict], None] | None = None,
+    resume: dict | None = None,
 ) -> dict:
     """Measure every workload; a workload that fails is reported as failed and the others go on;
-    Ctrl-C ends the trials early and keeps the ones already finished (``interrupted``)."""
+    Ctrl-C ends the trials early and keeps the ones already finished (``interrupted``).
+
+    ``checkpoint`` receives the summary so far (``interrupted`` true, ``rounds_done``) after every
+    round, so a killed process loses at most the round it was in. ``resume``, such a summary from an
+    earlier process with the same workloads, continues from its next round with its trials, trial
+    lengths and idle-before window.
+    """
     say = echo or (lambda _m: None)
     results = {f"{w.name}@{w.batch}": VariantMeasurement(w.name, w.batch) for w in workloads}
+    done_rounds, idle_before = _restore(results, resume) if resume else (0, None)
     active = []
     for w in workloads:
         key = f"{w.name}@{w.batch}"
+        if results[key].error:
+            continue
         try:
             t_end = clock() + cfg.warmup_seconds
             while clock() < t_end:
                 w.call()
-            results[key].calls_per_trial = calibrate_calls(w.call, cfg.min_seconds, clock)
+            if not results[key].calls_per_trial:
+                results[key].calls_per_trial = calibrate_calls(w.call, cfg.min_seconds, clock)
             active.append(w)
         except Exception as exc:  # a broken model must not stop the others
             results[key].error = f"{type(exc).__name__}: {exc}"
             say(f"  {key}: failed during warm-up ({results[key].error})")
-    idle_before = idle_window(meter, cfg.idle_seconds, sleep) if cfg.idle_seconds else None
+    if idle_before is None and cfg.idle_seconds:
+        idle_before = idle_window(meter, cfg.idle_seconds, sleep)
+    if done_rounds:
+        say(f"  resuming after round {done_rounds} of {cfg.trials} (earlier trials kept)")
     interrupted = False
     try:
-        for k in range(cfg.trials):
+        for k in range(done_rounds, cfg.trials):
             for w in list(active):
                 key = f"{w.name}@{w.batch}"
                 n = results[key].calls_per_trial
@@ -141,12 +156,36 @@ def run_protocol(
                 )
                 say(f"  trial {k + 1}/{cfg.trials} {key}: {n * w.batch} inferences, "
                     f"{r.joules:.3g} J in {r.seconds:.2f} s")  # fmt: skip
+            done_rounds = k + 1
+            if checkpoint is not None:
+                partial = summarize(results, idle_before, None, meter, cfg, interrupted=True)
+                checkpoint({**partial, "rounds_done": done_rounds})
     except KeyboardInterrupt:
         interrupted = True
         say("  interrupted: keeping the trials already finished")
     idle_after = (idle_window(meter, cfg.idle_seconds, sleep)
                   if cfg.idle_seconds and not interrupted else None)  # fmt: skip
-    return summarize(results, idle_before, idle_after, meter, cfg, interrupted)
+    out = summarize(results, idle_before, idle_after, meter, cfg, interrupted)
+    if interrupted:
+        out["rounds_done"] = done_rounds  # whole rounds only: a resumed run starts the next one
+    return out
+
+
+def _restore(
+    results: dict[str, VariantMeasurement], resume: dict
+) -> tuple[int, EnergyReading | None]:
+    """Put an earlier process's finished rounds back: (rounds done, its idle-before window)."""
+    rounds = int(resume.get("rounds_done", 0))
+    for key, entry in resume.get("variants", {}).items():
+        if key in results:
+            v = results[key]
+            v.calls_per_trial = int(entry.get("calls_per_trial") or 0)
+            v.trials = [Trial(**t) for t in entry.get("trials", [])][:rounds]
+            v.error = entry.get("error")
+    windows = resume.get("idle_windows") or []
+    before = (EnergyReading(windows[0]["joules"], windows[0]["seconds"], windows[0]["method"],
+                            bool(windows[0].get("measured", False))) if windows else None)  # fmt: skip
+    return rounds, before
 
 
 def idle_power_w(before: EnergyReading | None, after: EnergyReading | None) -> float | None:
@@ -165,7 +204,7 @@ def summarize(results: dict[str, VariantMeasurement], idle_before, idle_after, m
         "protocol": {**cfg.__dict__},
         "idle_power_w": idle_w,
         "idle_windows": [
-            {"joules": r.joules, "seconds": r.seconds, "method": r.method}
+            {"joules": r.joules, "seconds": r.seconds, "method": r.method, "measured": r.measured}
             for r in (idle_before, idle_after)
             if r is not None
         ],  # fmt: skip
