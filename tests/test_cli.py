@@ -282,3 +282,15 @@ def test_models_config_accepts_every_litert_version():
     from ecg_energy.models.variants import ModelsConfig
 
     assert ModelsConfig(quantize=("int8", "fp16", "dynamic", "fp32")).quantize[-1] == "fp32"
+
+
+def test_train_command_makes_every_variant_in_a_run_folder(tiny_run, tmp_path, capsys):
+    db = next((tiny_run[0] / "data").iterdir())
+    out = tmp_path / "t"
+    assert main(["train", "--data", f"wfdb:{db}", "--out", str(out), "--epochs", "1"]) == 0
+    assert sorted(p.name for p in (out / "models").iterdir()) == sorted(
+        f"{v}.{ext}" for v, k in (("original", "keras"), ("distilled", "keras"),
+                                  ("student-plain", "keras"), ("original-int8", "tflite"),
+                                  ("distilled-int8", "tflite")) for ext in (k, "json"))  # fmt: skip
+    assert json.loads((out / "run.json").read_text())["made_by"] == "ecg-energy train"
+    assert "models in" in capsys.readouterr().out

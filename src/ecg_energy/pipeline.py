@@ -9,34 +9,44 @@ interrupted run keeps what it finished and the next run resumes from there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
-import numpy as np
-
 from . import __version__
 from .config import RunConfig, to_dict
-from .data.dataset import Dataset, Split, concatenate, split_by_record
-from .data.sources import ensure_synth, load_source, parse_source, synth_folder
+from .data.dataset import Dataset, Split, split_by_record
+from .data.sources import ensure_synth, parse_source, synth_folder
 from .data.summary import summarize
-from .errors import ConfigError, OutputError
 from .fsio import atomic_write_json
-from .ledger import RUN_MARKER, Ledger, file_digest, key_of
+from .ledger import Ledger, file_digest, key_of
+from .stage_parts import (
+    STAGES,
+    check_force,
+    check_run_dir,
+    count_variants,
+    data_key,
+    dataset_digest,
+    estimate_variants,
+    load_data,
+    machine_facts,
+    mark_run_dir,
+    preflight,
+    source_fingerprint,
+    variant_names,
+)
 
-STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
-                           "measure", "evaluate", "report")  # fmt: skip
 MODEL_STAGES = ("train", "distil", "quantize")
 STAGE_OUTPUTS = {"data": "dataset.json", "count": "counts.json", "estimate": "estimates.json",
                  "measure": "measurements.json", "evaluate": "evaluation.json"}  # fmt: skip
 REPORT_FILES = ("results.json", "results.csv", "report.md", "report.html")
 
-__all__ = ["STAGES", "RunConfig", "RunOutcome", "check_run_dir", "run"]
+# re-exported for the commands that use them
+__all__ = ["STAGES", "RunConfig", "RunOutcome", "check_run_dir", "data_key", "estimate_variants",
+           "machine_facts", "mark_run_dir", "run"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,152 +57,6 @@ class RunOutcome:
     results: dict
     warnings: tuple[str, ...]
     seconds: dict[str, float]
-
-
-def check_run_dir(out: str) -> None:
-    """Refuse a non-empty folder that is not one of our run folders (never clobber user files)."""
-    if not os.path.exists(out):
-        return
-    if not os.path.isdir(out):
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    if not os.listdir(out):
-        return
-    try:
-        with open(os.path.join(out, RUN_MARKER)) as fh:
-            if json.load(fh).get("tool") == "ecg-energy":
-                return
-    except (OSError, ValueError):
-        pass
-    raise OutputError(f"{out}: folder is not empty and is not an ecg-energy run folder; "
-                      "choose a new --out")  # fmt: skip
-
-
-def check_force(force) -> frozenset[str]:
-    unknown = sorted(set(force) - set(STAGES))
-    if unknown:
-        raise ConfigError(f"--force {unknown[0]}: no such stage; stages are {', '.join(STAGES)}")
-    return frozenset(force)
-
-
-def preflight(cfg: RunConfig) -> None:
-    """Check what can be checked at once (sources, model files, tables, meter name), so a typo
-    fails in a second with one line instead of after minutes of training."""
-    from .data.wfdb_read import list_records
-    from .energy.meters import AUTO_ORDER
-    from .energy.tables import load_table
-    from .errors import DataError
-    from .models.io import model_format
-
-    for text in cfg.data:
-        src = parse_source(text)
-        if src.kind == "wfdb":
-            list_records(src.paths[0])
-        for path in src.paths if src.kind == "kaggle" else ():
-            if not os.path.isfile(path):
-                raise DataError(f"{path}: file not found; give kaggle:FILE.csv an existing CSV")
-    for path in cfg.user_models:
-        model_format(path)
-    for table in cfg.tables:
-        load_table(table)
-    if cfg.meter not in ("auto", *AUTO_ORDER):
-        raise ConfigError(f"unknown meter {cfg.meter!r}; choose auto, {', '.join(AUTO_ORDER)}")
-
-
-def load_data(cfg: RunConfig, cache_dir: str, progress=None) -> tuple[Dataset, list[str]]:
-    """All configured sources as one Dataset (records prefixed by source when there are several)."""
-    parts, warnings = [], []
-    for text in cfg.data:
-        src = parse_source(text)
-        ds, log = load_source(src, cfg.read, cache_dir, cfg.synth, progress)
-        if log is not None:
-            warnings += [f"{text}: {w}" for w in log.warnings()]
-        if len(cfg.data) > 1:
-            ds = replace(ds, groups=np.array([f"{text}/{g}" for g in ds.groups]))
-        parts.append(ds)
-    ds = concatenate(parts)
-    if len(parts) > 1:
-        ds = replace(ds, provenance={"sources": [p.provenance for p in parts]})
-    return ds, warnings
-
-
-def data_key(ds: Dataset, split) -> str:
-    """What a trained model depends on in the data: source, options, classes, split records."""
-    return json.dumps([ds.provenance, ds.class_counts(), split.records, split.method],
-                      sort_keys=True, default=str)  # fmt: skip
-
-
-def dataset_digest(ds: Dataset, split: Split) -> str:
-    """Content digest of the examples, labels, records and split."""
-    h = hashlib.sha256()
-    for arr in (ds.X, ds.y, ds.groups.astype(str), ds.rhythm.astype(str)):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(data_key(ds, split).encode())
-    return h.hexdigest()[:20]
-
-
-def source_fingerprint(text: str) -> list:
-    """What a user's data source is made of (file names, sizes and times): a changed file is new
-    data. The synthetic database is fingerprinted by its configuration instead."""
-    src = parse_source(text)
-    if src.kind == "synth":
-        return [text]
-    out: list = [text]
-    for path in src.paths:
-        if os.path.isdir(path):
-            for name in sorted(os.listdir(path)):
-                st = os.stat(os.path.join(path, name))
-                out.append([name, st.st_size, st.st_mtime_ns])
-        elif os.path.exists(path):
-            st = os.stat(path)
-            out.append([path, st.st_size, st.st_mtime_ns])
-    return out
-
-
-def count_variants(paths: list[str], unsafe: bool = False) -> dict:
-    """{variant name: FileCounts} (names from the models' sidecars, else file stems)."""
-    from .ops.files import count_file
-
-    return {name: count_file(path, unsafe) for name, path in variant_names(paths).items()}
-
-
-def variant_names(paths: list[str]) -> dict[str, str]:
-    """{variant name: path}: a model's name is its sidecar's ``variant``, else the file's stem."""
-    from .models.io import read_sidecar
-
-    out: dict[str, str] = {}
-    for path in paths:
-        name = read_sidecar(path).get("variant") or os.path.splitext(os.path.basename(path))[0]
-        out[name if name not in out else path] = path
-    return out
-
-
-def estimate_variants(counted: dict, tables: tuple[str, ...], buffer_bytes: int) -> dict:
-    """{variant: {"counts": totals, "estimates": {table: estimate with its per-layer energies}}};
-    the flat table prices the profiler's FLOPs where there are some (the report's convention),
-    else 2 × MACs."""
-    from .energy.estimate import estimate
-    from .energy.tables import load_table
-
-    loaded = [load_table(t) for t in tables]
-    out = {}
-    for name, fc in counted.items():
-        est = {}
-        for table in loaded:
-            flops = fc.profiler_flops if table.flat and fc.profiler_flops else None
-            e = estimate(fc.counts, table, buffer_bytes, flops)
-            est[table.name] = {**e.as_dict(), "flops_priced": flops or 2 * fc.counts.macs,
-                               "flops_source": "tf-profiler" if flops else "2 x MACs"}  # fmt: skip
-        out[name] = {"counts": fc.as_dict(layers=False), "estimates": est}
-    return out
-
-
-def machine_facts() -> dict:
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-    }
 
 
 def _rel(out: str, path: str) -> str:
@@ -215,11 +79,9 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print,
     os.makedirs(out, exist_ok=True)
     ledger = Ledger(out, header, force)
     ledger.write()
-    step = {"n": 0}
 
     def stage(name: str, key: str, work: Callable[[], tuple[list[str], dict]]) -> dict:
         """Skip ``name`` when fresh, else run ``work`` -> (outputs, info) and record it."""
-        step["n"] += 1
         tag = f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}"
         if ledger.fresh(name, key):
             echo(f"{tag}: unchanged, skipped")
