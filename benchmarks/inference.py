@@ -6,6 +6,12 @@ report's T4 times (original 10.48 ms, distilled 1.76 ms, INT8 1.11 ms per infere
 ``predict`` calls), and the original's effective FLOP/s batched as a fraction of this machine's own
 float32 matmul throughput (2048², TensorFlow) measured in the same run: a roofline ratio.
 
+Every LiteRT variant is also timed under ``threads``: with ``num_threads=1`` and with one thread
+per core (``os.cpu_count()``), each with its own speed-ups against the report. Its top-level
+figures keep the runner's default, ``num_threads=None``, which LiteRT runs on one thread. Each
+timing records ``other_cpu_share``: the CPU time other processes took meanwhile, as a share of
+all cores (Linux; a figure above a few hundredths means the timing was disturbed).
+
     .venv/bin/python benchmarks/inference.py [--run runs/default] [--out FILE]
 """
 
@@ -51,6 +57,43 @@ def time_call(fn, min_seconds: float = 1.0, repeats: int = 5) -> list[float]:
     return out
 
 
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat") as fh:
+            ticks = [int(t) for t in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz  # all but idle and iowait
+
+
+def timed(runner, x: np.ndarray, b: int) -> dict:
+    """Latency per inference at batch ``b`` (median and quartiles), throughput, other CPU use."""
+    runner.prepare(b)
+    xb = np.ascontiguousarray(x[np.arange(b) % len(x)])
+    before, own = _cpu_seconds(), os.times()
+    per_call = time_call(lambda r=runner, xb=xb: r(xb))
+    after, own_after = _cpu_seconds(), os.times()
+    per_inf = np.array(per_call) / b
+    out = {
+        "latency_s_median": float(np.median(per_inf)),
+        "latency_s_iqr": [float(q) for q in np.percentile(per_inf, [25, 75])],
+        "throughput_per_s": float(1 / np.median(per_inf)),
+    }
+    if before is not None and after is not None:
+        mine = own_after.user + own_after.system - own.user - own.system
+        other = (after[0] - before[0]) - mine
+        out["other_cpu_share"] = round(max(0.0, other / max(after[1] - before[1], 1e-9)), 4)
+    return out
+
+
+def add_speedups(entry: dict, ref_ms: float, batch: int) -> None:
+    entry["report_ms"] = ref_ms
+    entry["speedup_vs_report_batch1"] = ref_ms / 1e3 / entry["batch1"]["latency_s_median"]
+    entry["speedup_vs_report_batched"] = ref_ms / 1e3 / entry[f"batch{batch}"]["latency_s_median"]
+
+
 def matmul_flops_per_s() -> float:
     import tensorflow as tf
 
@@ -71,7 +114,10 @@ def main() -> None:
         variants = json.load(fh)
     data = [d for d in os.listdir(os.path.join(args.run, "data")) if d.startswith("synth")][0]
     ds, _ = load_wfdb(os.path.join(args.run, "data", data))
-    result: dict = {"machine": machine_facts(), "batch": args.batch, "variants": {}}
+    threads = sorted({1, os.cpu_count() or 1})
+    result: dict = {"machine": machine_facts(), "batch": args.batch, "variants": {},
+                    "litert_threads": threads,
+                    "litert_num_threads_none": "one thread (LiteRT passes num_threads or 1)"}  # fmt: skip
     peak = matmul_flops_per_s()
     result["matmul_fp32_flops_per_s"] = peak
     rows = list(variants)
@@ -80,31 +126,23 @@ def main() -> None:
             rows.append({**v, "name": f"{v['name']} (LiteRT fp32)", "format": "tflite-fp32"})
     for v in rows:
         mf = load_model_file(v["path"])
+        content = None  # the flatbuffer of a LiteRT variant
         if v["format"] == "tflite-fp32":
-            mf = replace(mf, runner=LiteRTRunner(convert(mf.runner.model, "fp32")))
+            content = convert(mf.runner.model, "fp32")
+            mf = replace(mf, runner=LiteRTRunner(content))
+        elif v["format"] == "tflite":
+            with open(v["path"], "rb") as fh:
+                content = fh.read()
         x = preprocess.apply(mf.preprocessing, ds.X)
         entry = {"precision": v["precision"], "format": v["format"]}
         for b in (1, args.batch):
             runner = mf.runner
             if isinstance(runner, LiteRTRunner) and v["format"] == "tflite":
-                with open(v["path"], "rb") as fh:
-                    runner = LiteRTRunner(fh.read())
-            runner.prepare(b)
-            xb = np.ascontiguousarray(x[np.arange(b) % len(x)])
-            per_call = time_call(lambda r=runner, xb=xb: r(xb))
-            per_inf = np.array(per_call) / b
-            entry[f"batch{b}"] = {
-                "latency_s_median": float(np.median(per_inf)),
-                "latency_s_iqr": [float(q) for q in np.percentile(per_inf, [25, 75])],
-                "throughput_per_s": float(1 / np.median(per_inf)),
-            }
+                runner = LiteRTRunner(content)  # one interpreter per batch size
+            entry[f"batch{b}"] = timed(runner, x, b)
         ref = REPORT_MS.get(v["name"])
         if ref is not None:
-            entry["report_ms"] = ref
-            entry["speedup_vs_report_batch1"] = ref / 1e3 / entry["batch1"]["latency_s_median"]
-            entry["speedup_vs_report_batched"] = (
-                ref / 1e3 / entry[f"batch{args.batch}"]["latency_s_median"]
-            )
+            add_speedups(entry, ref, args.batch)
         if v["name"] == "original":
             flops = 2 * count_file(v["path"]).counts.macs
             eff = flops / entry[f"batch{args.batch}"]["latency_s_median"]
@@ -113,6 +151,17 @@ def main() -> None:
         result["variants"][v["name"]] = entry
         print(f"{v['name']}: batch 1 {entry['batch1']['latency_s_median'] * 1e6:.1f} µs, batch "
               f"{args.batch} {entry[f'batch{args.batch}']['latency_s_median'] * 1e6:.2f} µs/inference")  # fmt: skip
+        if content is not None:
+            entry["threads"] = {}
+            for t in threads:
+                te: dict = {"num_threads": t}
+                for b in (1, args.batch):
+                    te[f"batch{b}"] = timed(LiteRTRunner(content, num_threads=t), x, b)
+                if ref is not None:
+                    add_speedups(te, ref, args.batch)
+                entry["threads"][str(t)] = te
+                print(f"  {v['name']}, {t} thread(s): batch 1 {te['batch1']['latency_s_median'] * 1e6:.1f} µs, "
+                      f"batch {args.batch} {te[f'batch{args.batch}']['latency_s_median'] * 1e6:.2f} µs/inference")  # fmt: skip
     atomic_write_json(args.out, result)
     print(f"matmul {peak / 1e9:.0f} GFLOP/s; original batched reaches "
           f"{result.get('roofline_fraction', float('nan')):.2f} of it; wrote {args.out}")  # fmt: skip

@@ -13,6 +13,14 @@ import numpy as np
 
 from ..quiet import silenced
 
+try:  # the ufunc itself: np.clip and ndarray.clip reach it through ~1 µs of Python
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - NumPy < 2
+    _clip = np.clip
+
+_F32 = np.dtype(np.float32)
+_LO, _HI = np.float32(-128), np.float32(127)
+
 
 class KerasRunner:
     """A Keras model as a compiled function of float32 (batch, length, channels) -> logits."""
@@ -64,13 +72,26 @@ class KerasRunner:
 
 
 class LiteRTRunner:
-    """A ``.tflite`` flatbuffer run with ``ai_edge_litert.interpreter.Interpreter``."""
+    """A ``.tflite`` flatbuffer run with ``ai_edge_litert.interpreter.Interpreter``.
+
+    ``__call__`` on a float32 array of the prepared shape takes a fast path: the arithmetic of
+    ``reference_call`` (same ufuncs, same float32 constants, hence the same bits), a scratch
+    buffer, a table of the 256 dequantized int8 outputs, and views of the interpreter's own input
+    and output buffers held between calls with the native wrapper's ``Invoke`` (``Interpreter``'s
+    ``_interpreter``, ai-edge-litert 2.3.0; without it, every call is ``reference_call``). At batch
+    1 on a 2-core VM that is ~7 µs less per call (original INT8, one thread: 85 -> 78 µs; invoke
+    alone 73.6). LiteRT's ``invoke()`` and ``allocate_tensors()`` refuse to run while such a view
+    is alive (they count references to the wrapper), so ``prepare`` and ``reference_call`` drop
+    the views first and take fresh ones after; the first call on new views checks that Invoke
+    left the buffers where they were.
+    """
 
     kind = "litert"
 
     def __init__(self, content: bytes, num_threads: int | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
+        # num_threads=None means one thread: LiteRT passes ``num_threads or 1`` to its runtime
         with silenced():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
             self._interp = Interpreter(model_content=content, num_threads=num_threads)
             self._interp.allocate_tensors()
@@ -84,12 +105,43 @@ class LiteRTRunner:
         self._out_q = out["quantization"]
         self.precision = "int8" if self.input_dtype == np.int8 else "float"
         self._batch = int(inp["shape"][0])
+        # float32 constants: what NumPy makes of a Python float or int beside a float32 array
+        self._q_int8 = self.input_dtype == np.int8
+        if self._q_int8:
+            scale, zero = self._in_q
+            self._in_scale, self._in_zero = np.float32(scale), np.float32(zero)
+            self._add_zero = zero != 0  # + 0 only turns -0.0 into 0.0: the same int8 either way
+        self._out_table = None
+        if self.output_dtype == np.int8:  # every int8 output, dequantized, indexed by its byte
+            scale, zero = self._out_q
+            every = np.arange(256, dtype=np.uint8).view(np.int8)
+            self._out_table = ((every.astype(np.float32) - zero) * scale).astype(np.float32)
+        self._in_view = self._interp.tensor(self._in_index)  # functions: each call, a new view
+        self._out_view = self._interp.tensor(self._out_index)
+        self._bound: tuple | None = None
+        self._may_bind = hasattr(getattr(self._interp, "_interpreter", None), "Invoke")
+        self._bind()
+
+    def _bind(self) -> None:
+        if not self._may_bind:
+            return
+        y = self._out_view()
+        shape = (self._batch, *self.input_shape)
+        self._bound = (self._interp._interpreter.Invoke, self._in_view(),
+                       y.view(np.uint8) if self._out_table is not None else y,
+                       np.empty(shape, np.float32), shape)  # fmt: skip
+        self._checked = False  # have the buffers stayed put through an Invoke?
+
+    def _unbind(self) -> None:
+        self._bound = None
 
     def prepare(self, batch_size: int) -> None:
         if batch_size != self._batch:
+            self._unbind()
             self._interp.resize_tensor_input(self._in_index, [batch_size, *self.input_shape])
             self._interp.allocate_tensors()
             self._batch = batch_size
+            self._bind()
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         if self.input_dtype != np.int8:
@@ -98,10 +150,56 @@ class LiteRTRunner:
         return np.clip(np.round(x / scale) + zero, -128, 127).astype(np.int8)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        bound = self._bound
+        if bound is None or type(x) is not np.ndarray or x.dtype != _F32 or x.shape != bound[4]:
+            bound = None  # no view may be alive in this frame while prepare() reallocates
+            return self._other(x)
+        invoke, x_in, y_out, buf, _ = bound
+        if self._q_int8:  # quantize_input's ufuncs, in place
+            np.divide(x, self._in_scale, buf)  # out= by position: ~0.1 µs less
+            np.rint(buf, buf)  # what np.round does with 0 decimals: half to even
+            if self._add_zero:
+                np.add(buf, self._in_zero, buf)
+            _clip(buf, _LO, _HI, buf)
+            x_in[...] = buf  # the float32 -> int8 cast of astype(np.int8)
+        else:
+            x_in[...] = x
+        invoke()
+        if not self._checked:
+            y_out = self._check(x_in, y_out)
+        if self._out_table is not None:
+            return self._out_table.take(y_out)
+        return np.array(y_out, dtype=np.float32)
+
+    def _check(self, x_in: np.ndarray, y_out: np.ndarray) -> np.ndarray:
+        """After the first Invoke on new views: if a buffer moved (a graph with dynamic tensors),
+        give up held views for good and read this call's output afresh."""
+        self._checked = True
+        y = self._out_view()
+        if _address(x_in) == _address(self._in_view()) and _address(y_out) == _address(y):
+            return y_out
+        self._may_bind = False
+        self._unbind()
+        return y.view(np.uint8) if self._out_table is not None else y
+
+    def _other(self, x) -> np.ndarray:
+        """A new batch size (resize, then the fast path), or anything else: reference_call."""
+        if type(x) is np.ndarray and x.dtype == _F32 and x.shape[1:] == self.input_shape and len(x):
+            self.prepare(len(x))
+            if self._bound is not None:
+                return self(x)
+        return self.reference_call(x)
+
+    def reference_call(self, x: np.ndarray) -> np.ndarray:
+        """The plain path (set_tensor, invoke, get_tensor), for any input __call__ does not take."""
         self.prepare(len(x))
-        self._interp.set_tensor(self._in_index, self.quantize_input(x))
-        self._interp.invoke()
-        y = self._interp.get_tensor(self._out_index)
+        self._unbind()
+        try:
+            self._interp.set_tensor(self._in_index, self.quantize_input(x))
+            self._interp.invoke()
+            y = self._interp.get_tensor(self._out_index)
+        finally:
+            self._bind()
         if self.output_dtype == np.int8:
             scale, zero = self._out_q
             return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
@@ -110,3 +208,7 @@ class LiteRTRunner:
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         out = [self(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(out)
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
