@@ -111,7 +111,7 @@ def accuracy(res: dict) -> str:
 def published(res: dict) -> str:
     return (_p(t.PUBLISHED_INTRO.format(source=res["published"]["source"]))
             + _table(t.published_table(res), "published") + _p(t.REPRODUCED_INTRO)
-            + _table(t.reproduced_table(res), "reproduced") + _p(t.PUBLISHED_NOTE, "note"))  # fmt: skip
+            + _table(t.reproduced_table(res), "reproduced") + _p(t.reproduced_note(res), "note"))  # fmt: skip
 
 
 SECTIONS = (

@@ -32,7 +32,7 @@ def render_markdown(res: dict) -> str:
     lines += ["", "## The report's table", "",
               t.PUBLISHED_INTRO.format(source=res["published"]["source"]), "",
               *md_table(t.published_table(res)), "", t.REPRODUCED_INTRO, "",
-              *md_table(t.reproduced_table(res)), "", t.PUBLISHED_NOTE, ""]  # fmt: skip
+              *md_table(t.reproduced_table(res)), "", t.reproduced_note(res), ""]  # fmt: skip
     lines += ["## What was modelled rather than measured", ""]
     lines += [f"- {n}" for n in modelled_notes(res)] + [""]
     lines += ["## This run", "", *[f"- {f}" for f in t.run_facts(res)], ""]

@@ -49,10 +49,12 @@ def modelled_notes(res: dict) -> list[str]:
     if ci is not None:
         notes.append(f"CO2e = energy x {ci:.2f} g CO2e per kWh ({meas.get('carbon_intensity_source')}"
                      "): a conversion of the energy above, as modelled or measured as it is.")  # fmt: skip
-    seed = meas.get("seed_protocol")
+    seed = {v["seed_window"]["method"]: v["seed_window"]["measured"]
+            for v in res["variants"].values() if v.get("seed_window")}  # fmt: skip
     if seed:
-        notes.append("The report's method (one CodeCarbon window around 1000 inferences) uses "
-                     "CodeCarbon's own method here, listed per variant in the table above.")  # fmt: skip
+        said = ", ".join(f"{m} ({'measured' if ok else 'modelled'})" for m, ok in seed.items())
+        notes.append(f"The report's method (one CodeCarbon window around 1000 inferences) ran on "
+                     f"CodeCarbon's {said} here.")  # fmt: skip
     ds = res.get("dataset", {})
     prov = ds.get("provenance") or {}
     synthetic = "synth" in str(prov) and all(s.startswith("synth") for s in res["config"]["data"])

@@ -23,6 +23,7 @@ def energy_of(v: dict, rc) -> dict | None:
         lo, hi = e["low_j"], e["high_j"]
         mid = math.sqrt(lo * hi) if lo > 0 and hi > 0 else (lo + hi) / 2
         return {"j": mid, "ci95": [lo, hi], "label": f"estimated J per inference ({rc.table})",
+                "phrase": f"per inference, estimated with {rc.table}",
                 "method": f"table:{rc.table}", "measured": False}  # fmt: skip
     m = v.get("measurements", {}).get(str(rc.batch))
     kind = "net" if rc.energy == "measured-net" else "gross"
@@ -32,8 +33,10 @@ def energy_of(v: dict, rc) -> dict | None:
     trials = m.get("trials", [])
     methods = sorted({t.get("method") for t in trials if t.get("method")})
     measured = bool(trials) and all(t.get("measured") for t in trials)
-    return {"j": e["median"], "ci95": e.get("ci95"), "label": f"{kind} J per inference at batch "
-            f"{rc.batch}", "method": ", ".join(methods) or "unknown", "measured": measured}  # fmt: skip
+    return {"j": e["median"], "ci95": e.get("ci95"),
+            "label": f"{kind} J per inference at batch {rc.batch}",
+            "phrase": f"{kind} per inference at batch {rc.batch}",
+            "method": ", ".join(methods) or "unknown", "measured": measured}  # fmt: skip
 
 
 def balanced_accuracy(v: dict) -> float | None:
@@ -129,7 +132,7 @@ def recommend(variants: dict, rc) -> dict:
     e = energy_of(v, rc)
     kind = "measured" if e["measured"] else "modelled"
     sentence = (f"{best['variant']} is the lowest-energy variant that meets "
-                f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['label']} "
+                f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['phrase']} "
                 f"({e['method']}, {kind}) with balanced accuracy {_pct(best['balanced_accuracy'])}")  # fmt: skip
     if original and best["variant"] != "original" and "original" in points:
         ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf

@@ -7,7 +7,7 @@ import io
 import os
 
 from ..fsio import atomic_write_text
-from .fmt import pct
+from .fmt import aha_cell, pct
 
 
 def csv_rows(res: dict) -> list[dict]:
@@ -90,8 +90,7 @@ def summary_lines(res: dict) -> list[str]:
             )
         a = v.get("accuracy") or {}
         lines.append(f"  {name:<22} {fmt_j(e['j']) if e else 'n/a':>10}  balanced accuracy "
-                     f"{pct(a.get('balanced_accuracy'))}  AHA "
-                     f"{'pass' if a.get('aha_all_pass') else 'fail' if a else 'n/a'}")  # fmt: skip
+                     f"{pct(a.get('balanced_accuracy'))}  AHA {aha_cell(a) if a else 'n/a'}")  # fmt: skip
     head = f"recommendation: {rec['variant']}" if rec["variant"] else "recommendation: none"
     return [
         head,

@@ -171,3 +171,19 @@ def run_facts(res: dict) -> list[str]:
             f"Libraries: {libs}.",
             f"ecg-energy {res['tool']['version']}, results schema {res['schema_version']}, "
             f"created {res['created']}."]  # fmt: skip
+
+
+def reproduced_note(res: dict) -> str:
+    """What to make of the reproduced table, with the windows too short for CodeCarbon named."""
+    short = [f"`{n}` ({seconds_text(v['seed_window']['seconds'])})"
+             for n, v in res["variants"].items()
+             if v.get("seed_window") and v["seed_window"]["seconds"] < SHORT_WINDOW_S]  # fmt: skip
+    note = PUBLISHED_NOTE
+    if short:
+        note += (f" Windows shorter than {SHORT_WINDOW_S:g} s ({', '.join(short)}) are too short "
+                 "for CodeCarbon's power sampling: their figures are not reliable (CodeCarbon "
+                 "issue #851).")  # fmt: skip
+    return note
+
+
+SHORT_WINDOW_S = 1.0
