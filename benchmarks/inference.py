@@ -125,6 +125,7 @@ def main() -> None:
         if v["format"] == "keras" and v["name"] in ("original", "distilled"):
             rows.append({**v, "name": f"{v['name']} (LiteRT fp32)", "format": "tflite-fp32"})
     for v in rows:
+        v = {**v, "path": os.path.join(args.run, v["path"])}  # paths are relative to the run
         mf = load_model_file(v["path"])
         content = None  # the flatbuffer of a LiteRT variant
         if v["format"] == "tflite-fp32":
