@@ -57,6 +57,29 @@ def test_failed_synth_leaves_no_half_written_folder(tmp_path, capsys, monkeypatc
         (["data", "kaggle:/no/such.csv", "--task", "beats"], "/no/such.csv: file not found"),
         (["data", "synth", "--task", "waves"], "task must be 'rhythm' or 'beats'"),
         (["synth", "--out", "x", "--records", "0"], "records must be at least 1"),
+        # checked before a run folder is made or any work starts
+        (
+            ["run", "--out", "/tmp/ecg-energy-never", "--model", "/no/such.tflite"],
+            "/no/such.tflite: model file not found; check the path given to --model",
+        ),
+        (["run", "--out", "/tmp/ecg-energy-never", "--meter", "foo"], "unknown meter 'foo'"),
+        (
+            [
+                "run",
+                "--out",
+                "/tmp/ecg-energy-never",
+                "--data",
+                "kaggle:/no/x.csv",
+                "--task",
+                "beats",
+            ],
+            "/no/x.csv: file not found",
+        ),
+        (
+            ["run", "--out", "/tmp/ecg-energy-never", "--constraint", "best"],
+            "recommend.constraint must be one of",
+        ),
+        (["report", "/no/such/run"], "results.json: not found"),
     ],
 )
 def test_bad_input_is_one_line(capsys, argv, fragment):

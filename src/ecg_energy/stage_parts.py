@@ -56,7 +56,7 @@ def preflight(cfg: RunConfig) -> None:
     from .data.wfdb_read import list_records
     from .energy.meters import AUTO_ORDER
     from .energy.tables import load_table
-    from .errors import DataError
+    from .errors import DataError, ModelError
     from .models.io import model_format
 
     for text in cfg.data:
@@ -67,6 +67,8 @@ def preflight(cfg: RunConfig) -> None:
             if not os.path.isfile(path):
                 raise DataError(f"{path}: file not found; give kaggle:FILE.csv an existing CSV")
     for path in cfg.user_models:
+        if not os.path.isfile(path):
+            raise ModelError(f"{path}: model file not found; check the path given to --model")
         model_format(path)
     for table in cfg.tables:
         load_table(table)
