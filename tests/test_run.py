@@ -69,6 +69,9 @@ def test_report_md_numbers_equal_results_json(tiny_run):
                               seconds_text(m1["latency_s_per_inference"]["median"])]  # fmt: skip
         assert cells[9] == ci_text(m4["energy_j_per_inference_net"])
         assert cells[-1] == "cputime-model (modelled)"
+        co2 = [r for r in energy.splitlines() if r.startswith(f"| `{name}` |")][1]
+        net = m1["co2e_kg_per_inference_net"]
+        assert f"| {sci(net['median'])} [{sci(net['ci95'][0])}, {sci(net['ci95'][1])}] |" in co2
         a = v["accuracy"]
         assert _row(accuracy, name)[1:3] == [pct(a["accuracy"]), pct(a["balanced_accuracy"])]
         seed, flat = v["seed_window"], v["estimates"]["seed-flat"]

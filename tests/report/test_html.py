@@ -126,8 +126,8 @@ def test_table_figures_are_the_formatted_results(res, page_html, name):
     assert acc[1:4] == [fmt.pct(a["accuracy"]), fmt.pct(a["balanced_accuracy"]),
                         f"{a['macro_f1']:.4f}"]  # fmt: skip
     assert acc[5] == fmt.aha_cell(a)
-    # Row for row, cell for cell, the same as report.md (energy, accuracy, reproduced tables).
-    html_rows = [row_of(tables, t, name) for t in ("energy", "accuracy", "reproduced")]
+    # Row for row, cell for cell, the same as report.md (energy, CO2e, accuracy, reproduced).
+    html_rows = [row_of(tables, t, name) for t in ("energy", "carbon", "accuracy", "reproduced")]
     assert html_rows == md_rows(render_markdown(res), name)
 
 

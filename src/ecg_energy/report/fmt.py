@@ -6,7 +6,7 @@ from __future__ import annotations
 from .recommend import fmt_j
 
 __all__ = ["aha_cell", "aha_result", "bytes_text", "ci_text", "fmt_j", "kwh", "macs_text", "pct", "sci",
-           "seconds_text"]  # fmt: skip
+           "sci_ci", "seconds_text"]  # fmt: skip
 
 
 def pct(x: float | None, digits: int = 2) -> str:
@@ -17,6 +17,14 @@ def pct(x: float | None, digits: int = 2) -> str:
 def sci(x: float | None) -> str:
     """3 significant digits in scientific notation: 1.04e-05."""
     return "n/a" if x is None else f"{x:.2e}"
+
+
+def sci_ci(stat: dict | None) -> str:
+    """A median with its interval in scientific notation: '2.77e-10 [2.5e-10, 3.1e-10]'."""
+    if not stat or stat.get("median") is None:
+        return "n/a"
+    lo, hi = stat.get("ci95") or [None, None]
+    return f"{sci(stat['median'])} [{sci(lo)}, {sci(hi)}]"
 
 
 def kwh(x: float | None) -> str:

@@ -92,6 +92,7 @@ def recommendation(res: dict) -> str:
 def energy(res: dict) -> str:
     table = t.energy_table(res)
     return (_table(table, "energy", wrap=(len(table[0]) - 1,)) + _p(t.energy_note(res), "note")
+            + _table(t.carbon_table(res), "carbon") + _p(t.carbon_note(res), "note")
             + _figure(plots.estimates_measured(res)) + _figure(plots.layers(res)))  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from .fmt import (
     macs_text,
     pct,
     sci,
+    sci_ci,
     seconds_text,
 )
 
@@ -75,6 +76,34 @@ def energy_table(res: dict) -> Table:
         row.append(", ".join(sorted(methods)) or "n/a")
         rows.append(row)
     return header, rows
+
+
+def carbon_table(res: dict) -> Table:
+    """CO2e per inference (net and gross, with the energy's interval) at each batch size, and per
+    1000 inferences gross (the report's column)."""
+    batches = [str(b) for b in res["config"]["batches"]]
+    header = ["variant"]
+    for b in batches:
+        header += [f"kg CO2e/inf b{b} net [95% CI]", f"kg CO2e/inf b{b} gross [95% CI]"]
+    header.append(f"kg CO2e / 1000 inf. b{batches[0]} gross")
+    rows = []
+    for name, v in res["variants"].items():
+        row = [f"`{name}`"]
+        for b in batches:
+            m = v["measurements"].get(b) or {}
+            row += [sci_ci(m.get("co2e_kg_per_inference_net")),
+                    sci_ci(m.get("co2e_kg_per_inference_gross"))]  # fmt: skip
+        gross = (v["measurements"].get(batches[0]) or {}).get("co2e_kg_per_inference_gross")
+        row.append(sci(gross["median"] * 1000) if gross else "n/a")
+        rows.append(row)
+    return header, rows
+
+
+def carbon_note(res: dict) -> str:
+    meas = res["measurement"]
+    return (f"CO2e = the energy above x {meas.get('carbon_intensity_g_per_kwh') or 0:.2f} g per "
+            f"kWh ({meas.get('carbon_intensity_source') or 'no source'}); the interval is the "
+            "energy's.")  # fmt: skip
 
 
 def energy_note(res: dict) -> str:
