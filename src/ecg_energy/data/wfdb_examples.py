@@ -142,14 +142,19 @@ def _beats(rec: RawRecord, log: ReadLog) -> tuple[np.ndarray, list[str]]:
     return np.asarray(samples, dtype=np.int64), symbols
 
 
+def _resampled(rec: RawRecord, fs: float, log: ReadLog) -> np.ndarray:
+    """The record's signal at ``fs`` (a resampled record is noted in the log)."""
+    if rec.fs_hz != fs:
+        log.resampled[rec.name] = rec.fs_hz
+    return resample(rec.signal_mv, rec.fs_hz, fs)
+
+
 def rhythm_windows(
     rec: RawRecord, opts: ReadOptions, log: ReadLog, source: str = ""
 ) -> Dataset | None:
     """Labelled rhythm windows of one record (None when the record gives none)."""
     fs = opts.rhythm_fs_hz
-    x = resample(rec.signal_mv, rec.fs_hz, fs)
-    if rec.fs_hz != fs:
-        log.resampled[rec.name] = rec.fs_hz
+    x = _resampled(rec, fs, log)
     scale = fs / rec.fs_hz
     win, stride = int(round(opts.window_s * fs)), int(round(opts.stride_s * fs))
     if len(x) < win:
@@ -218,9 +223,7 @@ def beat_segments(
 ) -> Dataset | None:
     """Kaggle-style beat segments of one record (None when it has no annotated beats)."""
     fs = opts.beat_fs_hz
-    x = resample(rec.signal_mv, rec.fs_hz, fs)
-    if rec.fs_hz != fs:
-        log.resampled[rec.name] = rec.fs_hz
+    x = _resampled(rec, fs, log)
     beat_at, symbols = _beats(rec, log)
     if len(beat_at) == 0:
         return None
