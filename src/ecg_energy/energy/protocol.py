@@ -227,8 +227,10 @@ def summarize(results: dict[str, VariantMeasurement], idle_before, idle_after, m
             entry["throughput_per_s"] = 1.0 / float(np.median(lat))
             paired = [(t.seconds - t.unmetered_seconds) / t.unmetered_seconds
                       for t in v.trials if t.unmetered_seconds]  # fmt: skip
-            if paired:  # median over rounds of (metered - unmetered) / unmetered
-                entry["meter_overhead_fraction"] = float(np.median(paired))
+            if paired:  # median over rounds of (metered - unmetered) / unmetered, with its CI
+                med, lo, hi = bootstrap_ci(paired, n_boot=cfg.n_boot, seed=cfg.seed)
+                entry["meter_overhead_fraction"] = med
+                entry["meter_overhead_ci95"] = [lo, hi]
         out["variants"][key] = entry
     methods = sorted({t.method for t in trials})
     out["method"] = methods[0] if len(methods) == 1 else ", ".join(methods) or None

@@ -40,6 +40,9 @@ def csv_rows(res: dict) -> list[dict]:
                 co2 = m.get(f"co2e_kg_per_inference_{kind}")
                 row[f"b{b}_{kind}_co2e_kg"] = co2["median"] if co2 else ""
             row[f"b{b}_latency_s"] = m["latency_s_per_inference"]["median"]
+            row[f"b{b}_meter_overhead"] = m.get("meter_overhead_fraction", "")
+            row[f"b{b}_meter_overhead_ci_low"], row[f"b{b}_meter_overhead_ci_high"] = (
+                m.get("meter_overhead_ci95") or ["", ""])  # fmt: skip
             row[f"b{b}_method"] = ";".join(sorted({t["method"] for t in m.get("trials", [])}))
             row[f"b{b}_measured"] = all(t.get("measured") for t in m.get("trials", []))
         seed = v.get("seed_window") or {}

@@ -106,6 +106,22 @@ def carbon_note(res: dict) -> str:
             "energy's.")  # fmt: skip
 
 
+def overhead_text(res: dict) -> str:
+    """The meter's own overhead over every measured variant: its range, and whether < 1% is shown
+    (every 95% interval inside ±1%)."""
+    cis = [(m["meter_overhead_fraction"], m.get("meter_overhead_ci95"))
+           for v in res["variants"].values() for m in v["measurements"].values()
+           if m.get("meter_overhead_fraction") is not None]  # fmt: skip
+    if not cis:
+        return ""
+    meds = [c[0] for c in cis]
+    shown = all(ci and ci[0] >= -0.01 and ci[1] <= 0.01 for _, ci in cis)
+    return (f" The meter's own overhead (each trial against the same work run right after without "
+            f"the meter) was {100 * min(meds):+.1f}% to {100 * max(meds):+.1f}% across variants: "
+            + ("every 95% interval lies within ±1%." if shown else
+               "not shown to be below 1% on this machine (its intervals reach past ±1%)."))  # fmt: skip
+
+
 def energy_note(res: dict) -> str:
     meas = res["measurement"]
     idle = meas.get("idle_power_w")
@@ -113,7 +129,8 @@ def energy_note(res: dict) -> str:
             f"range: memory traffic from perfect reuse to none); not device energy. Net = gross "
             f"minus idle power ({'n/a' if idle is None else f'{idle:.1f} W'}) x time. Intervals "
             f"are 95% bootstrap intervals of the median over "
-            f"{(meas.get('protocol') or {}).get('trials', '?')} interleaved trials.")  # fmt: skip
+            f"{(meas.get('protocol') or {}).get('trials', '?')} interleaved trials."
+            + overhead_text(res))  # fmt: skip
 
 
 def accuracy_intro(res: dict) -> str:
