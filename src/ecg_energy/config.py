@@ -20,40 +20,7 @@ from .data.wfdb_source import ReadOptions
 from .energy.protocol import ProtocolConfig
 from .errors import ConfigError
 from .models.variants import ModelsConfig
-
-CONSTRAINTS = ("aha", "balanced-accuracy", "none")
-ENERGY_BASES = ("measured-net", "measured-gross", "estimate")
-
-
-@dataclass(frozen=True)
-class RecommendConfig:
-    """Which variant to recommend: the lowest energy per inference among those meeting a constraint.
-
-    ``constraint``: ``aha`` (every AHA goal for shockable-rhythm detection met, Kerber 1997),
-    ``balanced-accuracy`` (at least ``min_balanced_accuracy``) or ``none``. ``max_drop_pts``
-    optionally also bounds the loss of balanced accuracy against the original, in points.
-    ``energy``: the figure ranked: measured net or gross J per inference at ``batch``, or the
-    ``estimate`` of ``table`` (its range's geometric middle).
-    """
-
-    constraint: str = "aha"
-    min_balanced_accuracy: float = 0.9
-    max_drop_pts: float | None = None
-    energy: str = "measured-net"
-    batch: int = 1
-    table: str = "horowitz-45nm"
-
-    def __post_init__(self) -> None:
-        if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
-                             f"not {self.constraint!r}")  # fmt: skip
-        if self.energy not in ENERGY_BASES:
-            raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)}, "
-                             f"not {self.energy!r}")  # fmt: skip
-        if not 0.0 <= self.min_balanced_accuracy <= 1.0:
-            raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
-        if self.batch < 1:
-            raise ValueError("recommend.batch must be at least 1")
+from .report.recommend import RecommendConfig
 
 
 @dataclass(frozen=True)
@@ -77,7 +44,7 @@ class RunConfig:
     carbon_intensity: float | None = None  # g CO2e per kWh; overrides the country's figure
     threads: int | None = None  # inference threads while measuring; None: the runtime's default
     seed_protocol: bool = True  # also the report's method: one CodeCarbon window, 1000 inferences
-    recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)  # report.recommend
 
     def __post_init__(self) -> None:
         if not self.data:

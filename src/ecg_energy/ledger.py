@@ -84,11 +84,12 @@ class Ledger:
         self.skipped.append(stage)
 
     def done(self, stage: str, key: str, seconds: float, outputs: list[str],
-             info: dict | None = None) -> None:  # fmt: skip
-        """Record a finished stage and rewrite ``run.json`` at once (atomically)."""
+             info: dict | None = None, ran: bool = True) -> None:  # fmt: skip
+        """Record a finished stage and rewrite ``run.json`` at once (atomically). ``ran=False``:
+        its outputs were all found already made (reused), so it counts as skipped."""
         self.records[stage] = {"status": "done", "key": key, "seconds": round(seconds, 3),
                                "outputs": outputs, "info": info or {}}  # fmt: skip
-        self.ran.append(stage)
+        (self.ran if ran else self.skipped).append(stage)
         self.write()
 
     def forget(self, stage: str) -> None:

@@ -304,14 +304,12 @@ def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset
     for s in MODEL_STAGES:
         mine = [v for v in built if v.name in members[s]]
         files = [_rel(out, v.path) for v in mine] + [_rel(out, listing)]
-        if all(v.reused for v in mine):
-            ledger.records[s] = {"status": "done", "key": after[s], "seconds": 0.0,
-                                 "outputs": files, "info": {}}  # fmt: skip
-            ledger.skip(s)
+        reused = all(v.reused for v in mine)
+        if reused:
+            spent = 0.0
+        elif s == "quantize":  # what building took beyond the training of new models
+            spent = max(0.0, total - sum(v.train_seconds for v in built if not v.reused))
         else:
-            trained = sum(v.train_seconds for v in built if not v.reused)
-            spent = (sum(v.train_seconds for v in mine) if s != "quantize"
-                     else max(0.0, total - trained))  # fmt: skip
-            ledger.done(s, after[s], spent, files, {})
-    ledger.write()
+            spent = sum(v.train_seconds for v in mine)
+        ledger.done(s, after[s], spent, files, {}, ran=not reused)
     return [v.path for v in built], variants

@@ -21,8 +21,7 @@ import os
 from importlib import metadata
 
 from . import __version__
-from .config import RecommendConfig, RunConfig, to_dict
-from .report.recommend import recommend
+from .report.recommend import RecommendConfig, recommend, trial_methods
 
 SCHEMA_VERSION = 1
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "ai-edge-litert", "codecarbon", "wfdb",
@@ -66,14 +65,11 @@ def _read(folder: str, name: str, default=None):
 
 
 def _measurement_summary(meas: dict) -> dict:
-    methods = sorted({t.get("method") for v in meas.get("variants", {}).values()
-                      for t in v.get("trials", []) if t.get("method")})  # fmt: skip
-    measured = sorted({bool(t.get("measured")) for v in meas.get("variants", {}).values()
-                       for t in v.get("trials", [])})  # fmt: skip
+    per_variant = [trial_methods(v) for v in meas.get("variants", {}).values() if v.get("trials")]
     return {
         "meter": meas.get("meter"),
-        "methods": methods,
-        "measured": measured == [True],
+        "methods": sorted({m for methods, _ in per_variant for m in methods}),
+        "measured": bool(per_variant) and all(measured for _, measured in per_variant),
         "idle_power_w": meas.get("idle_power_w"),
         "idle_windows": meas.get("idle_windows", []),
         "protocol": meas.get("protocol"),
@@ -110,8 +106,11 @@ def _measurements_of(name: str, meas: dict) -> dict:
     return out
 
 
-def build_results(out: str, cfg: RunConfig, machine: dict, variants: list[dict]) -> dict:
-    """Assemble ``results.json`` from the stage outputs in the run folder ``out``."""
+def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
+    """Assemble ``results.json`` from the stage outputs in the run folder ``out`` (``cfg``: the
+    run's RunConfig)."""
+    from .config import to_dict
+
     counts = _read(out, "counts.json", {})
     estimates = _read(out, "estimates.json", {})
     meas = _read(out, "measurements.json", {})

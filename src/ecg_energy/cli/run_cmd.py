@@ -134,8 +134,8 @@ def report(
     """Render results.csv, report.md and report.html again from a run's results.json alone."""
     from dataclasses import replace
 
-    from ..config import RecommendConfig
     from ..fsio import atomic_write_json
+    from ..report.recommend import RecommendConfig
     from ..report.render import render_all, summary_lines
     from ..results import check_results, rerecommend
 

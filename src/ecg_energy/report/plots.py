@@ -15,9 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, PercentFormatter
 
-from ..config import RecommendConfig
 from .fmt import fmt_j
-from .recommend import balanced_accuracy, energy_of
+from .recommend import RecommendConfig, balanced_accuracy, energy_of
 
 DPI = 110
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")

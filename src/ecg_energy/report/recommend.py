@@ -11,7 +11,41 @@ energy (lower) and balanced accuracy (higher).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+
+CONSTRAINTS = ("aha", "balanced-accuracy", "none")
+ENERGY_BASES = ("measured-net", "measured-gross", "estimate")
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    """Which variant to recommend: the lowest energy per inference among those meeting a constraint.
+
+    ``constraint``: ``aha`` (every AHA goal for shockable-rhythm detection met, Kerber 1997),
+    ``balanced-accuracy`` (at least ``min_balanced_accuracy``) or ``none``. ``max_drop_pts``
+    optionally also bounds the loss of balanced accuracy against the original, in points.
+    ``energy``: the figure ranked: measured net or gross J per inference at ``batch``, or the
+    ``estimate`` of ``table`` (its range's geometric middle).
+    """
+
+    constraint: str = "aha"
+    min_balanced_accuracy: float = 0.9
+    max_drop_pts: float | None = None
+    energy: str = "measured-net"
+    batch: int = 1
+    table: str = "horowitz-45nm"
+
+    def __post_init__(self) -> None:
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
+                             f"not {self.constraint!r}")  # fmt: skip
+        if self.energy not in ENERGY_BASES:
+            raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)}, "
+                             f"not {self.energy!r}")  # fmt: skip
+        if not 0.0 <= self.min_balanced_accuracy <= 1.0:
+            raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
+        if self.batch < 1:
+            raise ValueError("recommend.batch must be at least 1")
 
 
 def energy_of(v: dict, rc) -> dict | None:
@@ -30,13 +64,19 @@ def energy_of(v: dict, rc) -> dict | None:
     if not m or m.get("error") or not m.get(f"energy_j_per_inference_{kind}"):
         return None
     e = m[f"energy_j_per_inference_{kind}"]
-    trials = m.get("trials", [])
-    methods = sorted({t.get("method") for t in trials if t.get("method")})
-    measured = bool(trials) and all(t.get("measured") for t in trials)
+    methods, measured = trial_methods(m)
     return {"j": e["median"], "ci95": e.get("ci95"),
             "label": f"{kind} J per inference at batch {rc.batch}",
             "phrase": f"{kind} per inference at batch {rc.batch}",
             "method": ", ".join(methods) or "unknown", "measured": measured}  # fmt: skip
+
+
+def trial_methods(m: dict) -> tuple[list[str], bool]:
+    """The methods of a measurement's trials, and whether every trial was measured (a hardware
+    counter) rather than modelled."""
+    trials = m.get("trials", [])
+    methods = sorted({t["method"] for t in trials if t.get("method")})
+    return methods, bool(trials) and all(t.get("measured") for t in trials)
 
 
 def balanced_accuracy(v: dict) -> float | None:

@@ -8,6 +8,7 @@ import os
 
 from ..fsio import atomic_write_text
 from .fmt import aha_cell, pct
+from .recommend import RecommendConfig, trial_methods
 
 
 def csv_rows(res: dict) -> list[dict]:
@@ -43,8 +44,8 @@ def csv_rows(res: dict) -> list[dict]:
             row[f"b{b}_meter_overhead"] = m.get("meter_overhead_fraction", "")
             row[f"b{b}_meter_overhead_ci_low"], row[f"b{b}_meter_overhead_ci_high"] = (
                 m.get("meter_overhead_ci95") or ["", ""])  # fmt: skip
-            row[f"b{b}_method"] = ";".join(sorted({t["method"] for t in m.get("trials", [])}))
-            row[f"b{b}_measured"] = all(t.get("measured") for t in m.get("trials", []))
+            methods, row[f"b{b}_measured"] = trial_methods(m)
+            row[f"b{b}_method"] = ";".join(methods)
         seed = v.get("seed_window") or {}
         row["seed_kwh_per_1000"] = seed.get("kwh_per_1000", "")
         a = v.get("accuracy") or {}
@@ -105,6 +106,4 @@ def summary_lines(res: dict) -> list[str]:
 
 
 def _settings(rec: dict):
-    from ..config import RecommendConfig
-
     return RecommendConfig(**rec["settings"])

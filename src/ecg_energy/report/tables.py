@@ -20,6 +20,7 @@ from .fmt import (
     sci_ci,
     seconds_text,
 )
+from .recommend import trial_methods
 
 Table = tuple[list[str], list[list[str]]]
 REPORT_HEADER = ["model", "FLOPs / inference", "est. J / inference (x0.45 pJ)",
@@ -71,8 +72,8 @@ def energy_table(res: dict) -> Table:
             row += [ci_text(m["energy_j_per_inference_net"]),
                     ci_text(m["energy_j_per_inference_gross"]),
                     seconds_text(m["latency_s_per_inference"]["median"])]  # fmt: skip
-            methods |= {t["method"] + (" (measured)" if t["measured"] else " (modelled)")
-                        for t in m.get("trials", [])}  # fmt: skip
+            names, measured = trial_methods(m)
+            methods |= {f"{n} ({'measured' if measured else 'modelled'})" for n in names}
         row.append(", ".join(sorted(methods)) or "n/a")
         rows.append(row)
     return header, rows
