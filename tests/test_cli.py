@@ -132,7 +132,12 @@ def test_run_says_which_stages_ran(tiny_run):
     assert measured["method"] == "cputime-model" and measured["measured"] is False
     assert set(measured["variants"]) == {f"{v}@{b}" for v in ("original", "distilled",
                                          "student-plain", "original-int8", "distilled-int8")
-                                         for b in (1, 4)}  # fmt: skip
+                                         for b in (1, 4)} | {"original@1:tensorflow"}  # fmt: skip
+    # every variant on LiteRT (the Keras ones converted, float32); the original also on
+    # TensorFlow at batch 1, for the runtime's share of the saving
+    assert {v["runtime"] for v in measured["variants"].values()} == {"litert", "tensorflow"}
+    assert measured["variants"]["original@1:tensorflow"]["runtime"] == "tensorflow"
+    assert measured["runtimes"]["distilled"]["converted"] is True
     for name in ("results.json", "results.csv", "report.md", "report.html", "emissions.csv"):
         assert (out / name).is_file(), name
 
@@ -257,12 +262,25 @@ def test_measured_logits_equal_evaluation_logits(tiny_run):
     out = tiny_run[0]
     ds, _ = load_wfdb(str(out / "data" / "synth-seed0-4x0.5min-250hz"))
     ds = ds.subset(np.arange(4))
-    for name in ("original.keras", "distilled-int8.tflite"):
+    for name, runtime in (("original.keras", "tensorflow"), ("distilled-int8.tflite", "litert")):
         path = str(out / "models" / name)
-        workloads, _ = build_workloads([path], ds, (4,), threads=None)
-        measured = np.asarray(workloads[0].call())
+        workloads, runtimes = build_workloads([path], ds, (4,), threads=None,
+                                              float_runtime="tensorflow")  # fmt: skip
+        w = workloads[0]
+        assert w.runtime == runtime and runtimes[w.name]["runtime"] == runtime
+        measured = np.asarray(w.decode(w.call()) if w.decode else w.call())
         evaluated = logits_of(load_model_file(path), ds.X)
         np.testing.assert_allclose(measured, evaluated, rtol=1e-5, atol=1e-6)
+    # like with like (the default): the Keras original measured on LiteRT float32, the same
+    # weights; its logits within the conversion check's tolerance and the same classes
+    path = str(out / "models" / "original.keras")
+    workloads, runtimes = build_workloads([path], ds, (4,), threads=None)
+    w = workloads[0]
+    assert w.runtime == "litert" and runtimes["original"]["converted"] is True
+    measured, evaluated = w.decode(w.call()), logits_of(load_model_file(path), ds.X)
+    assert np.max(np.abs(measured - evaluated)) <= 1e-3 * max(1.0, np.max(np.abs(evaluated)))
+    assert (measured.argmax(1) == evaluated.argmax(1)).all()
+    assert runtimes["original"]["check"]["argmax_agreement"] == 1.0
 
 
 def test_measure_command_with_the_cputime_model(tiny_run, capsys):

@@ -38,12 +38,21 @@ class RunConfig:
     user_models: tuple[str, ...] = ()
     unsafe_load: bool = False
     meter: str = "auto"
+    # CodeCarbon's attribution: "process" (this process's CPU share; the default, measured to
+    # hold under other processes' load) or "machine" (the whole machine's load)
+    tracking_mode: str = "process"
+    # the runtime Keras models are measured on: "litert" (LiteRT float32 from the same weights, as
+    # the INT8 versions run) or "tensorflow" (tf.function); compare_runtimes also measures the
+    # original on the other one at the smallest batch, so the report can say what the runtime costs
+    float_runtime: str = "litert"
+    compare_runtimes: bool = True
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     batches: tuple[int, ...] = (1, 256)
     country: str = "USA"
     carbon_intensity: float | None = None  # g CO2e per kWh; overrides the country's figure
     threads: int | None = None  # inference threads while measuring; None: the runtime's default
     seed_protocol: bool = True  # also the report's method: one CodeCarbon window, 1000 inferences
+    seed_inferences: int = 1000  # the report's count; Keras predict costs ~40 ms each here
     recommend: RecommendConfig = field(default_factory=RecommendConfig)  # report.recommend
 
     def __post_init__(self) -> None:
@@ -57,6 +66,15 @@ class RunConfig:
             raise ValueError("buffer_bytes must be >= 0")
         if not self.batches or min(self.batches) < 1:
             raise ValueError("batches needs positive batch sizes such as [1, 256]")
+        if self.seed_inferences < 1:
+            raise ValueError("seed_inferences must be at least 1")
+        if self.tracking_mode not in ("process", "machine"):
+            raise ValueError(
+                f"tracking_mode must be process or machine, not {self.tracking_mode!r}"
+            )
+        if self.float_runtime not in ("litert", "tensorflow"):
+            raise ValueError(f"float_runtime must be litert or tensorflow, not "
+                             f"{self.float_runtime!r}")  # fmt: skip
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:

@@ -70,8 +70,12 @@ def _measurement_summary(meas: dict) -> dict:
         "meter": meas.get("meter"),
         "methods": sorted({m for methods, _ in per_variant for m in methods}),
         "measured": bool(per_variant) and all(measured for _, measured in per_variant),
+        "attribution": meas.get("attribution"),
+        "float_runtime": meas.get("float_runtime"),
         "idle_power_w": meas.get("idle_power_w"),
+        "idle_power": meas.get("idle_power"),
         "idle_windows": meas.get("idle_windows", []),
+        "contamination": meas.get("contamination"),
         "protocol": meas.get("protocol"),
         "interrupted": bool(meas.get("interrupted")),
         "carbon_intensity_g_per_kwh": meas.get("carbon_intensity_g_per_kwh"),
@@ -98,12 +102,21 @@ def _layers(counts: dict, estimates: dict) -> list[dict]:
     return out
 
 
-def _measurements_of(name: str, meas: dict) -> dict:
+def _measurements_of(name: str, meas: dict, comparison: bool = False) -> dict:
+    """{batch: measurement} of variant ``name`` on its own runtime, or (``comparison``) on the
+    other runtime it was also measured on (keys ``name@batch:runtime``)."""
     out = {}
-    for v in meas.get("variants", {}).values():
-        if v.get("name") == name:
+    for key, v in meas.get("variants", {}).items():
+        if v.get("name") == name and (":" in key) == comparison:
             out[str(v.get("batch"))] = {k: val for k, val in v.items() if k != "name"}
     return out
+
+
+def _runtime_comparison(name: str, meas: dict) -> dict | None:
+    other = _measurements_of(name, meas, comparison=True)
+    if not other:
+        return None
+    return {"runtime": next(iter(other.values())).get("runtime"), "measurements": other}
 
 
 def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
@@ -138,7 +151,9 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
             "counts": {k: val for k, val in c.items() if k not in ("layers", "file")},
             "layers": _layers(c, estimates.get(name, {}).get("estimates", {})),
             "estimates": est,
+            "runtime": (meas.get("runtimes") or {}).get(name),
             "measurements": _measurements_of(name, meas),
+            "runtime_comparison": _runtime_comparison(name, meas),
             "seed_window": seed.get(name),
             "accuracy": {k: val for k, val in acc.items() if k not in ("file",)} or None,
         }

@@ -11,7 +11,14 @@ import pytest
 from ecg_energy.energy.meters import EnergyReading, Meter, MeterUnavailable, make_meter
 from ecg_energy.energy.meters.nvml import NvmlMeter, integrate_power
 from ecg_energy.energy.meters.rapl import RaplMeter, counter_delta_uj
-from ecg_energy.energy.protocol import ProtocolConfig, Workload, idle_power_w, run_protocol
+from ecg_energy.energy.protocol import (
+    ProtocolConfig,
+    Trial,
+    Workload,
+    idle_powers,
+    majority,
+    run_protocol,
+)
 from ecg_energy.energy.stats import bootstrap_ci, net_joules, spread
 
 
@@ -113,9 +120,11 @@ def test_nvml_unavailable_says_why():
 
 def test_net_energy_and_idle_power_by_hand():
     assert net_joules(50.0, 8.0, 5.0) == 10.0
-    before, after = EnergyReading(20, 2, "x", True), EnergyReading(24, 2, "x", True)
-    assert idle_power_w(before, after) == 11.0
-    assert idle_power_w(None, None) is None
+    idles = [Trial(20, 2, 0, round=0), Trial(24, 2, 0, round=1),
+             Trial(90, 2, 0, round=2, contaminated=True)]  # fmt: skip
+    assert idle_powers(idles) == {0: 10.0, 1: 12.0}  # the contaminated window is left out
+    assert idle_powers([]) == {}
+    assert [majority(n) for n in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 3]
 
 
 def test_bootstrap_and_spread():
@@ -145,28 +154,159 @@ class ReplayMeter(Meter):
         return next(self.readings)
 
 
+class FakeProbe:
+    """Replays other processes' share of the machine, one value per window (then 0)."""
+
+    def __init__(self, shares=()):
+        self.shares = iter(shares)
+
+    def start(self):
+        pass
+
+    def stop(self):
+        return next(self.shares, 0.0)
+
+
+def _r(j, s):
+    return EnergyReading(j, s, "replay", True)
+
+
 def test_protocol_interleaves_and_computes_per_inference_figures():
-    # idle before (10 W), 2 trials × 2 workloads interleaved (A B A B), idle after (10 W)
-    r = lambda j, s: EnergyReading(j, s, "replay", True)  # noqa: E731
-    meter = ReplayMeter([r(20, 2), r(30, 2), r(12, 1), r(34, 2), r(14, 1), r(20, 2)])
+    # each round: its idle window, then A and B (interleaved): idle 10 W, A, B; idle 10 W, A, B
+    meter = ReplayMeter([_r(20, 2), _r(30, 2), _r(12, 1), _r(20, 2), _r(34, 2), _r(14, 1)])
     order = []
     a = Workload("A", 1, lambda: order.append("A"))
     b = Workload("B", 2, lambda: order.append("B"))
     cfg = ProtocolConfig(trials=2, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=2.0)
-    res = run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01))
+    res = run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01),
+                       probe=FakeProbe())  # fmt: skip
     va, vb = res["variants"]["A@1"], res["variants"]["B@2"]
     n_a, n_b = va["calls_per_trial"], vb["calls_per_trial"]
     assert [t["joules"] for t in va["trials"]] == [30, 34]
     assert [t["joules"] for t in vb["trials"]] == [12, 14]
-    assert res["idle_power_w"] == 10.0
+    assert [t["round"] for t in va["trials"]] == [0, 1]
+    assert res["idle_power_w"] == 10.0 and len(res["idle_windows"]) == 2
     # A: gross per inference = 30/n and 34/n -> median 32/n; net = (30 - 10·2)/n, (34 - 20)/n
     assert va["energy_j_per_inference_gross"]["median"] == pytest.approx(32 / n_a)
     assert va["energy_j_per_inference_net"]["median"] == pytest.approx(12 / n_a)
+    assert va["energy_j_per_inference_net"]["resolved"] is True
     # B runs batches of 2: inferences = 2 × calls; net = (12 - 10)/(2n), (14 - 10)/(2n)
     assert vb["energy_j_per_inference_net"]["median"] == pytest.approx(3 / (2 * n_b))
     assert res["method"] == "replay" and res["measured"] is True and not res["interrupted"]
-    # readings were taken A, B, A, B (interleaved): A got 30 and 34 J, B got 12 and 14 J (above)
     assert va["meter_overhead_fraction"] is not None
+    assert res["contamination"]["windows"] == 6 and res["contamination"]["repeated"] == 0
+
+
+def _two_variants(idle_watts: list[float], rounds: int = 5):
+    """Readings for ``rounds`` rounds of: idle window (2 s at ``idle_watts[k]``), light variant L
+    (2 s at 21 W: 2 J above a 20 W idle) and heavy variant H (2 s at 30 W: 20 J above it)."""
+    readings = []
+    for k in range(rounds):
+        readings += [_r(idle_watts[k] * 2, 2), _r(42, 2), _r(60, 2)]
+    return readings
+
+
+def _measure_two(readings, probe=None, trials=5):
+    light = Workload("L", 1, lambda: None)
+    heavy = Workload("H", 1, lambda: None)
+    cfg = ProtocolConfig(trials=trials, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=2.0)
+    return run_protocol([light, heavy], ReplayMeter(readings), cfg, sleep=lambda s: None,
+                        clock=_tick(0.01), probe=probe or FakeProbe())  # fmt: skip
+
+
+def _as_results(res) -> dict:
+    """The two measured variants as results.json variants, both passing the constraint."""
+    out = {}
+    for v in res["variants"].values():
+        out[v["name"]] = {"measurements": {"1": v}, "accuracy": {"balanced_accuracy": 0.95},
+                          "estimates": {"horowitz-45nm": {"low_j": 1e-6, "high_j": 1e-6}
+                                        if v["name"] == "L" else {"low_j": 1e-4, "high_j": 1e-4}}}  # fmt: skip
+    return out
+
+
+def test_a_burst_of_other_work_in_one_idle_window_does_not_change_the_recommendation():
+    from ecg_energy.report.recommend import RecommendConfig, recommend
+
+    rc = RecommendConfig(constraint="none")
+    quiet = _measure_two(_two_variants([20.0] * 5))
+    n_l = quiet["variants"]["L@1"]["calls_per_trial"]
+    assert quiet["variants"]["L@1"]["energy_j_per_inference_net"]["median"] == pytest.approx(
+        2 / n_l
+    )
+    # round 1's idle window saw another process: 31 W (the burst that made every net negative
+    # when one window served as the baseline of every trial). Seen by the load probe (40% of the
+    # machine), the window is repeated (20 W) and every figure is the quiet one:
+    seen = _two_variants([20.0] * 5)
+    seen.insert(0, _r(62, 2))
+    detected = _measure_two(seen, FakeProbe([0.4]))
+    assert detected["contamination"]["repeated"] == 1
+    # unseen (the probe reports nothing), it moves round 1 only: paired per round, the other
+    # rounds keep their own baseline
+    unseen = _measure_two(_two_variants([31.0, 20.0, 20.0, 20.0, 20.0]))
+    assert unseen["idle_power"]["median"] == 20.0 and unseen["idle_power"]["ci95"][1] == 31.0
+    recs = [recommend(_as_results(r), rc) for r in (quiet, detected, unseen)]
+    assert all([c["variant"] for c in r["candidates"]] == ["L", "H"] for r in recs)
+    assert [r["variant"] for r in recs] == ["L", "L", "L"]
+    assert recs[0]["reason"] == recs[1]["reason"]  # the same figures, to the digit
+    # the unseen burst leaves L's net interval reaching below zero (-20 J in one of five rounds):
+    # unresolved, so the ranking falls back to gross, and says so; no negative figure anywhere
+    net = unseen["variants"]["L@1"]["energy_j_per_inference_net"]
+    assert net["median"] is None and net["upper_j"] == pytest.approx(2 / n_l)
+    assert recs[2]["ranked"]["basis"] == "measured-gross"
+    assert "L (its net figure is unresolved" in recs[2]["ranked"]["text"]
+
+
+def test_a_busy_window_is_repeated_and_a_window_that_stays_busy_is_left_out():
+    # other processes' share per window, in order: round 1 idle 40% (> 10%, repeated, then 2%),
+    # L ok, H ok; round 2 idle 0, L 60% three times (stays contaminated), H ok; rounds 3-5 clean
+    shares = [0.40, 0.02, 0.0, 0.0, 0.0, 0.6, 0.6, 0.6, 0.0]
+    readings = _two_variants([20.0] * 5)
+    readings.insert(0, _r(62, 2))  # the repeated idle window's first attempt (31 W)
+    readings[6:6] = [_r(80, 2), _r(80, 2)]  # L's two extra attempts in round 2
+    res = _measure_two(readings, FakeProbe(shares))
+    c = res["contamination"]
+    assert c["max_other_share"] == 0.10  # a machine-wide meter (ReplayMeter's attribution)
+    assert (c["repeated"], c["contaminated"], c["windows"]) == (2, 1, 15)
+    assert res["idle_windows"][0]["attempts"] == 2 and res["idle_windows"][0]["joules"] == 40
+    light = res["variants"]["L@1"]
+    assert light["clean_trials"] == 4 and light["trials"][1]["contaminated"] is True
+    assert light["trials"][1]["attempts"] == 3 and light["trials"][1]["joules"] == 80
+    assert light["energy_j_per_inference_gross"]["trials"] == 4  # the busy trial is left out
+
+
+def test_a_measurement_whose_windows_stay_contaminated_is_invalid_not_a_figure():
+    # every window of L stays at 50% of the machine: 3 attempts each round, never clean
+    shares = []
+    for _ in range(3):
+        shares += [0.0] + [0.5, 0.5, 0.5] + [0.0]
+    readings = []
+    for _ in range(3):
+        readings += [_r(40, 2), _r(60, 2), _r(60, 2), _r(60, 2), _r(60, 2)]
+    res = _measure_two(readings, FakeProbe(shares), trials=3)
+    light, heavy = res["variants"]["L@1"], res["variants"]["H@1"]
+    assert "stayed contaminated" in light["invalid"] and "3 of 3" in light["invalid"]
+    assert "energy_j_per_inference_net" not in light and "energy_j_per_inference_gross" not in light
+    assert "invalid" not in heavy and heavy["energy_j_per_inference_net"]["resolved"] is True
+
+
+def test_trial_power_below_idle_is_unresolved_never_negative_and_ranking_falls_back():
+    from ecg_energy.report.recommend import RecommendConfig, recommend
+
+    # idle 22 W, both variants' trials at 21 W and 21.5 W: below idle, net "negative"
+    readings = []
+    for _ in range(5):
+        readings += [_r(44, 2), _r(42, 2), _r(43, 2)]
+    res = _measure_two(readings)
+    for key in ("L@1", "H@1"):
+        net = res["variants"][key]["energy_j_per_inference_net"]
+        assert net["resolved"] is False and net["median"] is None and net["upper_j"] is None
+        assert "zero" in net["why"]
+    rec = recommend(_as_results(res), RecommendConfig(constraint="none"))
+    # net is unresolved for every candidate: the declared order falls back to gross
+    assert rec["ranked"]["basis"] == "measured-gross"
+    assert "not net J per inference at batch 1" in rec["ranked"]["text"]
+    assert [c["variant"] for c in rec["candidates"]] == ["L", "H"]  # 21 W < 21.5 W, same time
+    assert rec["variant"] == "L" and all(c["energy_j"] > 0 for c in rec["candidates"])
 
 
 def test_a_failing_model_is_reported_and_the_others_kept():
@@ -180,7 +320,8 @@ def test_a_failing_model_is_reported_and_the_others_kept():
     good = Workload("good", 1, lambda: None)
     bad = Workload("bad", 1, flaky)
     cfg = ProtocolConfig(trials=3, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=0.0)
-    res = run_protocol([good, bad], ReplayMeter([r] * 20), cfg, clock=_tick(0.1))
+    res = run_protocol([good, bad], ReplayMeter([r] * 20), cfg, clock=_tick(0.1),
+                       probe=FakeProbe())  # fmt: skip
     assert res["variants"]["bad@1"]["error"] == "RuntimeError: interpreter crashed"
     assert len(res["variants"]["good@1"]["trials"]) == 3
     assert res["measured"] is False
@@ -200,42 +341,46 @@ def test_ctrl_c_keeps_finished_trials():
                 raise KeyboardInterrupt
 
     cfg = ProtocolConfig(trials=5, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=0.0)
-    res = run_protocol([Workload("A", 1, lambda: None)], Interrupting(), cfg, clock=_tick(0.1))
+    res = run_protocol([Workload("A", 1, lambda: None)], Interrupting(), cfg, clock=_tick(0.1),
+                       probe=FakeProbe())  # fmt: skip
     assert res["interrupted"] is True
     assert len(res["variants"]["A@1"]["trials"]) == 2
 
 
 def test_checkpoints_after_each_round_and_a_killed_run_resumes_from_them():
-    # idle 10 W (20 J / 2 s); then rounds A B, A B, A B; the process "dies" after round 2
-    r = lambda j, s: EnergyReading(j, s, "replay", True)  # noqa: E731
+    # rounds of (idle 10 W, A, B); the process "dies" after round 2
     cfg = ProtocolConfig(trials=3, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=2.0)
     a, b = Workload("A", 1, lambda: None), Workload("B", 1, lambda: None)
     saved = []
 
     class Dies(ReplayMeter):
         def start(self):
-            if len(saved) == 2 and self.n_started == 5:  # the idle window + two rounds started
+            if len(saved) == 2 and self.n_started == 6:  # two rounds of three windows started
                 raise SystemExit("killed")
             self.n_started += 1
 
-    meter = Dies([r(20, 2), r(30, 2), r(12, 1), r(34, 2), r(14, 1)])
+    meter = Dies([_r(20, 2), _r(30, 2), _r(12, 1), _r(20, 2), _r(34, 2), _r(14, 1)])
     meter.n_started = 0
     with pytest.raises(SystemExit):
         run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01),
-                     checkpoint=saved.append)  # fmt: skip
+                     checkpoint=saved.append, probe=FakeProbe())  # fmt: skip
     last = saved[-1]
     assert [p["rounds_done"] for p in saved] == [1, 2] and last["interrupted"] is True
     assert [t["joules"] for t in last["variants"]["A@1"]["trials"]] == [30, 34]
-    # a new process: round 3 only (A 38 J, B 16 J), then the idle window after (10 W)
-    meter = ReplayMeter([r(38, 2), r(16, 1), r(20, 2)])
-    res = run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01), resume=last)
+    assert len(last["idle_windows"]) == 2
+    # a new process: round 3 only (idle 12 W, A 38 J, B 16 J)
+    meter = ReplayMeter([_r(24, 2), _r(38, 2), _r(16, 1)])
+    res = run_protocol([a, b], meter, cfg, sleep=lambda s: None, clock=_tick(0.01), resume=last,
+                       probe=FakeProbe())  # fmt: skip
     va = res["variants"]["A@1"]
     assert [t["joules"] for t in va["trials"]] == [30, 34, 38]
     assert [t["joules"] for t in res["variants"]["B@1"]["trials"]] == [12, 14, 16]
     assert va["calls_per_trial"] == last["variants"]["A@1"]["calls_per_trial"]
+    assert [w["joules"] for w in res["idle_windows"]] == [20, 20, 24]
     assert res["idle_power_w"] == 10.0 and res["interrupted"] is False
     n = va["calls_per_trial"]
-    assert va["energy_j_per_inference_net"]["median"] == pytest.approx((34 - 20) / n)
+    # paired nets: (30 - 20)/n, (34 - 20)/n, (38 - 24)/n -> median 14/n
+    assert va["energy_j_per_inference_net"]["median"] == pytest.approx(14 / n)
 
 
 # --- the real CodeCarbon meter ----------------------------------------------------------------

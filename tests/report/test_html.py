@@ -16,6 +16,7 @@ import pytest
 from ecg_energy.report import fmt, plots
 from ecg_energy.report.html import render_html
 from ecg_energy.report.markdown import render_markdown
+from ecg_energy.report.tables import runtime_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results.json"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -112,14 +113,15 @@ def test_table_figures_are_the_formatted_results(res, page_html, name):
     v = res["variants"][name]
     tables = parse(page_html)
     energy = row_of(tables, "energy", name)
-    assert energy[2] == fmt.macs_text(v["counts"])
-    assert energy[3] == fmt.bytes_text(v["size_bytes"])
+    assert energy[2] == runtime_text(v)
+    assert energy[3] == fmt.macs_text(v["counts"])
+    assert energy[4] == fmt.bytes_text(v["size_bytes"])
     h = v["estimates"]["horowitz-45nm"]
     assert f"{fmt.fmt_j(h['low_j'])} - {fmt.fmt_j(h['high_j'])}" in energy
     for b in res["config"]["batches"]:
         m = v["measurements"][str(b)]
-        assert fmt.ci_text(m["energy_j_per_inference_net"]) in energy
-        assert fmt.ci_text(m["energy_j_per_inference_gross"]) in energy
+        assert fmt.energy_text(m["energy_j_per_inference_net"]) in energy
+        assert fmt.energy_text(m["energy_j_per_inference_gross"]) in energy
         assert fmt.seconds_text(m["latency_s_per_inference"]["median"]) in energy
     a = v["accuracy"]
     acc = row_of(tables, "accuracy", name)
@@ -177,7 +179,7 @@ def test_plots_survive_missing_data(res):
     for f in figures:
         assert f.png.startswith(b"\x89PNG\r\n\x1a\n") and f.alt and f.caption
     assert "distilled (not measured at batch 1)" in figures[0].caption
-    assert "original (measurement failed)" in figures[0].caption
+    assert "original (its measurement failed (meter failed))" in figures[0].caption
     assert "distilled (not measured at batch 1)" in figures[1].caption
     assert "student-plain (no per-layer counts)" in figures[2].caption
     text = render_html(gappy)

@@ -54,7 +54,7 @@ def test_no_variant_meets_the_constraint_says_so():
     assert rec["variant"] is None and rec["candidates"] == []
     assert rec["reason"] == (
         "No variant meets the constraint (the AHA goals for shockable-rhythm "
-        "detection), so none is recommended; see why each was excluded."
+        "detection) with a usable energy figure, so none is recommended; see why each was excluded."
     )
     assert set(rec["excluded"]) == {"a", "b"}
     assert rec["pareto"] == ["a"]
@@ -79,8 +79,8 @@ def test_overlapping_intervals_are_a_caveat():
     rec = recommend(res, RecommendConfig())
     assert rec["variant"] == "distilled"
     assert rec["caveats"] == [
-        "Its 95% interval overlaps that of original (5.2 µJ): on this "
-        "evidence the two are not distinguishable by energy."
+        "Not distinguishable by energy on this evidence from original (5.2 µJ) (within 10% or "
+        "overlapping 95% intervals)."
     ]
     assert "1.04x less energy" in rec["reason"]
 
@@ -90,7 +90,10 @@ def test_a_variant_without_the_ranked_figure_is_excluded_with_its_reason():
     res["distilled"]["measurements"] = {"1": {"error": "RuntimeError: boom"}}
     rec = recommend(res, RecommendConfig())
     assert rec["variant"] == "original"
-    assert rec["excluded"]["distilled"] == ["no measured-net figure at batch 1"]
+    assert rec["excluded"]["distilled"] == [
+        "no usable net J per inference at batch 1: its measurement failed (RuntimeError: boom)"
+    ]
+    assert rec["ranked"]["basis"] == "measured-net"  # a failed variant does not move the others
     # ranked by an estimate instead: the geometric middle of the table's range
     rec = recommend(res, RecommendConfig(energy="estimate"))
     assert rec["variant"] == "distilled" and rec["candidates"][0]["energy_j"] == 5e-6
@@ -101,3 +104,60 @@ def test_pareto_and_units():
     assert pareto_set(pts) == ["a", "b", "d"]  # ties do not dominate each other
     assert [fmt_j(x) for x in (1.45e-5, 0.0023, 4.2e-9, 0.0)] == ["14.5 µJ", "2.3 mJ", "4.2 nJ",
                                                                   "0 J"]  # fmt: skip
+
+
+def test_variants_the_measurement_cannot_tell_apart_go_to_the_lower_estimate():
+    # distilled (fp32, 5.0 µJ) and distilled-int8 (5.3 µJ): 6% apart, within the 10% margin;
+    # distilled-int8 does the same work at int8: estimate 0.5 µJ against 5 µJ
+    res = results()
+    res["distilled-int8"] = variant(5.3e-6, [5.25e-6, 5.35e-6], 0.93)
+    res["distilled-int8"]["estimates"]["horowitz-45nm"] = {"low_j": 0.25e-6, "high_j": 1e-6}
+    rec = recommend(res, RecommendConfig())
+    assert [c["variant"] for c in rec["candidates"]] == ["distilled", "distilled-int8", "original"]
+    assert rec["variant"] == "distilled-int8" and rec["tie"]["variants"] == ["distilled",
+                                                                            "distilled-int8"]  # fmt: skip
+    assert rec["reason"].startswith(
+        "distilled-int8 is recommended among the variants that meet the AHA goals for "
+        "shockable-rhythm detection: its 5.3 µJ net per inference at batch 1 (cputime-model, "
+        "modelled) cannot be told apart on this machine from the lowest, distilled at 5 µJ "
+        "(within 10% or overlapping 95% intervals), and of those it has the lowest estimated "
+        "energy (horowitz-45nm: 500 nJ against 5 µJ)"
+    )  # sqrt(0.25 × 1) µJ = 0.5 µJ
+    # 20% apart with separate intervals: told apart, the measured lowest stays
+    res["distilled-int8"] = variant(6e-6, [5.9e-6, 6.1e-6], 0.93)
+    res["distilled-int8"]["estimates"]["horowitz-45nm"] = {"low_j": 0.25e-6, "high_j": 1e-6}
+    assert recommend(res, RecommendConfig())["variant"] == "distilled"
+    # and tie_break "none" keeps the measured order whatever the margin
+    res["distilled-int8"] = variant(5.3e-6, [5.25e-6, 5.35e-6], 0.93)
+    assert recommend(res, RecommendConfig(tie_break="none"))["variant"] == "distilled"
+
+
+def test_an_unresolved_net_figure_is_never_ranked_and_the_fallback_says_why():
+    res = results()
+    unresolved = {"resolved": False, "median": None, "ci95": None, "upper_j": 1.2e-6, "trials": 5}
+    res["distilled"]["measurements"]["1"]["energy_j_per_inference_net"] = unresolved
+    rec = recommend(res, RecommendConfig())
+    assert rec["ranked"] == {
+        "basis": "measured-gross", "requested": "measured-net",
+        "order": ["measured-net", "measured-gross", "estimate"],
+        "text": "Ranked by gross J per inference at batch 1, not net J per inference at batch 1, "
+                "because a variant ranked has no usable figure there (net J per inference at "
+                "batch 1: distilled (its net figure is unresolved (≤ 1.2 µJ)))."}  # fmt: skip
+    # by gross (2 x net in these results): distilled 10 µJ < original 20 µJ
+    assert [c["variant"] for c in rec["candidates"]] == ["distilled", "original"]
+    assert rec["candidates"][0]["energy_j"] == 10e-6 and rec["variant"] == "distilled"
+    assert rec["ranked"]["text"] in rec["caveats"]
+    assert rec["pareto"] == ["small-but-unsafe"]  # on the figure ranked (gross)
+    # --rank-by measured-gross names the first kind itself; gross missing too -> the estimate
+    res["distilled"]["measurements"]["1"]["energy_j_per_inference_gross"] = None
+    rec = recommend(res, RecommendConfig(energy="measured-gross"))
+    assert rec["ranked"]["basis"] == "estimate" and rec["variant"] == "distilled"
+    assert rec["ranked"]["order"] == ["measured-gross", "estimate"]  # the declared fallbacks
+
+
+def test_an_invalid_measurement_is_not_ranked():
+    res = results()
+    res["distilled"]["measurements"]["1"]["invalid"] = "3 of 5 trials stayed contaminated"
+    rec = recommend(res, RecommendConfig(fallback=("estimate",)))
+    assert rec["ranked"]["basis"] == "estimate"
+    assert "its measurement is invalid: 3 of 5 trials stayed contaminated" in rec["ranked"]["text"]

@@ -99,7 +99,24 @@ def measure(
     ] = "standard",
     trials: Annotated[int, typer.Option(help="Interleaved trials per variant.")] = 5,
     min_seconds: Annotated[float, typer.Option(help="Minimum length of one trial, s.")] = 2.0,
-    idle_seconds: Annotated[float, typer.Option(help="Idle baseline before and after, s.")] = 2.0,
+    idle_seconds: Annotated[
+        float | None,
+        typer.Option(help="Idle window in every round, s (default: a trial's length)."),
+    ] = None,
+    max_other_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Repeat a window when other processes use more than this share of the "
+            "machine (default 0.1 machine-wide, 0.5 per process)."
+        ),
+    ] = None,
+    tracking_mode: Annotated[
+        str, typer.Option(help="CodeCarbon attribution: process or machine.")
+    ] = "process",
+    float_runtime: Annotated[
+        str,
+        typer.Option(help="Runtime of Keras models: litert (float32, same weights) or tensorflow."),
+    ] = "litert",
     batch: Annotated[str, typer.Option(help="Batch sizes, e.g. 1,256.")] = "1,256",
     threads: Annotated[int | None, typer.Option(help="LiteRT threads (default: LiteRT's).")] = None,
     country: Annotated[
@@ -127,20 +144,26 @@ def measure(
     from ..report.text import format_measurements
 
     batches = _batches(batch)
-    cfg = _protocol_config(trials, min_seconds, idle_seconds)
+    cfg = _protocol_config(trials, min_seconds, idle_seconds, max_other_share)
     if protocol not in ("standard", "seed"):
         raise ConfigError(f"--protocol must be standard or seed, not {protocol!r}")
+    if tracking_mode not in ("process", "machine"):
+        raise ConfigError(f"--tracking-mode must be process or machine, not {tracking_mode!r}")
+    if float_runtime not in ("litert", "tensorflow"):
+        raise ConfigError(f"--float-runtime must be litert or tensorflow, not {float_runtime!r}")
     opts = _read_options(task, None, 4.0, 2.0, "atr", "auto")
     ds, _ = load_source(parse_source(data_src), opts, cache)
     ds = ds.subset(split_by_record(ds).test)
     if out:
         os.makedirs(out, exist_ok=True)
     if protocol == "seed":
-        result = measure_seed(list(models), ds, country, out, threads, unsafe_load, _echo)
+        result = measure_seed(list(models), ds, country, out, threads, unsafe_load, _echo,
+                              tracking_mode=tracking_mode)  # fmt: skip
     else:
-        m = choose_meter(meter, country, out, watts_per_core, _echo)
+        m = choose_meter(meter, country, out, watts_per_core, _echo, tracking_mode)
         result = measure_files(list(models), ds, m, cfg, batches, threads, country,
-                               carbon_intensity, unsafe_load, _echo)  # fmt: skip
+                               carbon_intensity, unsafe_load, _echo,
+                               float_runtime=float_runtime)  # fmt: skip
     if out:
         atomic_write_json(os.path.join(out, "measurements.json"), result)
     if as_json:

@@ -66,8 +66,27 @@ def run(
     meter: Annotated[str | None, Opt(help="auto, rapl, nvml, codecarbon or cputime.")] = None,
     trials: Annotated[int | None, Opt(help="Interleaved measurement trials per variant.")] = None,
     min_seconds: Annotated[float | None, Opt(help="Minimum length of one trial, s.")] = None,
-    idle_seconds: Annotated[float | None, Opt(help="Idle baseline before and after, s.")] = None,
+    idle_seconds: Annotated[
+        float | None, Opt(help="Idle window in every round, s (default: as long as a trial).")
+    ] = None,
+    max_other_share: Annotated[
+        float | None,
+        Opt(
+            help="Repeat a window when other processes use more than this share of the machine "
+            "(default 0.1 machine-wide, 0.5 per process)."
+        ),
+    ] = None,
+    tracking_mode: Annotated[
+        str | None, Opt(help="CodeCarbon attribution: process (default) or machine.")
+    ] = None,
+    float_runtime: Annotated[
+        str | None,
+        Opt(help="Runtime of Keras models while measured: litert (default) or tensorflow."),
+    ] = None,
     batch: Annotated[str | None, Opt(help="Batch sizes to measure, e.g. 1,256.")] = None,
+    seed_inferences: Annotated[
+        int | None, Opt(help="Inferences in the report's one-window method (default 1000).")
+    ] = None,
     threads: Annotated[int | None, Opt(help="Inference threads while measuring.")] = None,
     country: Annotated[str | None, Opt(help="ISO 3166 alpha-3 code for CO2e.")] = None,
     carbon_intensity: Annotated[
@@ -96,6 +115,8 @@ def run(
         models__quantize=[m.strip() for m in quantize.split(",") if m.strip()] if quantize else None,
         unsafe_load=unsafe_load, meter=meter, protocol__trials=trials,
         protocol__min_seconds=min_seconds, protocol__idle_seconds=idle_seconds,
+        protocol__max_other_share=max_other_share, tracking_mode=tracking_mode,
+        float_runtime=float_runtime, seed_inferences=seed_inferences,
         batches=list(_batches(batch)) if batch else None, threads=threads, country=country,
         carbon_intensity=carbon_intensity, recommend__constraint=constraint,
         recommend__energy=rank_by,

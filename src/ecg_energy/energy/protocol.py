@@ -1,14 +1,26 @@
-"""The measurement protocol: warm-up, idle baselines, interleaved repeated trials, intervals.
+"""The measurement protocol: warm-up, interleaved rounds with their own idle window, repeated
+contaminated windows, paired net energy, intervals.
 
 After MLPerf Tiny/Power and good practice (ANCHORS §4): every variant is warmed up; the number of
 inferences per trial is chosen so a trial lasts at least ``min_seconds`` (≥ 10× a sensor's update
-period); an idle window before and after gives the machine's idle power; trials run interleaved
-(A B C A B C …) so drift hits every variant alike; per-inference energy and latency are medians
-with a 95% bootstrap interval over trials, gross and net of idle power. The meter's own cost is
-measured against the same work run unmetered right after each trial (paired, median over rounds).
+period). Every round starts with an idle window as long as a trial, then runs one trial of every
+variant (A B C …), so the idle baseline sees the same conditions as the trials around it. Net
+energy per inference is computed per round against *that round's* idle power (paired), then the
+median and a 95% bootstrap interval over rounds; a burst of other work in one idle window moves one
+round, not every net figure.
 
-``--protocol seed`` reproduces the evaluated report instead: one CodeCarbon window around 1000
-single-sample inferences per model, nothing else.
+Every window (idle or trial) records the share of the machine other processes used during it
+(``load.LoadProbe``). A window above ``max_other_share`` is repeated, at most ``max_repeats``
+times, and marked ``contaminated`` when it stays above it; contaminated windows are kept in the
+record and left out of the figures. Like MLPerf's submission checker, a variant whose trials stay
+contaminated in more than half of its rounds is ``invalid``, with the reason, and gets no energy
+figure. A net figure whose 95% interval reaches zero or below is ``unresolved``: only its upper
+bound is given (``stats.net_figure``), never a negative energy.
+
+The meter's own cost is measured against the same work run unmetered right after each trial
+(paired, median over rounds).
+
+``--protocol seed`` reproduces the evaluated report instead (``measure.measure_seed``).
 """
 
 from __future__ import annotations
@@ -20,47 +32,88 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .meters import EnergyReading, Meter
-from .stats import bootstrap_ci, net_joules, spread
+from .load import DEFAULT_MAX_OTHER_SHARE
+from .meters import Meter
+from .stats import bootstrap_ci, net_figure, spread
 
 
 @dataclass(frozen=True)
 class ProtocolConfig:
+    """``idle_seconds``: each round's idle window (None: as long as a trial, ``min_seconds``).
+    ``max_other_share``: the share of the machine other processes may use during a window before
+    it is repeated (None: by the meter's attribution, ``load.DEFAULT_MAX_OTHER_SHARE``);
+    ``max_repeats``: how often one window is repeated at most."""
+
     trials: int = 5
     min_seconds: float = 2.0
     warmup_seconds: float = 0.5
-    idle_seconds: float = 2.0
+    idle_seconds: float | None = None
+    max_other_share: float | None = None
+    max_repeats: int = 2
     n_boot: int = 2000
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.trials < 1 or self.min_seconds <= 0 or self.idle_seconds < 0:
-            raise ValueError("trials must be >= 1, min_seconds > 0 and idle_seconds >= 0")
+        if self.trials < 1 or self.min_seconds <= 0:
+            raise ValueError("trials must be >= 1 and min_seconds > 0")
+        if self.idle_seconds is not None and (
+            isinstance(self.idle_seconds, bool) or not isinstance(self.idle_seconds, int | float)
+            or self.idle_seconds < 0
+        ):  # fmt: skip
+            raise ValueError("idle_seconds must be >= 0 seconds (or unset: as long as a trial)")
+        if self.max_other_share is not None and (
+            isinstance(self.max_other_share, bool)
+            or not isinstance(self.max_other_share, int | float)
+            or not 0 < self.max_other_share <= 1
+        ):  # fmt: skip
+            raise ValueError("max_other_share is a share of the machine, above 0 and at most 1")
+        if self.max_repeats < 0:
+            raise ValueError("max_repeats must be >= 0")
+
+    @property
+    def idle_s(self) -> float:
+        return self.min_seconds if self.idle_seconds is None else float(self.idle_seconds)
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One variant at one batch size: ``call()`` runs ``batch`` inferences."""
+    """One variant at one batch size: ``call()`` runs ``batch`` inferences. ``runtime`` names what
+    runs it; ``key`` names the measurement (``name@batch``, or with the runtime for a comparison)."""
 
     name: str
     batch: int
     call: Callable[[], object]
+    runtime: str = ""
+    key: str = ""
+    decode: Callable[[object], object] | None = None  # what ``call`` returns -> float logits
+
+    @property
+    def id(self) -> str:
+        return self.key or f"{self.name}@{self.batch}"
 
 
 @dataclass
 class Trial:
+    """One metered window (an idle window has ``inferences`` 0)."""
+
     joules: float
     seconds: float
     inferences: int
     method: str = ""
     measured: bool = False
     unmetered_seconds: float | None = None  # the same work run right after without the meter
+    round: int = -1
+    other_share: float | None = None  # other processes' share of the machine in the window
+    attempts: int = 1  # > 1: repeated because other processes were too busy
+    contaminated: bool = False  # still too busy after the last repeat: left out of the figures
+    components: dict = field(default_factory=dict)  # the meter's parts (J): cpu, ram, gpu, ...
 
 
 @dataclass
 class VariantMeasurement:
     name: str
     batch: int
+    runtime: str = ""
     calls_per_trial: int = 0
     trials: list[Trial] = field(default_factory=list)
     error: str | None = None
@@ -84,10 +137,47 @@ def _run(call: Callable[[], object], n: int) -> None:
         call()
 
 
-def idle_window(meter: Meter, seconds: float, sleep=time.sleep) -> EnergyReading:
-    meter.start()
-    sleep(seconds)
-    return meter.stop()
+class _NoLoad:
+    """A probe that sees nothing (where psutil is missing): every window counts as clean."""
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> float | None:
+        return None
+
+
+def default_probe():
+    try:
+        from .load import LoadProbe
+
+        return LoadProbe()
+    except ImportError:  # pragma: no cover - psutil comes with CodeCarbon
+        return _NoLoad()
+
+
+def max_other_share(cfg: ProtocolConfig, meter: Meter) -> float:
+    """The limit in force: the configured one, else the default for the meter's attribution."""
+    if cfg.max_other_share is not None:
+        return float(cfg.max_other_share)
+    return DEFAULT_MAX_OTHER_SHARE.get(getattr(meter, "attribution", "machine"), 0.10)
+
+
+def metered_window(meter: Meter, probe, work: Callable[[], None], limit: float,
+                   max_repeats: int) -> tuple:  # fmt: skip
+    """(reading, other share, attempts, contaminated): ``work`` under the meter, repeated while
+    other processes used more than ``limit`` of the machine, at most ``max_repeats`` times."""
+    attempt = 0
+    while True:
+        attempt += 1
+        probe.start()
+        meter.start()
+        work()
+        reading = meter.stop()
+        share = probe.stop()
+        busy = share is not None and share > limit
+        if not busy or attempt > max_repeats:
+            return reading, share, attempt, busy
 
 
 def run_protocol(
@@ -99,6 +189,7 @@ def run_protocol(
     clock=time.perf_counter,
     checkpoint: Callable[[dict], None] | None = None,
     resume: dict | None = None,
+    probe=None,
 ) -> dict:
     """Measure every workload; a workload that fails is reported as failed and the others go on;
     Ctrl-C ends the trials early and keeps the ones already finished (``interrupted``).
@@ -106,138 +197,176 @@ def run_protocol(
     ``checkpoint`` receives the summary so far (``interrupted`` true, ``rounds_done``) after every
     round, so a killed process loses at most the round it was in. ``resume``, such a summary from an
     earlier process with the same workloads, continues from its next round with its trials, trial
-    lengths and idle-before window.
+    lengths and idle windows. ``probe`` (``start()``, ``stop() -> share``) watches other processes;
+    by default ``load.LoadProbe``.
     """
     say = echo or (lambda _m: None)
-    results = {f"{w.name}@{w.batch}": VariantMeasurement(w.name, w.batch) for w in workloads}
-    done_rounds, idle_before = _restore(results, resume) if resume else (0, None)
+    probe = probe if probe is not None else default_probe()
+    limit = max_other_share(cfg, meter)
+    results = {w.id: VariantMeasurement(w.name, w.batch, w.runtime) for w in workloads}
+    done_rounds, idles = _restore(results, resume) if resume else (0, [])
     active = []
     for w in workloads:
-        key = f"{w.name}@{w.batch}"
-        if results[key].error:
+        if results[w.id].error:
             continue
         try:
             t_end = clock() + cfg.warmup_seconds
             while clock() < t_end:
                 w.call()
-            if not results[key].calls_per_trial:
-                results[key].calls_per_trial = calibrate_calls(w.call, cfg.min_seconds, clock)
+            if not results[w.id].calls_per_trial:
+                results[w.id].calls_per_trial = calibrate_calls(w.call, cfg.min_seconds, clock)
             active.append(w)
         except Exception as exc:  # a broken model must not stop the others
-            results[key].error = f"{type(exc).__name__}: {exc}"
-            say(f"  {key}: failed during warm-up ({results[key].error})")
-    if idle_before is None and cfg.idle_seconds:
-        idle_before = idle_window(meter, cfg.idle_seconds, sleep)
+            results[w.id].error = f"{type(exc).__name__}: {exc}"
+            say(f"  {w.id}: failed during warm-up ({results[w.id].error})")
     if done_rounds:
         say(f"  resuming after round {done_rounds} of {cfg.trials} (earlier trials kept)")
+
+    def window(work, inferences: int, k: int, label: str) -> Trial:
+        r, share, attempts, busy = metered_window(meter, probe, work, limit, cfg.max_repeats)
+        if attempts > 1 or busy:
+            say(f"  {label}: other processes used {100 * (share or 0):.0f}% of the machine (limit "
+                f"{100 * limit:.0f}%); " + (f"still above after {attempts - 1} repeats, left out"
+                                            if busy else f"repeated {attempts - 1}x"))  # fmt: skip
+        return Trial(r.joules, r.seconds, inferences, r.method, r.measured, None, k, share,
+                     attempts, busy, dict(r.components))  # fmt: skip
+
     interrupted = False
     try:
         for k in range(done_rounds, cfg.trials):
+            if cfg.idle_s > 0:
+                idles.append(window(lambda: sleep(cfg.idle_s), 0, k, f"idle window {k + 1}"))
+                say(f"  round {k + 1}/{cfg.trials} idle: {idles[-1].joules:.3g} J in "
+                    f"{idles[-1].seconds:.2f} s")  # fmt: skip
             for w in list(active):
-                key = f"{w.name}@{w.batch}"
-                n = results[key].calls_per_trial
+                n = results[w.id].calls_per_trial
                 try:
-                    meter.start()
-                    _run(w.call, n)
-                    r = meter.stop()
+                    trial = window(lambda w=w, n=n: _run(w.call, n), n * w.batch, k,
+                                   f"trial {k + 1} {w.id}")  # fmt: skip
                     # the meter's own cost: the same work right after, unmetered (paired per round)
                     t0 = clock()
                     _run(w.call, n)
-                    unmetered = clock() - t0
+                    trial.unmetered_seconds = clock() - t0
                 except KeyboardInterrupt:
                     raise
                 except Exception as exc:
-                    results[key].error = f"{type(exc).__name__}: {exc}"
+                    results[w.id].error = f"{type(exc).__name__}: {exc}"
                     active.remove(w)
-                    say(f"  {key}: failed in trial {k + 1} ({results[key].error})")
+                    say(f"  {w.id}: failed in trial {k + 1} ({results[w.id].error})")
                     continue
-                results[key].trials.append(
-                    Trial(r.joules, r.seconds, n * w.batch, r.method, r.measured, unmetered)
-                )
-                say(f"  trial {k + 1}/{cfg.trials} {key}: {n * w.batch} inferences, "
-                    f"{r.joules:.3g} J in {r.seconds:.2f} s")  # fmt: skip
+                results[w.id].trials.append(trial)
+                say(f"  trial {k + 1}/{cfg.trials} {w.id}: {trial.inferences} inferences, "
+                    f"{trial.joules:.3g} J in {trial.seconds:.2f} s")  # fmt: skip
             done_rounds = k + 1
             if checkpoint is not None:
-                partial = summarize(results, idle_before, None, meter, cfg, interrupted=True)
+                partial = summarize(results, idles, meter, cfg, limit, interrupted=True)
                 checkpoint({**partial, "rounds_done": done_rounds})
     except KeyboardInterrupt:
         interrupted = True
         say("  interrupted: keeping the trials already finished")
-    idle_after = (idle_window(meter, cfg.idle_seconds, sleep)
-                  if cfg.idle_seconds and not interrupted else None)  # fmt: skip
-    out = summarize(results, idle_before, idle_after, meter, cfg, interrupted)
+    out = summarize(results, idles, meter, cfg, limit, interrupted)
     if interrupted:
         out["rounds_done"] = done_rounds  # whole rounds only: a resumed run starts the next one
     return out
 
 
-def _restore(
-    results: dict[str, VariantMeasurement], resume: dict
-) -> tuple[int, EnergyReading | None]:
-    """Put an earlier process's finished rounds back: (rounds done, its idle-before window)."""
+def _restore(results: dict[str, VariantMeasurement], resume: dict) -> tuple[int, list[Trial]]:
+    """Put an earlier process's finished rounds back: (rounds done, its idle windows)."""
     rounds = int(resume.get("rounds_done", 0))
     for key, entry in resume.get("variants", {}).items():
         if key in results:
             v = results[key]
             v.calls_per_trial = int(entry.get("calls_per_trial") or 0)
-            v.trials = [Trial(**t) for t in entry.get("trials", [])][:rounds]
+            v.trials = [Trial(**t) for t in entry.get("trials", []) if t.get("round", 0) < rounds]
             v.error = entry.get("error")
-    windows = resume.get("idle_windows") or []
-    before = (EnergyReading(windows[0]["joules"], windows[0]["seconds"], windows[0]["method"],
-                            bool(windows[0].get("measured", False))) if windows else None)  # fmt: skip
-    return rounds, before
+    idles = [Trial(**t) for t in resume.get("idle_windows") or [] if t.get("round", 0) < rounds]
+    return rounds, idles
 
 
-def idle_power_w(before: EnergyReading | None, after: EnergyReading | None) -> float | None:
-    """Mean idle power of the windows taken (W): (20 J / 2 s + 24 J / 2 s) / 2 = 11 W."""
-    watts = [r.watts for r in (before, after) if r is not None and r.seconds > 0]
-    return float(np.mean(watts)) if watts else None
+def idle_powers(idles: list[Trial]) -> dict[int, float]:
+    """Idle power (W) of each round whose idle window was clean: 20 J over 2 s -> 10 W."""
+    return {t.round: t.joules / t.seconds for t in idles
+            if not t.contaminated and t.seconds > 0}  # fmt: skip
 
 
-def summarize(results: dict[str, VariantMeasurement], idle_before, idle_after, meter: Meter,
-              cfg: ProtocolConfig, interrupted: bool = False) -> dict:  # fmt: skip
-    """Per-inference medians and bootstrap intervals (gross, net, latency) for every workload."""
-    idle_w = idle_power_w(idle_before, idle_after)
-    sample = next((t for v in results.values() for t in v.trials), None)
+def majority(n: int) -> int:
+    """Clean trials a measurement needs: more than half of those run (5 -> 3, 4 -> 3, 1 -> 1)."""
+    return n // 2 + 1
+
+
+def summarize(results: dict[str, VariantMeasurement], idles: list[Trial], meter: Meter,
+              cfg: ProtocolConfig, limit: float, interrupted: bool = False) -> dict:  # fmt: skip
+    """Per-inference medians and bootstrap intervals (gross, paired net, latency) per workload."""
+    ci = dict(n_boot=cfg.n_boot, seed=cfg.seed)
+    idle_w = idle_powers(idles)
+    trials = [t for v in results.values() for t in v.trials]
+    windows = trials + list(idles)
     out: dict = {
         "meter": getattr(meter, "name", "meter"),
-        "protocol": {**cfg.__dict__},
-        "idle_power_w": idle_w,
-        "idle_windows": [
-            {"joules": r.joules, "seconds": r.seconds, "method": r.method, "measured": r.measured}
-            for r in (idle_before, idle_after)
-            if r is not None
-        ],  # fmt: skip
+        "attribution": getattr(meter, "attribution", "machine"),
+        "protocol": {**cfg.__dict__, "idle_seconds": cfg.idle_s},
+        "idle_power_w": float(np.median(list(idle_w.values()))) if idle_w else None,
+        "idle_power": _ci(list(idle_w.values()), **ci) if idle_w else None,
+        "idle_windows": [t.__dict__ for t in idles],
+        "contamination": {
+            "max_other_share": limit,
+            "max_repeats": cfg.max_repeats,
+            "windows": len(windows),
+            "repeated": sum(t.attempts > 1 for t in windows),
+            "contaminated": sum(t.contaminated for t in windows),
+            "idle_contaminated": sum(t.contaminated for t in idles),
+            "max_seen": max(
+                (t.other_share for t in windows if t.other_share is not None), default=None
+            ),
+        },  # fmt: skip
         "interrupted": interrupted,
         "variants": {},
     }
-    trials = [t for v in results.values() for t in v.trials]
     for key, v in results.items():
-        entry: dict = {"name": v.name, "batch": v.batch, "calls_per_trial": v.calls_per_trial,
+        entry: dict = {"name": v.name, "batch": v.batch, "runtime": v.runtime,
+                       "calls_per_trial": v.calls_per_trial,
                        "trials": [t.__dict__ for t in v.trials], "error": v.error}  # fmt: skip
         if v.trials:
-            gross = [t.joules / t.inferences for t in v.trials]
-            lat = [t.seconds / t.inferences for t in v.trials]
-            ci = dict(n_boot=cfg.n_boot, seed=cfg.seed)
-            entry["energy_j_per_inference_gross"] = _ci(gross, **ci)
-            if idle_w is not None:
-                net = [net_joules(t.joules, idle_w, t.seconds) / t.inferences for t in v.trials]
-                entry["energy_j_per_inference_net"] = _ci(net, **ci)
-            entry["latency_s_per_inference"] = _ci(lat, **ci)
-            entry["throughput_per_s"] = 1.0 / float(np.median(lat))
-            paired = [(t.seconds - t.unmetered_seconds) / t.unmetered_seconds
-                      for t in v.trials if t.unmetered_seconds]  # fmt: skip
-            if paired:  # median over rounds of (metered - unmetered) / unmetered, with its CI
-                med, lo, hi = bootstrap_ci(paired, n_boot=cfg.n_boot, seed=cfg.seed)
-                entry["meter_overhead_fraction"] = med
-                entry["meter_overhead_ci95"] = [lo, hi]
+            entry.update(_figures(v.trials, idle_w, limit, cfg, ci))
         out["variants"][key] = entry
     methods = sorted({t.method for t in trials})
     out["method"] = methods[0] if len(methods) == 1 else ", ".join(methods) or None
     out["measured"] = bool(trials) and all(t.measured for t in trials)
-    if sample is None:
+    if not trials:
         out["note"] = "no trial finished"
     return out
+
+
+def _figures(trials: list[Trial], idle_w: dict[int, float], limit: float, cfg: ProtocolConfig,
+             ci: dict) -> dict:  # fmt: skip
+    """One workload's figures from its trials: clean ones only; invalid when too few are clean."""
+    clean = [t for t in trials if not t.contaminated]
+    entry: dict = {"clean_trials": len(clean),
+                   "repeated_windows": sum(t.attempts > 1 for t in trials)}  # fmt: skip
+    valid = len(clean) >= majority(len(trials))
+    use = clean if valid else trials
+    lat = [t.seconds / t.inferences for t in use]
+    entry["latency_s_per_inference"] = _ci(lat, **ci)
+    entry["throughput_per_s"] = 1.0 / float(np.median(lat))
+    paired = [(t.seconds - t.unmetered_seconds) / t.unmetered_seconds
+              for t in use if t.unmetered_seconds]  # fmt: skip
+    if paired:  # median over rounds of (metered - unmetered) / unmetered, with its CI
+        med, lo, hi = bootstrap_ci(paired, **ci)
+        entry["meter_overhead_fraction"] = med
+        entry["meter_overhead_ci95"] = [lo, hi]
+    if not valid:
+        worst = max((t.other_share or 0.0) for t in trials)
+        entry["invalid"] = (f"{len(trials) - len(clean)} of {len(trials)} trials stayed "
+                            f"contaminated after {cfg.max_repeats} repeats (other processes used "
+                            f"up to {100 * worst:.0f}% of the machine; limit {100 * limit:.0f}%)")  # fmt: skip
+        return entry
+    entry["energy_j_per_inference_gross"] = _ci([t.joules / t.inferences for t in clean], **ci)
+    net = [(t.joules - idle_w[t.round] * t.seconds) / t.inferences for t in clean
+           if t.round in idle_w]  # fmt: skip
+    why = None if net else ("no idle window" if not cfg.idle_s
+                            else "no round with a clean idle window")  # fmt: skip
+    entry["energy_j_per_inference_net"] = net_figure(net, why=why, **ci)
+    return entry
 
 
 def _ci(values, n_boot: int, seed: int) -> dict:

@@ -34,3 +34,22 @@ def spread(values) -> float:
     v = np.asarray(values, dtype=float)
     med = float(np.median(v)) if len(v) else float("nan")
     return float((v.max() - v.min()) / med) if len(v) and med else float("nan")
+
+
+def net_figure(values, n_boot: int = 2000, seed: int = 0, why: str | None = None) -> dict:
+    """Net energy per inference over rounds: median and 95% interval when resolved; else only
+    the interval's upper bound (None when even that is not above zero), never a negative figure.
+
+    Resolved means the whole interval lies above zero: gross energy measurably above idle.
+    ``why`` says why there are no values at all.
+    """
+    if not len(values):
+        return {"resolved": False, "median": None, "ci95": None, "upper_j": None, "trials": 0,
+                "why": why or "no paired rounds"}  # fmt: skip
+    med, lo, hi = bootstrap_ci(values, n_boot=n_boot, seed=seed)
+    if lo > 0:
+        return {"resolved": True, "median": med, "ci95": [lo, hi], "spread": spread(values),
+                "trials": len(values)}  # fmt: skip
+    return {"resolved": False, "median": None, "ci95": None, "upper_j": hi if hi > 0 else None,
+            "trials": len(values), "why": "its 95% interval reaches zero or below: not "
+            "resolved above the idle baseline"}  # fmt: skip

@@ -176,6 +176,41 @@ class LiteRTRunner:
             return self._out_table.take(y_out)
         return np.array(y_out, dtype=np.float32)
 
+    def native(self, xn: np.ndarray) -> np.ndarray:
+        """One invoke on input already in the model's own dtype and the prepared shape (an INT8
+        model's int8 input from ``quantize_input``); returns the output tensor as the model gives
+        it (the bytes of an INT8 model's int8 output), a view valid until the next call.
+
+        This is the call a measurement times: the model and its runtime, without the float
+        conversions around it that a deployment does not make (the sensor's samples are
+        quantized once, as the float models' windows are preprocessed once, outside the loop).
+        """
+        bound = self._bound
+        if bound is None or xn.shape != bound[4]:
+            bound = None  # no view may be alive in this frame while prepare() reallocates
+            self.prepare(len(xn))
+            if self._bound is None or xn.shape != self._bound[4]:
+                self._unbind()
+                try:
+                    self._interp.set_tensor(self._in_index, xn)
+                    self._interp.invoke()
+                    return self._interp.get_tensor(self._out_index)
+                finally:
+                    self._bind()
+            bound = self._bound
+        invoke, x_in, y_out, _, _ = bound
+        x_in[...] = xn
+        invoke()
+        if not self._checked:
+            y_out = self._check(x_in, y_out)
+        return y_out
+
+    def logits(self, y_native: np.ndarray) -> np.ndarray:
+        """float32 logits from what ``native`` returned (dequantized for an INT8 model)."""
+        if self._out_table is not None:
+            return self._out_table.take(np.asarray(y_native).view(np.uint8))
+        return np.array(y_native, dtype=np.float32)
+
     def _check(self, x_in: np.ndarray, y_out: np.ndarray) -> np.ndarray:
         """After the first Invoke on new views: if a buffer moved (a graph with dynamic tensors),
         give up held views for good and read this call's output afresh."""

@@ -3,10 +3,10 @@ a figure reads the same everywhere and can be checked against results.json."""
 
 from __future__ import annotations
 
-from .recommend import fmt_j
+from .recommend import fmt_j, unresolved_text
 
-__all__ = ["aha_cell", "aha_result", "bytes_text", "ci_text", "fmt_j", "kwh", "macs_text", "pct", "sci",
-           "sci_ci", "seconds_text"]  # fmt: skip
+__all__ = ["aha_cell", "aha_result", "bytes_text", "ci_text", "energy_text", "fmt_j", "kwh",
+           "macs_text", "pct", "sci", "sci_ci", "seconds_text"]  # fmt: skip
 
 
 def pct(x: float | None, digits: int = 2) -> str:
@@ -20,7 +20,11 @@ def sci(x: float | None) -> str:
 
 
 def sci_ci(stat: dict | None) -> str:
-    """A median with its interval in scientific notation: '2.77e-10 [2.5e-10, 3.1e-10]'."""
+    """A median with its interval in scientific notation: '2.77e-10 [2.5e-10, 3.1e-10]'; an
+    unresolved figure by its upper bound: 'unresolved (≤ 4.1e-10)'."""
+    if stat and stat.get("median") is None and "resolved" in stat:
+        up = stat.get("upper")
+        return f"unresolved (≤ {sci(up)})" if up else "unresolved (not above idle)"
     if not stat or stat.get("median") is None:
         return "n/a"
     lo, hi = stat.get("ci95") or [None, None]
@@ -50,6 +54,14 @@ def ci_text(stat: dict | None) -> str:
         return "n/a"
     ci = stat.get("ci95") or [None, None]
     return f"{fmt_j(stat['median'])} [{fmt_j(ci[0])}, {fmt_j(ci[1])}]"
+
+
+def energy_text(stat: dict | None) -> str:
+    """An energy figure as every view shows it: '14.5 µJ [11.4 µJ, 18.6 µJ]', or for a net figure
+    not resolved above the idle baseline 'unresolved (≤ 1.2 µJ)' — never a negative energy."""
+    if stat and stat.get("median") is None and "resolved" in stat:
+        return unresolved_text(stat)
+    return ci_text(stat)
 
 
 def bytes_text(n: int | None) -> str:

@@ -91,7 +91,9 @@ def recommendation(res: dict) -> str:
 
 def energy(res: dict) -> str:
     table = t.energy_table(res)
+    savings = t.savings_table(res)
     return (_table(table, "energy", wrap=(len(table[0]) - 1,)) + _p(t.energy_note(res), "note")
+            + (_p(t.SAVINGS_INTRO) + _table(savings, "savings") if savings else "")
             + _table(t.carbon_table(res), "carbon") + _p(t.carbon_note(res), "note")
             + _figure(plots.estimates_measured(res)) + _figure(plots.layers(res)))  # fmt: skip
 

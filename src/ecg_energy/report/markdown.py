@@ -23,7 +23,11 @@ def render_markdown(res: dict) -> str:
              "## Recommendation", "", f"**{head}** {reason}", ""]  # fmt: skip
     lines += [f"- {item}" for item in t.recommendation_items(res)]
     lines += ["", "## Energy, by variant", "", *md_table(t.energy_table(res)), "",
-              t.energy_note(res), "", *md_table(t.carbon_table(res)), "", t.carbon_note(res), ""]  # fmt: skip
+              t.energy_note(res), ""]  # fmt: skip
+    savings = t.savings_table(res)
+    if savings:
+        lines += [t.SAVINGS_INTRO, "", *md_table(savings), ""]
+    lines += [*md_table(t.carbon_table(res)), "", t.carbon_note(res), ""]
     lines += ["## Detection accuracy, by variant", "", t.accuracy_intro(res), "",
               *md_table(t.accuracy_table(res))]  # fmt: skip
     aha = t.aha_table(res)

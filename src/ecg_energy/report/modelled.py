@@ -36,9 +36,19 @@ def modelled_notes(res: dict) -> list[str]:
     else:
         notes.append("No energy was measured in this run.")
     if meas.get("idle_power_w") is not None:
-        notes.append(f"Net energy subtracts an idle baseline ({meas['idle_power_w']:.1f} W, the "
-                     "mean of windows before and after the trials) x the trial's time; the "
-                     "baseline comes from the same meter, so it is modelled or measured with it.")  # fmt: skip
+        notes.append(f"Net energy subtracts an idle baseline (median {meas['idle_power_w']:.1f} W) "
+                     "x the trial's time: the idle window of the trial's own round, as long as a "
+                     "trial, so the baseline sees the same conditions as the trials; it comes from "
+                     "the same meter, so it is modelled or measured with it.")  # fmt: skip
+    if meas.get("attribution") == "process":
+        notes.append("The energy is attributed to this process (CodeCarbon's process mode: the "
+                     "CPU model charges this process's share of the CPUs), so other processes' "
+                     "work is not in it; a hardware counter could not do that, it sees the whole "
+                     "machine.")  # fmt: skip
+    elif meas.get("attribution") == "machine":
+        notes.append("The energy is machine-wide: other processes' work during a window is in "
+                     "it, which is why windows where other processes were busy are repeated or "
+                     "left out.")  # fmt: skip
     tables = [t for t in res["config"]["tables"] if t != "seed-flat"]
     notes.append(f"Estimated energies ({', '.join(tables)}) are arithmetic: operation counts "
                  "(exact, from the model files) priced per operation and per byte moved from "

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, PercentFormatter
 
 from .fmt import fmt_j
-from .recommend import RecommendConfig, balanced_accuracy, energy_of
+from .recommend import RecommendConfig, balanced_accuracy, figure_of, ranked_config
 
 DPI = 110
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -45,7 +45,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def _settings(res: dict) -> RecommendConfig:
-    return RecommendConfig(**res["recommendation"]["settings"])
+    """The recommendation's settings, with the kind of energy it actually ranked."""
+    return ranked_config(res["recommendation"])
 
 
 def _left_out(skipped: dict[str, str]) -> str:
@@ -90,22 +91,15 @@ def _label_once(seen: set, label: str) -> str:
     return label
 
 
-def _missing_energy(v: dict, rc: RecommendConfig) -> str:
-    if rc.energy == "estimate":
-        return f"no {rc.table} estimate"
-    m = v.get("measurements", {}).get(str(rc.batch))
-    return "measurement failed" if m and m.get("error") else f"not measured at batch {rc.batch}"
-
-
 def energy_accuracy(res: dict) -> Plot:
     """Energy (the figure the recommendation ranks) against balanced accuracy, with the Pareto
     front and the recommended variant."""
     rc, rec = _settings(res), res["recommendation"]
     points, skipped = {}, {}
     for name, v in res["variants"].items():
-        e, bal = energy_of(v, rc), balanced_accuracy(v)
+        (e, why), bal = figure_of(v, rc), balanced_accuracy(v)
         if e is None:
-            skipped[name] = _missing_energy(v, rc)
+            skipped[name] = why
         elif bal is None:
             skipped[name] = "not evaluated"
         elif e["j"] <= 0:
@@ -208,14 +202,17 @@ def estimates_measured(res: dict) -> Plot:
                     label=_label_once(seen, "flat 0.45 pJ/FLOP (the report's method)"))  # fmt: skip
             values.append(flat["low_j"])
         m = v.get("measurements", {}).get(batch)
-        if not m or m.get("error"):
-            skipped[name] = "measurement failed" if m else f"not measured at batch {batch}"
+        if not m or m.get("error") or m.get("invalid"):
+            skipped[name] = ("measurement failed" if m and m.get("error") else "measurement "
+                             "invalid (contaminated windows)" if m else f"not measured at batch "
+                             f"{batch}")  # fmt: skip
             continue
         for kind, marker, colour in (("net", "o", "#d62728"), ("gross", "s", "#9467bd")):
             stat = m.get(f"energy_j_per_inference_{kind}") or {}
             med = stat.get("median")
             if med is None or med <= 0:
-                skipped[f"{name} {kind}"] = "not above zero" if med is not None else "no figure"
+                skipped[f"{name} {kind}"] = ("unresolved" if stat.get("resolved") is False
+                                             else "no figure")  # fmt: skip
                 continue
             ax.errorbar(x[kind], med, yerr=_err(med, stat.get("ci95")), fmt=marker, ms=6,
                         color=colour, capsize=3,

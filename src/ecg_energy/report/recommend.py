@@ -3,9 +3,14 @@
 Pure functions over the ``variants`` of ``results.json``. The constraint is the AHA goals for
 shockable-rhythm detection by default (every goal met on the held-out records, lower 90% bounds
 included), or a minimum balanced accuracy, or none. The energy ranked is the measured net (or
-gross) J per inference at one batch size, or a table's estimate; a variant without that figure is
-excluded, and the reason says so. The Pareto set is every variant that no other beats on both
-energy (lower) and balanced accuracy (higher).
+gross) J per inference at one batch size, or a table's estimate.
+
+Never ranked on a figure that cannot be trusted: a net figure whose 95% interval reaches zero is
+unresolved, and a measurement whose windows stayed contaminated is invalid. When a variant that
+meets the constraint lacks a usable figure of the kind asked for, the ranking falls back, in the
+declared order (``fallback``: gross, then the estimate), to the first kind every such variant has,
+and says in one sentence which figure it ranked and why (``ranked``). The Pareto set is every
+variant that no other beats on both that figure (lower) and balanced accuracy (higher).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ class RecommendConfig:
     ``balanced-accuracy`` (at least ``min_balanced_accuracy``) or ``none``. ``max_drop_pts``
     optionally also bounds the loss of balanced accuracy against the original, in points.
     ``energy``: the figure ranked: measured net or gross J per inference at ``batch``, or the
-    ``estimate`` of ``table`` (its range's geometric middle).
+    ``estimate`` of ``table`` (its range's geometric middle). ``fallback``: the kinds to fall back
+    to, in order, when a variant meeting the constraint has no usable figure of that kind.
     """
 
     constraint: str = "aha"
@@ -34,6 +40,13 @@ class RecommendConfig:
     energy: str = "measured-net"
     batch: int = 1
     table: str = "horowitz-45nm"
+    fallback: tuple[str, ...] = ("measured-gross", "estimate")
+    # measured figures within tie_margin of the lowest (or whose 95% intervals overlap it) are not
+    # told apart on this machine: on the 2-vCPU VM the meter's own overhead alone was -13% to +10%
+    # per variant; among them tie_break "estimate" takes the lowest estimate of `table` (the work
+    # at its precision), "none" keeps the measured order
+    tie_margin: float = 0.10
+    tie_break: str = "estimate"
 
     def __post_init__(self) -> None:
         if self.constraint not in CONSTRAINTS:
@@ -46,29 +59,96 @@ class RecommendConfig:
             raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
         if self.batch < 1:
             raise ValueError("recommend.batch must be at least 1")
+        if self.tie_break not in ("estimate", "none"):
+            raise ValueError(
+                f"recommend.tie_break must be estimate or none, not {self.tie_break!r}"
+            )
+        if not 0.0 <= self.tie_margin < 1.0:
+            raise ValueError("recommend.tie_margin is a fraction between 0 and 1")
+        bad = [b for b in self.fallback if b not in ENERGY_BASES]
+        if bad:
+            raise ValueError(f"recommend.fallback: {bad[0]!r} is not one of "
+                             f"{', '.join(ENERGY_BASES)}")  # fmt: skip
+
+    @property
+    def order(self) -> list[str]:
+        """The kinds of figure to rank on, in order: the one asked for, then the fallbacks."""
+        return [self.energy, *(b for b in self.fallback if b != self.energy)]
 
 
-def energy_of(v: dict, rc) -> dict | None:
-    """The ranked energy figure of variant ``v``: {j, ci95, label, method, measured}, or None."""
-    if rc.energy == "estimate":
+def energy_of(v: dict, rc, basis: str | None = None) -> dict | None:
+    """The usable energy figure of variant ``v`` on ``basis`` (default ``rc.energy``): {j, ci95,
+    label, method, measured}, or None (see ``figure_of`` for why)."""
+    return figure_of(v, rc, basis)[0]
+
+
+def figure_of(v: dict, rc, basis: str | None = None) -> tuple[dict | None, str | None]:
+    """(figure, None), or (None, why there is no usable figure): not measured, failed, invalid
+    (contaminated windows), or a net figure not resolved above the idle baseline."""
+    basis = basis or rc.energy
+    if basis == "estimate":
         e = v.get("estimates", {}).get(rc.table)
         if not e:
-            return None
+            return None, f"no estimate from table {rc.table}"
         lo, hi = e["low_j"], e["high_j"]
         mid = math.sqrt(lo * hi) if lo > 0 and hi > 0 else (lo + hi) / 2
         return {"j": mid, "ci95": [lo, hi], "label": f"estimated J per inference ({rc.table})",
                 "phrase": f"per inference, estimated with {rc.table}",
-                "method": f"table:{rc.table}", "measured": False}  # fmt: skip
+                "method": f"table:{rc.table}", "measured": False}, None  # fmt: skip
     m = v.get("measurements", {}).get(str(rc.batch))
-    kind = "net" if rc.energy == "measured-net" else "gross"
-    if not m or m.get("error") or not m.get(f"energy_j_per_inference_{kind}"):
-        return None
-    e = m[f"energy_j_per_inference_{kind}"]
+    kind = "net" if basis == "measured-net" else "gross"
+    if not m:
+        return None, f"not measured at batch {rc.batch}"
+    if m.get("error"):
+        return None, f"its measurement failed ({m['error']})"
+    if m.get("invalid"):
+        return None, f"its measurement is invalid: {m['invalid']}"
+    e = m.get(f"energy_j_per_inference_{kind}")
+    if not e:
+        return None, f"no {kind} figure at batch {rc.batch}"
+    if not is_resolved(e):
+        return None, f"its {kind} figure is {unresolved_text(e)}"
     methods, measured = trial_methods(m)
     return {"j": e["median"], "ci95": e.get("ci95"),
             "label": f"{kind} J per inference at batch {rc.batch}",
             "phrase": f"{kind} per inference at batch {rc.batch}",
-            "method": ", ".join(methods) or "unknown", "measured": measured}  # fmt: skip
+            "method": ", ".join(methods) or "unknown", "measured": measured}, None  # fmt: skip
+
+
+def is_resolved(stat: dict | None) -> bool:
+    """A figure to rank on: present, with a median (a net figure also marked resolved)."""
+    return bool(stat) and stat.get("median") is not None and stat.get("resolved", True)
+
+
+def unresolved_text(stat: dict) -> str:
+    """'unresolved (≤ 1.2 µJ)': an energy not resolved above zero, by the upper bound of its
+    interval; 'unresolved (not above idle)' when even that is not above zero."""
+    up = stat.get("upper_j", stat.get("upper"))
+    return f"unresolved (≤ {fmt_j(up)})" if up else "unresolved (not above idle)"
+
+
+def basis_label(basis: str, rc) -> str:
+    return {"measured-net": f"net J per inference at batch {rc.batch}",
+            "measured-gross": f"gross J per inference at batch {rc.batch}",
+            "estimate": f"the {rc.table} estimate"}[basis]  # fmt: skip
+
+
+def choose_basis(variants: dict, pool: list[str], rc) -> tuple[str, str]:
+    """(kind of figure ranked, one sentence saying which and why): the first kind in ``rc.order``
+    that every variant of ``pool`` has usable; else the one most of them have."""
+    order = rc.order
+    missing = {b: {n: figure_of(variants[n], rc, b)[1] for n in pool} for b in order}
+    missing = {b: {n: why for n, why in m.items() if why} for b, m in missing.items()}
+    full = [b for b in order if not missing[b]]
+    basis = full[0] if full else min(order, key=lambda b: (len(missing[b]), order.index(b)))
+    label = basis_label(basis, rc)
+    if basis == rc.energy:
+        return basis, f"Ranked by {label}, as asked: every variant ranked has a usable figure."
+    skipped = [b for b in order[: order.index(basis)]]
+    because = "; ".join(f"{basis_label(b, rc)}: " + ", ".join(f"{n} ({why})"
+                        for n, why in missing[b].items()) for b in skipped)  # fmt: skip
+    return basis, (f"Ranked by {label}, not {basis_label(rc.energy, rc)}, because a variant "
+                   f"ranked has no usable figure there ({because}).")  # fmt: skip
 
 
 def trial_methods(m: dict) -> tuple[list[str], bool]:
@@ -139,21 +219,38 @@ def constraint_text(rc) -> str:
     return text
 
 
+def ranked_config(rec: dict):
+    """The RecommendConfig of a recommendation with ``energy`` set to the kind actually ranked."""
+    from dataclasses import replace
+
+    settings = dict(rec["settings"])
+    settings["fallback"] = tuple(settings.get("fallback") or ())
+    rc = RecommendConfig(**settings)
+    basis = (rec.get("ranked") or {}).get("basis")
+    return replace(rc, energy=basis) if basis else rc
+
+
 def recommend(variants: dict, rc) -> dict:
     """The recommendation: ``variant`` (None when none qualifies), ``reason`` (one sentence),
-    ``pareto`` set, the ranked ``candidates``, ``excluded`` with reasons, and the settings used."""
+    ``ranked`` (the kind of figure ranked and why), the ``pareto`` set, the ranked
+    ``candidates``, ``excluded`` with reasons, and the settings used."""
     original = variants.get("original")
     original_bal = balanced_accuracy(original) if original else None
+    why_not = {name: failures(v, rc, original_bal) for name, v in variants.items()}
+    # a variant whose measurement failed is excluded for that; it does not move the others' basis
+    failed = {n for n, v in variants.items()
+              if ((v.get("measurements") or {}).get(str(rc.batch)) or {}).get("error")}  # fmt: skip
+    qualifying = [n for n in variants if not why_not[n] and n not in failed]
+    basis, ranked_text = choose_basis(variants, qualifying or list(variants), rc)
     table, excluded, points = [], {}, {}
     for name, v in variants.items():
-        e = energy_of(v, rc)
+        e, missing = figure_of(v, rc, basis)
         bal = balanced_accuracy(v)
         if e is not None and bal is not None:
             points[name] = (e["j"], bal)
-        why = failures(v, rc, original_bal)
+        why = why_not[name]
         if e is None:
-            why = [f"no {rc.energy} figure at batch {rc.batch}" if rc.energy != "estimate"
-                   else f"no estimate from table {rc.table}", *why]  # fmt: skip
+            why = [f"no usable {basis_label(basis, rc)}: {missing}", *why]
         if why:
             excluded[name] = why
         else:
@@ -162,18 +259,30 @@ def recommend(variants: dict, rc) -> dict:
                           "measured": e["measured"]})  # fmt: skip
     table.sort(key=lambda r: r["energy_j"])
     out = {"settings": asdict(rc), "constraint": constraint_text(rc), "pareto": pareto_set(points),
+           "ranked": {"basis": basis, "requested": rc.energy, "order": rc.order,
+                      "text": ranked_text},
            "candidates": table, "excluded": excluded, "variant": None, "caveats": []}  # fmt: skip
     if not table:
-        out["reason"] = (f"No variant meets the constraint ({constraint_text(rc)}), so none is "
-                         "recommended; see why each was excluded.")  # fmt: skip
+        out["reason"] = (f"No variant meets the constraint ({constraint_text(rc)}) with a usable "
+                         "energy figure, so none is recommended; see why each was excluded.")  # fmt: skip
         return out
-    best = table[0]
-    v = variants[best["variant"]]
-    e = energy_of(v, rc)
+    lowest = table[0]
+    tied, best, est = tie_group(table, variants, rc, basis)
+    e = energy_of(variants[best["variant"]], rc, basis)
     kind = "measured" if e["measured"] else "modelled"
-    sentence = (f"{best['variant']} is the lowest-energy variant that meets "
-                f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['phrase']} "
-                f"({e['method']}, {kind}) with balanced accuracy {_pct(best['balanced_accuracy'])}")  # fmt: skip
+    if best is lowest:
+        sentence = (f"{best['variant']} is the lowest-energy variant that meets "
+                    f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['phrase']} "
+                    f"({e['method']}, {kind})")  # fmt: skip
+    else:
+        sentence = (f"{best['variant']} is recommended among the variants that meet "
+                    f"{constraint_text(rc)}: its {fmt_j(best['energy_j'])} {e['phrase']} "
+                    f"({e['method']}, {kind}) cannot be told apart on this machine from the "
+                    f"lowest, {lowest['variant']} at {fmt_j(lowest['energy_j'])} (within "
+                    f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals), and of those it "
+                    f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
+                    f"against {fmt_j(est[lowest['variant']])})")  # fmt: skip
+    sentence += f" with balanced accuracy {_pct(best['balanced_accuracy'])}"
     if original and best["variant"] != "original" and "original" in points:
         ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
         sentence += (f", {ratio:.0f}x less energy than the original "
@@ -182,19 +291,41 @@ def recommend(variants: dict, rc) -> dict:
             f"{_pct(original_bal)})")  # fmt: skip
     out["variant"] = best["variant"]
     out["reason"] = sentence + "."
-    if len(table) > 1 and _overlap(best["ci95"], table[1]["ci95"]):
+    out["tie"] = {"variants": [r["variant"] for r in tied], "margin": rc.tie_margin,
+                  "broken_by": rc.tie_break if best is not lowest else None}  # fmt: skip
+    if len(tied) > 1 and best is lowest:
+        others = ", ".join(f"{r['variant']} ({fmt_j(r['energy_j'])})" for r in tied[1:])
         out["caveats"].append(
-            f"Its 95% interval overlaps that of {table[1]['variant']} "
-            f"({fmt_j(table[1]['energy_j'])}): on this evidence the two are not distinguishable "
-            "by energy."
+            f"Not distinguishable by energy on this evidence from {others} (within "
+            f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals)."
         )
-    if best["energy_j"] <= 0:
-        out["caveats"].append("Its net energy is not above the idle baseline's noise: the machine "
-                              "could not resolve it; rank by gross energy or measure longer.")  # fmt: skip
+    if basis != rc.energy:
+        out["caveats"].append(ranked_text)
     if not e["measured"]:
         out["caveats"].append(f"The energy ranked ({e['method']}) was modelled, not read from a "
                               "hardware counter.")  # fmt: skip
     return out
+
+
+def tie_group(table: list[dict], variants: dict, rc, basis: str) -> tuple[list, dict, dict]:
+    """(the candidates not told apart from the lowest, the one chosen among them, their
+    estimates in J). Tied: within ``rc.tie_margin`` of the lowest figure, or a 95% interval
+    overlapping its interval. With ``tie_break`` "estimate" the tied variant with the lowest
+    estimate of ``rc.table`` is chosen (ties of that again by the measured figure); otherwise, or
+    when the figure ranked is itself an estimate, the lowest."""
+    lowest = table[0]
+    tied = [r for r in table if r is lowest or _overlap(r["ci95"], lowest["ci95"])
+            or r["energy_j"] <= lowest["energy_j"] * (1 + rc.tie_margin)]  # fmt: skip
+    est = {}
+    for r in tied:
+        f = figure_of(variants[r["variant"]], rc, "estimate")[0]
+        if f:
+            est[r["variant"]] = f["j"]
+    if basis == "estimate" or rc.tie_break != "estimate" or len(tied) < 2 or not est:
+        return tied, lowest, est
+    best = min((r for r in tied if r["variant"] in est),
+               key=lambda r: (est[r["variant"]], r["energy_j"]))  # fmt: skip
+    return tied, best, est
 
 
 def _overlap(a, b) -> bool:

@@ -11,7 +11,7 @@ from .fmt import (
     aha_cell,
     aha_result,
     bytes_text,
-    ci_text,
+    energy_text,
     fmt_j,
     kwh,
     macs_text,
@@ -20,7 +20,7 @@ from .fmt import (
     sci_ci,
     seconds_text,
 )
-from .recommend import trial_methods
+from .recommend import figure_of, ranked_config, trial_methods
 
 Table = tuple[list[str], list[list[str]]]
 REPORT_HEADER = ["model", "FLOPs / inference", "est. J / inference (x0.45 pJ)",
@@ -36,29 +36,57 @@ def recommendation_lead(res: dict) -> tuple[str, str]:
 
 def recommendation_items(res: dict) -> list[str]:
     rec, settings = res["recommendation"], res["recommendation"]["settings"]
+    ranked = rec.get("ranked") or {"basis": settings["energy"], "order": [settings["energy"]]}
     items = [f"Caveat: {c}" for c in rec.get("caveats", [])]
-    items.append(f"Constraint: {rec['constraint']}; ranked by {settings['energy']}"
-                 + (f" at batch {settings['batch']}." if settings["energy"] != "estimate"
-                    else f" ({settings['table']})."))  # fmt: skip
+    items.append(f"Constraint: {rec['constraint']}; ranked by {ranked['basis']}"
+                 + (f" at batch {settings['batch']}" if ranked["basis"] != "estimate"
+                    else f" ({settings['table']})")
+                 + f" (order tried: {', '.join(ranked['order'])}).")  # fmt: skip
+    if ranked.get("text") and ranked["text"] not in rec.get("caveats", []):
+        items.append(ranked["text"])
     items.append("Pareto set (no other variant has both lower energy and higher balanced "
                  f"accuracy): {', '.join(f'`{p}`' for p in rec['pareto']) or 'none'}.")  # fmt: skip
     if rec["candidates"]:
-        ranked = ", ".join(f"`{c['variant']}` {fmt_j(c['energy_j'])}" for c in rec["candidates"])
-        items.append(f"Meeting the constraint, by energy: {ranked}.")
+        ranked_list = ", ".join(f"`{c['variant']}` {fmt_j(c['energy_j'])}"
+                                for c in rec["candidates"])  # fmt: skip
+        items.append(f"Meeting the constraint, by energy: {ranked_list}.")
     items += [f"Excluded `{name}`: {'; '.join(why)}." for name, why in rec["excluded"].items()]
     return items
+
+
+RUNTIME_WORDS = {"litert": "LiteRT", "tensorflow": "TensorFlow (tf.function)", "jax": "JAX (jit)"}
+
+
+def runtime_text(v: dict) -> str:
+    """How a variant ran while measured: 'LiteRT', 'LiteRT fp32 (from Keras)', 'TensorFlow'."""
+    rt = v.get("runtime") or {}
+    name = rt.get("runtime")
+    if not name:
+        return "n/a"
+    words = RUNTIME_WORDS.get(name, name)
+    return words + (" fp32 (from Keras)" if rt.get("converted") else "")
+
+
+def _energy_cells(m: dict | None) -> list[str]:
+    if not m or m.get("error"):
+        return ["failed: " + m["error"] if m and m.get("error") else "not measured", ""]
+    if m.get("invalid"):
+        return ["invalid (contaminated)", "invalid (contaminated)"]
+    return [energy_text(m.get("energy_j_per_inference_net")),
+            energy_text(m.get("energy_j_per_inference_gross"))]  # fmt: skip
 
 
 def energy_table(res: dict) -> Table:
     tables = [t for t in res["config"]["tables"] if t != "seed-flat"]
     batches = [str(b) for b in res["config"]["batches"]]
-    header = ["variant", "precision", "MACs", "size", *[f"est. J/inf ({t})" for t in tables]]
+    header = ["variant", "precision", "runtime", "MACs", "size",
+              *[f"est. J/inf ({t})" for t in tables]]  # fmt: skip
     for b in batches:
         header += [f"net J/inf b{b} [95% CI]", f"gross J/inf b{b} [95% CI]", f"latency b{b}"]
     header.append("energy method")
     rows = []
     for name, v in res["variants"].items():
-        row = [f"`{name}`", v["precision"] or "?", macs_text(v["counts"]),
+        row = [f"`{name}`", v["precision"] or "?", runtime_text(v), macs_text(v["counts"]),
                bytes_text(v["size_bytes"])]  # fmt: skip
         for t in tables:
             e = v["estimates"].get(t)
@@ -66,17 +94,64 @@ def energy_table(res: dict) -> Table:
         methods = set()
         for b in batches:
             m = v["measurements"].get(b)
+            row += _energy_cells(m)
             if not m or m.get("error"):
-                row += ["failed: " + m["error"] if m and m.get("error") else "not measured", "", ""]
+                row.append("")
                 continue
-            row += [ci_text(m["energy_j_per_inference_net"]),
-                    ci_text(m["energy_j_per_inference_gross"]),
-                    seconds_text(m["latency_s_per_inference"]["median"])]  # fmt: skip
+            row.append(seconds_text(m["latency_s_per_inference"]["median"]))
             names, measured = trial_methods(m)
             methods |= {f"{n} ({'measured' if measured else 'modelled'})" for n in names}
         row.append(", ".join(sorted(methods)) or "n/a")
         rows.append(row)
     return header, rows
+
+
+SAVINGS_INTRO = ("What each step saves, by its cause (every variant measured on the same runtime "
+                 "unless the step is the runtime):")  # fmt: skip
+
+
+def savings_table(res: dict) -> Table | None:
+    """What each step from the original saves, by its cause: the runtime (TensorFlow -> LiteRT,
+    same weights), quantization (float32 -> INT8, same network), distillation (the original ->
+    the student, same precision). Ratios of the energy the recommendation ranked (gross where it
+    ranked an estimate) and of latency, at its batch size."""
+    rc = ranked_config(res["recommendation"])
+    basis = rc.energy if rc.energy != "estimate" else "measured-gross"
+    b = str(rc.batch)
+    var = res["variants"]
+    steps = []
+    for name, v in var.items():
+        cmp = v.get("runtime_comparison") or {}
+        if cmp.get("measurements", {}).get(b):
+            other = {"measurements": cmp["measurements"]}
+            pair = ((other, cmp["runtime"]), (v, (v.get("runtime") or {}).get("runtime")))
+            if pair[0][1] != "tensorflow":  # always from TensorFlow to LiteRT
+                pair = pair[::-1]
+            steps.append(("runtime", f"`{name}` on {RUNTIME_WORDS.get(pair[0][1], pair[0][1])}",
+                          pair[0][0], f"`{name}` on {RUNTIME_WORDS.get(pair[1][1], pair[1][1])}",
+                          pair[1][0]))  # fmt: skip
+    for cause, a, z in (("quantization", "original", "original-int8"),
+                        ("quantization", "distilled", "distilled-int8"),
+                        ("distillation", "original", "distilled"),
+                        ("distillation", "original-int8", "distilled-int8")):  # fmt: skip
+        if a in var and z in var:
+            steps.append((cause, f"`{a}`", var[a], f"`{z}`", var[z]))
+    if not steps:
+        return None
+    rows = []
+    for cause, a_name, a, z_name, z in steps:
+        ea, why_a = figure_of(a, rc, basis)
+        ez, why_z = figure_of(z, rc, basis)
+        energy = (f"{ea['j'] / ez['j']:.3g}x ({fmt_j(ea['j'])} -> {fmt_j(ez['j'])})"
+                  if ea and ez and ez["j"] > 0 else f"n/a ({why_a or why_z})")  # fmt: skip
+        la = ((a.get("measurements") or {}).get(b) or {}).get("latency_s_per_inference")
+        lz = ((z.get("measurements") or {}).get(b) or {}).get("latency_s_per_inference")
+        lat = (f"{la['median'] / lz['median']:.3g}x ({seconds_text(la['median'])} -> "
+               f"{seconds_text(lz['median'])})" if la and lz and lz["median"] else "n/a")  # fmt: skip
+        rows.append([cause, a_name, z_name, energy, lat])
+    kind = basis.replace("measured-", "")
+    return (["cause", "from", "to", f"{kind} energy per inference, b{b} (from / to)",
+             f"latency b{b} (from / to)"], rows)  # fmt: skip
 
 
 def carbon_table(res: dict) -> Table:
@@ -125,13 +200,50 @@ def overhead_text(res: dict) -> str:
 
 def energy_note(res: dict) -> str:
     meas = res["measurement"]
-    idle = meas.get("idle_power_w")
+    proto = meas.get("protocol") or {}
+    idle = meas.get("idle_power") or {}
+    if idle.get("median") is not None:
+        lo, hi = idle["ci95"]
+        idle_text = (f"{idle['median']:.2f} W [{lo:.2f}, {hi:.2f}], spread {idle['spread']:.2f}, "
+                     f"over {idle['trials']} idle windows of {proto.get('idle_seconds', '?')} s")  # fmt: skip
+    else:
+        idle_text = "no clean idle window"
     return (f"Estimates are datapath energy from operation counts priced with the named table (a "
             f"range: memory traffic from perfect reuse to none); not device energy. Net = gross "
-            f"minus idle power ({'n/a' if idle is None else f'{idle:.1f} W'}) x time. Intervals "
-            f"are 95% bootstrap intervals of the median over "
-            f"{(meas.get('protocol') or {}).get('trials', '?')} interleaved trials."
-            + overhead_text(res))  # fmt: skip
+            f"minus the idle power of the trial's own round x the trial's time, paired per round "
+            f"(idle power {idle_text}); a net figure whose 95% interval reaches zero is shown as "
+            f"unresolved, with its upper bound. Intervals are 95% bootstrap intervals of the "
+            f"median over {proto.get('trials', '?')} interleaved rounds."
+            + attribution_text(res) + contamination_text(res) + overhead_text(res))  # fmt: skip
+
+
+def attribution_text(res: dict) -> str:
+    meas = res["measurement"]
+    att = meas.get("attribution")
+    if not att:
+        return ""
+    return (" Attribution: " + ("this process only (CodeCarbon's process mode: its share of the "
+            "CPUs; other processes' work is not in the figures)" if att == "process" else
+            "the whole machine (every process's work is in the figures)") + ".")  # fmt: skip
+
+
+def contamination_text(res: dict) -> str:
+    """How many windows other processes disturbed: repeated, left out, and invalid measurements."""
+    c = res["measurement"].get("contamination")
+    if not c:
+        return ""
+    invalid = [f"`{n}` b{b}" for n, v in res["variants"].items()
+               for b, m in v["measurements"].items() if m.get("invalid")]  # fmt: skip
+    seen = c.get("max_seen")
+    text = (f" Other processes: {c['repeated']} of {c['windows']} windows were repeated because "
+            f"other processes used more than {100 * c['max_other_share']:.0f}% of the machine "
+            f"(at most {c['max_repeats']} repeats each); {c['contaminated']} stayed above it and "
+            f"were left out" + (f"; the busiest window saw {100 * seen:.0f}%" if seen is not None
+                                else "") + ".")  # fmt: skip
+    if invalid:
+        text += (f" Invalid (windows stayed contaminated in most rounds, no energy figure): "
+                 f"{', '.join(invalid)}.")  # fmt: skip
+    return text
 
 
 def accuracy_intro(res: dict) -> str:
@@ -183,6 +295,13 @@ def published_table(res: dict) -> Table:
     return REPORT_HEADER, rows
 
 
+def seed_kwh_text(seed: dict) -> str:
+    """The report-method kWh, or why it cannot be read: a window shorter than the meter samples."""
+    if seed.get("too_short"):
+        return f"too short to read ({seconds_text(seed['seconds'])} window)"
+    return kwh(seed.get("kwh_per_1000"))
+
+
 def reproduced_table(res: dict) -> Table:
     """The report's method on this run's built-in variants."""
     rows = []
@@ -192,15 +311,32 @@ def reproduced_table(res: dict) -> Table:
         flat, seed = v["estimates"].get("seed-flat"), v.get("seed_window") or {}
         rows.append([f"`{name}`",
                      f"{flat['flops_priced']:,} ({flat['flops_source']})" if flat else "n/a",
-                     sci(flat["low_j"]) if flat else "n/a", kwh(seed.get("kwh_per_1000")),
-                     sci(seed.get("co2e_kg")), seconds_text(seed.get("seconds"))])  # fmt: skip
+                     sci(flat["low_j"]) if flat else "n/a",
+                     seed_kwh_text(seed) if seed else "n/a",
+                     "too short to read" if seed.get("too_short") else sci(seed.get("co2e_kg")),
+                     seconds_text(seed.get("seconds"))])  # fmt: skip
     return REPORT_HEADER, rows
+
+
+def latency_against_report(res: dict) -> str:
+    """The original's batch-1 latency here against the report's method on the same model."""
+    v = res["variants"].get("original") or {}
+    seed = v.get("seed_window") or {}
+    m = (v.get("measurements") or {}).get("1") or {}
+    lat = (m.get("latency_s_per_inference") or {}).get("median")
+    per_call = seed.get("latency_s_per_inference")
+    if not lat or not per_call:
+        return ""
+    return (f" At batch 1 the original takes {seconds_text(lat)} per inference on "
+            f"{runtime_text(v)} against {seconds_text(per_call)} a call run as the report ran it "
+            f"({seed.get('runtime', 'keras-predict')}) in this run: {per_call / lat:.0f}x less.")  # fmt: skip
 
 
 PUBLISHED_INTRO = "As published ({source}):"
 REPRODUCED_INTRO = ("The same method on this run's models and machine (FLOPs from the TF1 profiler "
-                    "for Keras files, 2 x MACs for LiteRT files; CodeCarbon around 1000 batch-1 "
-                    "inferences, one window, no baseline):")  # fmt: skip
+                    "for Keras files, 2 x MACs for LiteRT files; CodeCarbon around 1000 "
+                    "inferences run one sample at a time as the report did — Keras predict, or a "
+                    "LiteRT invoke — one window, no baseline):")  # fmt: skip
 PUBLISHED_NOTE = ("The flat 0.45 pJ per FLOP is half of Horowitz's 45 nm 32-bit float add: it "
                   "undercharges a float32 multiply-accumulate (4.6 pJ) about 5x and charges INT8 "
                   "the same as float32. CodeCarbon's kWh divided by its window is a constant power "
@@ -222,15 +358,17 @@ def run_facts(res: dict) -> list[str]:
 
 def reproduced_note(res: dict) -> str:
     """What to make of the reproduced table, with the windows too short for CodeCarbon named."""
+    seed_meta = res["measurement"].get("seed_protocol") or {}
+    period = seed_meta.get("sampling_period_s", SHORT_WINDOW_S)
     short = [f"`{n}` ({seconds_text(v['seed_window']['seconds'])})"
-             for n, v in res["variants"].items()
-             if v.get("seed_window") and v["seed_window"]["seconds"] < SHORT_WINDOW_S]  # fmt: skip
+             for n, v in res["variants"].items() if v.get("seed_window")
+             and v["seed_window"].get("too_short", v["seed_window"]["seconds"] < period)]  # fmt: skip
     note = PUBLISHED_NOTE
     if short:
-        note += (f" Windows shorter than {SHORT_WINDOW_S:g} s ({', '.join(short)}) are too short "
-                 "for CodeCarbon's power sampling: their figures are not reliable (CodeCarbon "
-                 "issue #851).")  # fmt: skip
-    return note
+        note += (f" Windows shorter than CodeCarbon's {period:g} s sampling period "
+                 f"({', '.join(short)}) are too short to read: no figure is given for them "
+                 "(CodeCarbon issue #851).")  # fmt: skip
+    return note + latency_against_report(res)
 
 
 SHORT_WINDOW_S = 1.0

@@ -72,6 +72,11 @@ def format_measurements(result: dict) -> str:
             f"{'variant':<20}{'J (1000 inf.)':>14}{'s':>8}{'W':>8}{'kWh/1000':>12}{'kg CO2e':>11}  method"
         ]
         for name, v in result["variants"].items():
+            if v.get("too_short"):
+                lines.append(f"{name:<20}{'too short to read':>14}{v['seconds']:>8.2f}"
+                             f"{'':>8}{'':>12}{'':>11}  {v['method']} (window shorter than the "
+                             f"{result.get('sampling_period_s', 1):g} s sampling period)")  # fmt: skip
+                continue
             lines.append(f"{name:<20}{v['joules']:>14.3g}{v['seconds']:>8.2f}{v['implied_watts']:>8.1f}"
                          f"{v['kwh_per_1000']:>12.3g}{v['co2e_kg']:>11.3g}  {v['method']}"
                          f"{'' if v['measured'] else ' (modelled)'}")  # fmt: skip
@@ -82,26 +87,47 @@ def format_measurements(result: dict) -> str:
     def ci(e: dict | None, scale: float = 1.0, fmt: str = ".3g") -> str:
         if not e:
             return "-"
+        if e.get("median") is None:  # unresolved: never a negative figure
+            up = e.get("upper_j")
+            return f"unresolved (<= {up * scale:{fmt}})" if up else "unresolved (not above idle)"
         lo, hi = e["ci95"]
         return f"{e['median'] * scale:{fmt}} [{lo * scale:{fmt}}, {hi * scale:{fmt}}]"
 
-    head = (f"{'variant@batch':<22}{'gross µJ/inf [95% CI]':>32}{'net µJ/inf [95% CI]':>32}"
-            f"{'latency µs [95% CI]':>32}{'spread':>8}{'overhead':>10}")  # fmt: skip
+    head = (f"{'variant@batch':<26}{'runtime':>12}{'gross µJ/inf [95% CI]':>32}"
+            f"{'net µJ/inf [95% CI]':>32}{'latency µs [95% CI]':>32}{'spread':>8}"
+            f"{'overhead':>10}{'repeats':>9}")  # fmt: skip
     lines = [head, "-" * len(head)]
     for key, v in result["variants"].items():
         if v.get("error") and not v.get("trials"):
-            lines.append(f"{key:<22}FAILED: {v['error']}")
+            lines.append(f"{key:<26}FAILED: {v['error']}")
             continue
         g, n = v.get("energy_j_per_inference_gross"), v.get("energy_j_per_inference_net")
         lat = v.get("latency_s_per_inference")
         ov = v.get("meter_overhead_fraction")
-        lines.append(f"{key:<22}{ci(g, 1e6):>32}{ci(n, 1e6):>32}{ci(lat, 1e6):>32}"
+        energy = (f"{ci(g, 1e6):>32}{ci(n, 1e6):>32}" if not v.get("invalid")
+                  else f"{'invalid (contaminated)':>32}{'invalid (contaminated)':>32}")  # fmt: skip
+        lines.append(f"{key:<26}{v.get('runtime', ''):>12}{energy}{ci(lat, 1e6):>32}"
                      f"{(g or {}).get('spread', float('nan')):>8.2f}"
-                     f"{(f'{100 * ov:.1f}%' if ov is not None else '-'):>10}")  # fmt: skip
-    idle = result.get("idle_power_w")
+                     f"{(f'{100 * ov:.1f}%' if ov is not None else '-'):>10}"
+                     f"{v.get('repeated_windows', 0):>9}")  # fmt: skip
+        if v.get("invalid"):
+            lines.append(f"  {key}: invalid: {v['invalid']}")
     kind = "measured (hardware counter)" if result.get("measured") else "MODELLED, not measured"
-    lines.append(f"method {result.get('method')}: {kind}; idle power "
-                 f"{idle:.2f} W subtracted for net" if idle is not None else f"method {result.get('method')}: {kind}")  # fmt: skip
+    idle = result.get("idle_power") or {}
+    att = result.get("attribution")
+    line = f"method {result.get('method')}: {kind}"
+    if att:
+        line += f"; attribution {att}"
+    if idle.get("median") is not None:
+        lo, hi = idle["ci95"]
+        line += (f"; idle power {idle['median']:.2f} W [{lo:.2f}, {hi:.2f}] over "
+                 f"{idle['trials']} rounds, subtracted per round for net")  # fmt: skip
+    lines.append(line)
+    c = result.get("contamination")
+    if c:
+        lines.append(f"other processes: {c['repeated']} of {c['windows']} windows repeated (limit "
+                     f"{100 * c['max_other_share']:.0f}% of the machine), {c['contaminated']} "
+                     "left out")  # fmt: skip
     if result.get("interrupted"):
         lines.append("interrupted: only the trials that finished are shown")
     return "\n".join(lines)

@@ -37,6 +37,9 @@ class Meter:
 
     name = "meter"
     measured = False
+    # "machine": the figure covers the whole machine (every process's work is in it);
+    # "process": only this process's share is charged (see energy.load)
+    attribution = "machine"
 
     def start(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError

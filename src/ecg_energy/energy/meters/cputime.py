@@ -18,6 +18,7 @@ DEFAULT_WATTS_PER_CORE = 4.0
 class CpuTimeMeter(Meter):
     name = "cputime"
     measured = False
+    attribution = "process"  # this process's CPU seconds only
 
     def __init__(self, watts_per_core: float = DEFAULT_WATTS_PER_CORE, clock=time.perf_counter,
                  cpu_clock=time.process_time):  # fmt: skip

@@ -22,6 +22,7 @@ def _import_nvml():
 class NvmlMeter(Meter):
     name = "nvml"
     measured = True
+    attribution = "machine"  # the whole GPU, whoever else runs on it
 
     def __init__(self, device: int = 0, nvml=None, poll_s: float = 0.05, clock=time.perf_counter):
         self.nvml = nvml or _import_nvml()

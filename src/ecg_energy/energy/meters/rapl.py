@@ -73,6 +73,7 @@ class RaplMeter(Meter):
 
     name = "rapl"
     measured = True
+    attribution = "machine"  # a package counter sees every process on the socket
 
     def __init__(self, root: str = POWERCAP, clock=time.perf_counter):
         self.domains = find_domains(root)
