@@ -281,7 +281,7 @@ def recommend(variants: dict, rc) -> dict:
                     f"lowest, {lowest['variant']} at {fmt_j(lowest['energy_j'])} (within "
                     f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals), and of those it "
                     f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
-                    f"against {fmt_j(est[lowest['variant']])})")  # fmt: skip
+                    f"against {fmt_j(est[lowest['variant']])}),")  # fmt: skip
     sentence += f" with balanced accuracy {_pct(best['balanced_accuracy'])}"
     if original and best["variant"] != "original" and "original" in points:
         ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
