@@ -38,6 +38,13 @@ def test_results_json_holds_every_part(tiny_run):
     assert list(res["variants"]) == VARIANTS
     m = res["measurement"]
     assert m["methods"] == ["cputime-model"] and m["measured"] is False
+    assert m["attribution"] == "process" and m["float_runtime"] == "litert"
+    # 2 rounds x (an idle window + 5 variants x 2 batch sizes + the original on TensorFlow at b1)
+    assert m["contamination"]["windows"] == 24 and len(m["idle_windows"]) == 2
+    assert m["contamination"]["max_other_share"] == 0.5  # the process-attributed limit
+    assert m["idle_power"]["trials"] == 2 - m["contamination"]["idle_contaminated"]
+    tf = res["variants"]["original"]["runtime_comparison"]
+    assert tf["runtime"] == "tensorflow" and set(tf["measurements"]) == {"1"}
     for name, v in res["variants"].items():
         assert v["source"] == "built-in"
         assert set(v["measurements"]) == {"1", "4"}

@@ -107,7 +107,8 @@ def _measurements_of(name: str, meas: dict, comparison: bool = False) -> dict:
     other runtime it was also measured on (keys ``name@batch:runtime``)."""
     out = {}
     for key, v in meas.get("variants", {}).items():
-        if v.get("name") == name and (":" in key) == comparison:
+        other_runtime = key != f"{v.get('name')}@{v.get('batch')}"
+        if v.get("name") == name and other_runtime == comparison:
             out[str(v.get("batch"))] = {k: val for k, val in v.items() if k != "name"}
     return out
 
