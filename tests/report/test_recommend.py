@@ -123,6 +123,12 @@ def test_variants_the_measurement_cannot_tell_apart_go_to_the_lower_estimate():
         "(within 10% or overlapping 95% intervals), and of those it has the lowest estimated "
         "energy (horowitz-45nm: 500 nJ against 5 µJ)"
     )  # sqrt(0.25 × 1) µJ = 0.5 µJ
+    from ecg_energy.report.plots import energy_accuracy
+
+    caption = energy_accuracy({"variants": res, "recommendation": rec}).caption
+    assert caption.endswith("The measured figures of distilled, distilled-int8 cannot be told apart "
+                            "(within 10% or overlapping intervals); of these the recommendation "
+                            "takes the lowest estimate.")  # fmt: skip
     # 20% apart with separate intervals: told apart, the measured lowest stays
     res["distilled-int8"] = variant(6e-6, [5.9e-6, 6.1e-6], 0.93)
     res["distilled-int8"]["estimates"]["horowitz-45nm"] = {"low_j": 0.25e-6, "high_j": 1e-6}

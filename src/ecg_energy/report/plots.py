@@ -160,8 +160,18 @@ def energy_accuracy(res: dict) -> Plot:
                f"balanced accuracy; bars: {bar_words}. Ringed, joined by the dashed step: the Pareto "
                f"set ({', '.join(rec.get('pareto', [])) or 'empty'}); "
                + (f"the star marks the recommended variant, {chosen}." if chosen
-                  else "no variant is recommended.") + _left_out(skipped))  # fmt: skip
+                  else "no variant is recommended.") + _tie_words(rec) + _left_out(skipped))  # fmt: skip
     return Plot(_png(fig), alt, caption)
+
+
+def _tie_words(rec: dict) -> str:
+    """Why the star may not sit on the lowest point: a tie the measurement could not break."""
+    tie = rec.get("tie") or {}
+    if not tie.get("broken_by") or len(tie.get("variants", [])) < 2:
+        return ""
+    return (f" The measured figures of {', '.join(tie['variants'])} cannot be told apart (within "
+            f"{100 * tie['margin']:.0f}% or overlapping intervals); of these the recommendation "
+            f"takes the lowest {tie['broken_by']}.")  # fmt: skip
 
 
 def _non_flat_tables(res: dict) -> list[str]:
