@@ -17,6 +17,8 @@ from typing import Any
 
 from .data.synth import SynthConfig
 from .data.wfdb_source import ReadOptions
+from .energy.measure import FLOAT_RUNTIMES
+from .energy.meters.codecarbon import TRACKING_MODES
 from .energy.protocol import ProtocolConfig
 from .errors import ConfigError
 from .models.variants import ModelsConfig
@@ -68,13 +70,10 @@ class RunConfig:
             raise ValueError("batches needs positive batch sizes such as [1, 256]")
         if self.seed_inferences < 1:
             raise ValueError("seed_inferences must be at least 1")
-        if self.tracking_mode not in ("process", "machine"):
-            raise ValueError(
-                f"tracking_mode must be process or machine, not {self.tracking_mode!r}"
-            )
-        if self.float_runtime not in ("litert", "tensorflow"):
-            raise ValueError(f"float_runtime must be litert or tensorflow, not "
-                             f"{self.float_runtime!r}")  # fmt: skip
+        for key, allowed in (("tracking_mode", TRACKING_MODES), ("float_runtime", FLOAT_RUNTIMES)):
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key} must be {' or '.join(allowed)}, "
+                                 f"not {getattr(self, key)!r}")  # fmt: skip
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:

@@ -139,7 +139,8 @@ def measure(
     """Measure energy and latency per inference: interleaved trials, idle baselines, intervals."""
     from ..data.dataset import split_by_record
     from ..data.sources import load_source, parse_source
-    from ..energy.measure import choose_meter, measure_files, measure_seed
+    from ..energy.measure import FLOAT_RUNTIMES, choose_meter, measure_files, measure_seed
+    from ..energy.meters.codecarbon import TRACKING_MODES
     from ..fsio import atomic_write_json, to_json
     from ..report.text import format_measurements
 
@@ -147,10 +148,10 @@ def measure(
     cfg = _protocol_config(trials, min_seconds, idle_seconds, max_other_share)
     if protocol not in ("standard", "seed"):
         raise ConfigError(f"--protocol must be standard or seed, not {protocol!r}")
-    if tracking_mode not in ("process", "machine"):
-        raise ConfigError(f"--tracking-mode must be process or machine, not {tracking_mode!r}")
-    if float_runtime not in ("litert", "tensorflow"):
-        raise ConfigError(f"--float-runtime must be litert or tensorflow, not {float_runtime!r}")
+    for flag, value, allowed in (("--tracking-mode", tracking_mode, TRACKING_MODES),
+                                 ("--float-runtime", float_runtime, FLOAT_RUNTIMES)):  # fmt: skip
+        if value not in allowed:
+            raise ConfigError(f"{flag} must be {' or '.join(allowed)}, not {value!r}")
     opts = _read_options(task, None, 4.0, 2.0, "atr", "auto")
     ds, _ = load_source(parse_source(data_src), opts, cache)
     ds = ds.subset(split_by_record(ds).test)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .load import DEFAULT_MAX_OTHER_SHARE
+from .load import DEFAULT_MAX_OTHER_SHARE, LoadProbe
 from .meters import Meter
 from .stats import bootstrap_ci, net_figure, spread
 
@@ -137,25 +137,6 @@ def _run(call: Callable[[], object], n: int) -> None:
         call()
 
 
-class _NoLoad:
-    """A probe that sees nothing (where psutil is missing): every window counts as clean."""
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> float | None:
-        return None
-
-
-def default_probe():
-    try:
-        from .load import LoadProbe
-
-        return LoadProbe()
-    except ImportError:  # pragma: no cover - psutil comes with CodeCarbon
-        return _NoLoad()
-
-
 def max_other_share(cfg: ProtocolConfig, meter: Meter) -> float:
     """The limit in force: the configured one, else the default for the meter's attribution."""
     if cfg.max_other_share is not None:
@@ -201,7 +182,7 @@ def run_protocol(
     by default ``load.LoadProbe``.
     """
     say = echo or (lambda _m: None)
-    probe = probe if probe is not None else default_probe()
+    probe = probe if probe is not None else LoadProbe()
     limit = max_other_share(cfg, meter)
     results = {w.id: VariantMeasurement(w.name, w.batch, w.runtime) for w in workloads}
     done_rounds, idles = _restore(results, resume) if resume else (0, [])
