@@ -2,7 +2,7 @@
 
 Every option of ``ecg-energy run`` has a key here, named as in the dataclasses; nested settings are
 TOML tables (``[read]``, ``[synth]``, ``[models]``, ``[models.train]``, ``[protocol]``,
-``[recommend]``). Precedence: built-in defaults < the ``--config`` file < command-line options.
+``[recommend]``, ``[device]``). Precedence: built-in defaults < the ``--config`` file < command-line options.
 ``ecg-energy run --print-config`` prints the resolved result in this same format.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from .data.synth import SynthConfig
 from .data.wfdb_source import ReadOptions
+from .devices.assess import DeviceConfig
 from .energy.measure import FLOAT_RUNTIMES
 from .energy.meters.codecarbon import TRACKING_MODES
 from .energy.protocol import ProtocolConfig
@@ -56,6 +57,8 @@ class RunConfig:
     seed_protocol: bool = True  # also the report's method: one CodeCarbon window, 1000 inferences
     seed_inferences: int = 1000  # the report's count; Keras predict costs ~40 ms each here
     recommend: RecommendConfig = field(default_factory=RecommendConfig)  # report.recommend
+    # the boards to price every variant on (device profiles), the duty cycle and the battery
+    device: DeviceConfig = field(default_factory=DeviceConfig)
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -70,6 +73,11 @@ class RunConfig:
             raise ValueError("batches needs positive batch sizes such as [1, 256]")
         if self.seed_inferences < 1:
             raise ValueError("seed_inferences must be at least 1")
+        board = self.recommend.device
+        if board and board not in self.device.names and not any(
+                n.endswith(f"{board}.toml") for n in self.device.names):  # fmt: skip
+            raise ValueError(f"recommend.energy = device:{board} needs that board assessed: add "
+                             f"--device {board} (device.names)")  # fmt: skip
         for key, allowed in (("tracking_mode", TRACKING_MODES), ("float_runtime", FLOAT_RUNTIMES)):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} must be {' or '.join(allowed)}, "

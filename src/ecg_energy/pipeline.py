@@ -1,7 +1,7 @@
 """`ecg-energy run`: the evaluation's stages over one run folder, resumable.
 
 Stages, in order: synth -> data -> train -> distil -> quantize -> count -> estimate -> measure ->
-evaluate -> report. Each stage's key hashes its configuration and the content of its inputs (see
+evaluate -> device (only with boards to price on) -> report. Each stage's key hashes its configuration and the content of its inputs (see
 ``ledger``); a re-run skips a stage whose key and outputs are unchanged, and ``force`` redoes named
 stages. Every output is written atomically and ``run.json`` is rewritten after each stage, so an
 interrupted run keeps what it finished and the next run resumes from there.
@@ -41,7 +41,8 @@ from .stage_parts import (
 
 MODEL_STAGES = ("train", "distil", "quantize")
 STAGE_OUTPUTS = {"data": "dataset.json", "count": "counts.json", "estimate": "estimates.json",
-                 "measure": "measurements.json", "evaluate": "evaluation.json"}  # fmt: skip
+                 "measure": "measurements.json", "evaluate": "evaluation.json",
+                 "device": "device.json"}  # fmt: skip
 REPORT_FILES = ("results.json", "results.csv", "report.md", "report.html")
 SEED_SKIP = ("student-plain",)  # not in the report's table
 
@@ -232,11 +233,37 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
 
     stage("evaluate", key_of("evaluate", models, data_digest), make_evaluation)
 
+    # device: every variant on the chosen boards (TFLM's arena and agreement on test windows)
+    if cfg.device.names:
+        from .devices.profile import load_profiles
+        from .devices.tflm import available as tflm_version
+
+        profiles = load_profiles(cfg.device.names)
+
+        def make_device():
+            from .devices.assess import assess
+            from .ops.files import counts_from_dict
+
+            ds, split = dataset()
+            counted = loaded.get("counted") or {
+                name: counts_from_dict(d) for name, d in _read(out, "counts.json").items()
+            }
+            result = assess(variant_names(paths), profiles, cfg.device, ds.subset(split.test).X,
+                            counted, echo, unsafe=cfg.unsafe_load)  # fmt: skip
+            atomic_write_json(os.path.join(out, "device.json"), result)
+            return ["device.json"], {}
+
+        stage("device", key_of("device", models, data_digest, asdict(cfg.device),
+                               [p.__dict__ for p in profiles], tflm_version()), make_device)  # fmt: skip
+    elif os.path.exists(os.path.join(out, "device.json")):
+        os.remove(os.path.join(out, "device.json"))  # boards no longer asked for
+
     # report: results.json from the stage outputs, then results.csv, report.md and report.html
     from .report.render import render_all
     from .results import build_results
 
-    inputs = [*STAGE_OUTPUTS.values(), os.path.join("models", "variants.json")]
+    inputs = [*STAGE_OUTPUTS.values(), os.path.join("models", "variants.json"),
+              "device_imports.json"]
     rkey = key_of("report", [file_digest(os.path.join(out, p)) for p in inputs
                              if os.path.exists(os.path.join(out, p))],
                   to_dict(cfg), ledger.header["machine"])  # fmt: skip

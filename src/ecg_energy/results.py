@@ -129,6 +129,8 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
     estimates = _read(out, "estimates.json", {})
     meas = _read(out, "measurements.json", {})
     evaluation = _read(out, "evaluation.json", {"variants": {}})
+    device = _read(out, "device.json", None)
+    imports = _read(out, "device_imports.json", [])
     built = {v["name"]: v for v in variants}
     seed = (meas.get("seed") or {}).get("variants", {})
     rows = {}
@@ -157,6 +159,7 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
             "runtime_comparison": _runtime_comparison(name, meas),
             "seed_window": seed.get(name),
             "accuracy": {k: val for k, val in acc.items() if k not in ("file",)} or None,
+            "device": _device_rows(name, device, imports),
         }
     results = {
         "schema_version": SCHEMA_VERSION,
@@ -171,8 +174,65 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
         "variants": rows,
         "published": PUBLISHED,
     }
-    results["recommendation"] = recommend(rows, cfg.recommend)
+    if device:
+        results["device"] = {**{k: device[k] for k in ("settings", "profiles", "models")},
+                             "by_device": {d: {n: rows[n]["device"][d] for n in rows
+                                               if d in (rows[n]["device"] or {})}
+                                           for d in device["by_device"]},
+                             "imports": imports}  # fmt: skip
+    results["recommendation"] = _recommend(rows, cfg.recommend, device)
     return results
+
+
+def _device_rows(name: str, device: dict | None, imports: list[dict]) -> dict | None:
+    """{board: the variant's device row, with an imported on-device measurement if any}."""
+    if not device:
+        return None
+    out = {}
+    for dev, models in device["by_device"].items():
+        if name in models:
+            row = dict(models[name])
+            imp = next((i for i in imports if i["device"] == dev and i["model"] == name), None)
+            if imp:
+                row["imported"] = imp
+            out[dev] = row
+    return out
+
+
+def _recommend(rows: dict, rc: RecommendConfig, device: dict | None) -> dict:
+    """The recommendation, with a sentence per assessed board for the chosen variant."""
+    from .report.recommend import device_lines
+
+    rec = recommend(rows, rc)
+    if device and rec.get("variant"):
+        lines = device_lines(rows, rec["variant"], list(device["by_device"]))
+        rec["device"] = lines
+        if lines:
+            rec["reason"] += " " + " ".join(lines)
+    return rec
+
+
+def with_imports(results: dict, records: list[dict]) -> dict:
+    """``results`` with imported on-device measurements joined to the device rows (beside the
+    prediction) and the recommendation redone (it ranks a measured device figure first)."""
+    import copy
+
+    out = copy.deepcopy(results)
+    dev = out.get("device")
+    if not dev:
+        return out
+    dev["imports"] = records
+    for name, v in out["variants"].items():
+        for board, row in (v.get("device") or {}).items():
+            imp = next((i for i in records if i["device"] == board and i["model"] == name), None)
+            row.pop("imported", None)
+            if imp:
+                row["imported"] = imp
+            dev["by_device"].setdefault(board, {})[name] = row
+    rc = RecommendConfig(**{**out["recommendation"]["settings"],
+                            "fallback": tuple(out["recommendation"]["settings"].get("fallback") or ())})
+    out["recommendation"] = _recommend(out["variants"], rc, dev)
+    return out
 
 
 def rerecommend(results: dict, rc: RecommendConfig) -> dict:
@@ -180,7 +240,7 @@ def rerecommend(results: dict, rc: RecommendConfig) -> dict:
     from dataclasses import asdict
 
     out = {**results, "config": {**results.get("config", {}), "recommend": asdict(rc)}}
-    out["recommendation"] = recommend(results["variants"], rc)
+    out["recommendation"] = _recommend(results["variants"], rc, results.get("device"))
     return out
 
 

@@ -22,7 +22,7 @@ from .fsio import atomic_write_json
 from .ledger import RUN_MARKER
 
 STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
-                           "measure", "evaluate", "report")  # fmt: skip
+                           "measure", "evaluate", "device", "report")  # fmt: skip
 
 
 def check_run_dir(out: str) -> None:
@@ -72,6 +72,10 @@ def preflight(cfg: RunConfig) -> None:
         model_format(path)
     for table in cfg.tables:
         load_table(table)
+    if cfg.device.names:
+        from .devices.profile import load_profiles
+
+        load_profiles(cfg.device.names)
     if cfg.meter not in ("auto", *AUTO_ORDER):
         raise ConfigError(f"unknown meter {cfg.meter!r}; choose auto, {', '.join(AUTO_ORDER)}")
 

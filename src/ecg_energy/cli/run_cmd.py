@@ -96,7 +96,19 @@ def run(
         str | None, Opt(help="Recommendation constraint: aha, balanced-accuracy or none.")
     ] = None,
     rank_by: Annotated[
-        str | None, Opt(help="Energy ranked: measured-net, measured-gross or estimate.")
+        str | None,
+        Opt(help="Energy ranked: measured-net, measured-gross, estimate or device:NAME."),
+    ] = None,
+    device: Annotated[
+        list[str] | None,
+        Opt(help="Board to price every variant on (repeat; see `ecg-energy devices`)."),
+    ] = None,
+    battery: Annotated[str | None, Opt(help="Battery: cr2032, lipo-150 or MAH@VOLTS.")] = None,
+    device_stride_s: Annotated[
+        float | None, Opt(help="On the device, one window every this many s (default 2).")
+    ] = None,
+    rest_mw: Annotated[
+        float | None, Opt(help="Constant power of the rest of the device (front end, radio), mW.")
     ] = None,
 ) -> None:
     """Run the whole evaluation into a run folder (resuming a finished part), then write
@@ -119,7 +131,9 @@ def run(
         float_runtime=float_runtime, seed_inferences=seed_inferences,
         batches=list(_batches(batch)) if batch else None, threads=threads, country=country,
         carbon_intensity=carbon_intensity, recommend__constraint=constraint,
-        recommend__energy=rank_by,
+        recommend__energy=rank_by, device__names=device, device__battery=battery,
+        device__stride_s=device_stride_s, device__rest_w=rest_mw * 1e-3 if rest_mw is not None
+        else None,
     )  # fmt: skip
     cfg = from_dict(given, base)
     if print_config:
@@ -146,7 +160,9 @@ def report(
     constraint: Annotated[
         str | None, Opt(help="Recommend under another constraint: aha, balanced-accuracy or none.")
     ] = None,
-    rank_by: Annotated[str | None, Opt(help="measured-net, measured-gross or estimate.")] = None,
+    rank_by: Annotated[
+        str | None, Opt(help="measured-net, measured-gross, estimate or device:NAME.")
+    ] = None,
     batch: Annotated[int | None, Opt(help="Batch size whose energy is ranked.")] = None,
     min_balanced_accuracy: Annotated[
         float | None, Opt(help="For --constraint balanced-accuracy.")
@@ -176,6 +192,9 @@ def report(
             rc = replace(RecommendConfig(**res["config"].get("recommend", {})), **changes)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        if rc.device and rc.device not in (res.get("device") or {}).get("by_device", {}):
+            raise ConfigError(f"--rank-by device:{rc.device}: the run has no figures on that "
+                              f"board; run it with --device {rc.device}")  # fmt: skip
         res = rerecommend(res, rc)
         atomic_write_json(path, res)
     written = render_all(res, run_dir)

@@ -56,8 +56,9 @@ def _model_facts(name: str, path: str, counts, windows: np.ndarray | None, prepr
         if tuple(x.shape[1:]) == tuple(mf.runner.input_shape):
             runner = mf.runner
             inputs = runner.quantize_input(x)
+            # native() hands an INT8 model's output as its bytes (uint8): view them as int8
             litert_out = np.stack([np.array(runner.native(inputs[i : i + 1])).reshape(-1)
-                                   for i in range(len(inputs))])  # fmt: skip
+                                   .view(runner.output_dtype) for i in range(len(inputs))])  # fmt: skip
     echo(f"  device: TFLM on {name}" + (f" ({len(inputs)} windows)" if inputs is not None else ""))
     check = tflm.check(path, inputs)
     outputs = check.pop("outputs", None)

@@ -117,10 +117,21 @@ def published(res: dict) -> str:
             + _table(t.reproduced_table(res), "reproduced") + _p(t.reproduced_note(res), "note"))  # fmt: skip
 
 
+def device(res: dict) -> str:
+    from .device import device_notes, device_table
+    from .markdown import DEVICE_INTRO, _accuracy
+
+    dev = res["device"]
+    return (_p(DEVICE_INTRO) + _table(device_table(dev, _accuracy(res)), "device",
+                                      wrap=(len(device_table(dev)[0]),))
+            + _ul(device_notes(dev)) + _figure(plots.battery_accuracy(res)))  # fmt: skip
+
+
 SECTIONS = (
     ("recommendation", "Recommendation", recommendation),
     ("energy", "Energy, by variant", energy),
     ("accuracy", "Detection accuracy, by variant", accuracy),
+    ("device", "On the device", device),
     ("published", "The report's table", published),
     ("modelled", "What was modelled rather than measured", lambda r: _ul(modelled_notes(r))),
     ("run", "This run", lambda r: _ul(t.run_facts(r))),
@@ -129,9 +140,10 @@ SECTIONS = (
 
 def render_html(res: dict) -> str:
     """The whole page: one string, no external resources."""
-    nav = "".join(f'<a href="#{key}-section">{escape(title)}</a>' for key, title, _ in SECTIONS)
+    sections = [s for s in SECTIONS if s[0] != "device" or res.get("device")]
+    nav = "".join(f'<a href="#{key}-section">{escape(title)}</a>' for key, title, _ in sections)
     body = "".join(f'<section id="{key}-section"><h2>{escape(title)}</h2>{build(res)}</section>'
-                   for key, title, build in SECTIONS)  # fmt: skip
+                   for key, title, build in sections)  # fmt: skip
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

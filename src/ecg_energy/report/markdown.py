@@ -8,6 +8,7 @@ the same figures (tests check both against results.json).
 from __future__ import annotations
 
 from . import tables as t
+from .device import device_notes, device_table
 from .modelled import modelled_notes
 
 
@@ -15,6 +16,16 @@ def md_table(table: t.Table) -> list[str]:
     header, rows = table
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+DEVICE_INTRO = ("Each variant on each board: energy and latency per 4-s window with the range "
+                "of the calibration, the SRAM and flash it needs (TFLM's arena plus the runtime) "
+                "against what the board has, whether it keeps up with one window every stride, "
+                "and days of battery.")
+
+
+def _accuracy(res: dict) -> dict:
+    return {n: v.get("accuracy") or {} for n, v in res["variants"].items()}
 
 
 def render_markdown(res: dict) -> str:
@@ -33,6 +44,10 @@ def render_markdown(res: dict) -> str:
     aha = t.aha_table(res)
     if aha:
         lines += ["", *md_table(aha)]
+    if res.get("device"):
+        lines += ["", "## On the device", "", DEVICE_INTRO, "",
+                  *md_table(device_table(res["device"], _accuracy(res)))]  # fmt: skip
+        lines += [""] + [f"- {n}" for n in device_notes(res["device"])]
     lines += ["", "## The report's table", "",
               t.PUBLISHED_INTRO.format(source=res["published"]["source"]), "",
               *md_table(t.published_table(res)), "", t.REPRODUCED_INTRO, "",

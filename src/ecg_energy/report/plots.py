@@ -370,3 +370,54 @@ def confusion(res: dict, name: str) -> Plot:
         f"true {classes[i]}: " + ", ".join(f"{c} as {classes[j]}" for j, c in enumerate(row) if c)
         for i, row in enumerate(cm) if any(row))  # fmt: skip
     return Plot(_png(fig), alt, caption)
+
+
+def battery_accuracy(res: dict) -> Plot:
+    """Days of battery against balanced accuracy, one colour per board (bars: the range from the
+    calibration's band)."""
+    dev = res.get("device") or {}
+    fig = _figure(8.5, 5.0)
+    ax = fig.add_subplot()
+    shown, skipped = [], {}
+    xs, ys = [], []
+    for i, (board, models) in enumerate(dev.get("by_device", {}).items()):
+        colour = COLOURS[i % len(COLOURS)]
+        first = True
+        for name, row in models.items():
+            bal = balanced_accuracy(res["variants"].get(name, {}))
+            days = row.get("battery_days")
+            if days is None or bal is None:
+                why = row.get("skipped") or ("not evaluated" if bal is None else next(
+                    (n for n in row.get("notes", []) if "battery" in n or "real time" in n),
+                    "no battery figure"))  # fmt: skip
+                skipped[f"{name} on {board}"] = why.split(":")[0] if row.get("skipped") else why
+                continue
+            err = [[days - row["battery_days_low"]], [row["battery_days_high"] - days]]
+            ax.errorbar(days, bal, xerr=err, fmt="o", ms=7, color=colour, capsize=4,
+                        label=board if first else "_nolegend_")  # fmt: skip
+            first = False
+            ax.annotate(name, (days, bal), xytext=(6, 5), textcoords="offset points", fontsize=8,
+                        color=colour)  # fmt: skip
+            xs += [row["battery_days_low"], row["battery_days_high"]]
+            ys.append(bal)
+            shown.append(f"{name} on {board} {days:.0f} days, {100 * bal:.1f}%")
+    if xs:
+        ax.set_xscale("log")
+        ax.set_xlim(min(xs) / 1.5, max(xs) * 1.5)
+        ax.set_ylim(max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05) + 0.01)
+        ax.legend(loc="best", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no variant has days of battery on these boards", ha="center",
+                va="center", transform=ax.transAxes)  # fmt: skip
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    ax.set_xlabel("days of battery (modelled; log scale)")
+    ax.set_ylabel("balanced accuracy (held-out records)")
+    ax.grid(True, which="major", alpha=0.3)
+    s = dev.get("settings", {})
+    bat = s.get("battery") or {}
+    caption = (f"Days of battery against balanced accuracy on each board: one window every "
+               f"{s.get('stride_s', 2.0):g} s, {bat.get('name')} battery, sleeping between "
+               "inferences; bars: the range from the calibration's 90% band. Modelled from "
+               "MLPerf Tiny measurements of other models on each board." + _left_out(skipped))  # fmt: skip
+    alt = "Days of battery against balanced accuracy: " + ("; ".join(shown) or "none")
+    return Plot(_png(fig), alt, caption)

@@ -54,9 +54,10 @@ class RecommendConfig:
         if self.constraint not in CONSTRAINTS:
             raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
                              f"not {self.constraint!r}")  # fmt: skip
-        if self.energy not in ENERGY_BASES:
-            raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)}, "
-                             f"not {self.energy!r}")  # fmt: skip
+        if self.energy not in ENERGY_BASES and not (self.energy.startswith("device:")
+                                                    and len(self.energy) > len("device:")):
+            raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)} or "
+                             f"device:NAME, not {self.energy!r}")  # fmt: skip
         if not 0.0 <= self.min_balanced_accuracy <= 1.0:
             raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
         if self.batch < 1:
@@ -74,8 +75,16 @@ class RecommendConfig:
 
     @property
     def order(self) -> list[str]:
-        """The kinds of figure to rank on, in order: the one asked for, then the fallbacks."""
+        """The kinds of figure to rank on, in order: the one asked for, then the fallbacks (none
+        for a device: a variant that cannot run on the board is excluded, not ranked otherwise)."""
+        if self.device:
+            return [self.energy]
         return [self.energy, *(b for b in self.fallback if b != self.energy)]
+
+    @property
+    def device(self) -> str | None:
+        """The board ranked on (``energy = "device:NAME"``), else None."""
+        return self.energy.split(":", 1)[1] if self.energy.startswith("device:") else None
 
 
 def energy_of(v: dict, rc, basis: str | None = None) -> dict | None:
@@ -88,6 +97,8 @@ def figure_of(v: dict, rc, basis: str | None = None) -> tuple[dict | None, str |
     """(figure, None), or (None, why there is no usable figure): not measured, failed, invalid
     (contaminated windows), or a net figure not resolved above the idle baseline."""
     basis = basis or rc.energy
+    if basis.startswith("device:"):
+        return device_figure(v, basis.split(":", 1)[1])
     if basis == "estimate":
         e = v.get("estimates", {}).get(rc.table)
         if not e:
@@ -117,6 +128,35 @@ def figure_of(v: dict, rc, basis: str | None = None) -> tuple[dict | None, str |
             "method": ", ".join(methods) or "unknown", "measured": measured}, None  # fmt: skip
 
 
+def device_figure(v: dict, device: str) -> tuple[dict | None, str | None]:
+    """Variant ``v``'s energy per inference on ``device`` (the run's device section): an imported
+    on-device measurement where there is one, else the calibrated model's figure; None where it
+    cannot run there (skipped, does not fit, not real time) or has no energy figure."""
+    row = (v.get("device") or {}).get(device)
+    if not row:
+        return None, f"not assessed on {device} (add --device {device})"
+    if row.get("skipped"):
+        return None, row["skipped"]
+    if row.get("fits") is False:
+        return None, f"does not fit {device}"
+    if row.get("realtime") is False:
+        return None, f"does not keep real time on {device}"
+    if row.get("fits") is None:
+        return None, f"its memory fit on {device} is unknown (TFLM could not load it)"
+    imp = row.get("imported")
+    if imp and imp.get("energy_j"):
+        return {"j": imp["energy_j"], "ci95": [imp.get("energy_j_low"), imp.get("energy_j_high")],
+                "label": f"J per inference on {device} (measured on the device)",
+                "phrase": f"per inference measured on {device}", "method": imp["method"],
+                "measured": True, "row": row}, None  # fmt: skip
+    if row.get("energy_j") is None:
+        return None, f"no energy figure on {device}"
+    return {"j": row["energy_j"], "ci95": [row["energy_j_low"], row["energy_j_high"]],
+            "label": f"J per inference on {device} (modelled from its MLPerf Tiny results)",
+            "phrase": f"per inference on {device}",
+            "method": row["method"], "measured": False, "row": row}, None  # fmt: skip
+
+
 def is_resolved(stat: dict | None) -> bool:
     """A figure to rank on: present, with a median (a net figure also marked resolved)."""
     return bool(stat) and stat.get("median") is not None and stat.get("resolved", True)
@@ -130,6 +170,8 @@ def unresolved_text(stat: dict) -> str:
 
 
 def basis_label(basis: str, rc) -> str:
+    if basis.startswith("device:"):
+        return f"J per inference on {basis.split(':', 1)[1]}"
     return {"measured-net": f"net J per inference at batch {rc.batch}",
             "measured-gross": f"gross J per inference at batch {rc.batch}",
             "estimate": f"the {rc.table} estimate"}[basis]  # fmt: skip
@@ -239,6 +281,11 @@ def recommend(variants: dict, rc) -> dict:
     original = variants.get("original")
     original_bal = balanced_accuracy(original) if original else None
     why_not = {name: failures(v, rc, original_bal) for name, v in variants.items()}
+    if rc.device:  # a variant that cannot run on the board is out, whatever its accuracy
+        for name, v in variants.items():
+            why = device_figure(v, rc.device)[1]
+            if why:
+                why_not[name] = [f"cannot be ranked on {rc.device}: {why}", *why_not[name]]
     # a variant whose measurement failed is excluded for that; it does not move the others' basis
     failed = {n for n, v in variants.items()
               if ((v.get("measurements") or {}).get(str(rc.batch)) or {}).get("error")}  # fmt: skip
@@ -285,6 +332,10 @@ def recommend(variants: dict, rc) -> dict:
                     f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
                     f"against {fmt_j(est[lowest['variant']])}),")  # fmt: skip
     sentence += f" with balanced accuracy {_pct(best['balanced_accuracy'])}"
+    row = e.get("row") or {}
+    if row.get("battery_days") is not None:
+        sentence += (f", {row['battery_days']:.0f} days of battery on {rc.device} "
+                     f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})")
     if original and best["variant"] != "original" and "original" in points:
         ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
         sentence += (f", {ratio:.0f}x less energy than the original "
@@ -316,6 +367,8 @@ def tie_group(table: list[dict], variants: dict, rc, basis: str) -> tuple[list, 
     estimate of ``rc.table`` is chosen (ties of that again by the measured figure); otherwise, or
     when the figure ranked is itself an estimate, the lowest."""
     lowest = table[0]
+    if basis.startswith("device:"):  # one model and one band for every variant: ranked as is
+        return [lowest], lowest, {}
     tied = [r for r in table if r is lowest or _overlap(r["ci95"], lowest["ci95"])
             or r["energy_j"] <= lowest["energy_j"] * (1 + rc.tie_margin)]  # fmt: skip
     est = {}
@@ -348,3 +401,43 @@ def fmt_j(j: float | None) -> str:
         if abs(j) >= scale:
             return f"{j / scale:.3g} {unit}"
     return f"{j / 1e-15:.3g} fJ"
+
+
+def device_lines(variants: dict, name: str | None, devices: list[str]) -> list[str]:
+    """For the recommended variant, one sentence per assessed board: what it costs there, whether
+    it fits and keeps real time, and its days of battery (all modelled)."""
+    if not name or name not in variants:
+        return []
+    out = []
+    for dev in devices:
+        row = (variants[name].get("device") or {}).get(dev)
+        if not row:
+            continue
+        if row.get("skipped"):
+            out.append(f"On {dev}: {name} is not priced ({row['skipped']}).")
+            continue
+        parts = []
+        imp = row.get("imported") or {}
+        if imp.get("energy_j"):
+            parts.append(f"{fmt_j(imp['energy_j'])} per inference measured on the device "
+                         f"({imp['method']}; the model predicted {fmt_j(row.get('energy_j'))})")  # fmt: skip
+        elif row.get("energy_j") is not None:
+            parts.append(f"{fmt_j(row['energy_j'])} per inference "
+                         f"({fmt_j(row['energy_j_low'])}-{fmt_j(row['energy_j_high'])})")  # fmt: skip
+        if row.get("latency_s") is not None:
+            parts.append(f"{row['latency_s'] * 1e3:.3g} ms per window")
+        if row.get("sram_bytes") is not None:
+            parts.append(("fits" if row.get("fits") else "does NOT fit")
+                         + f" ({row['sram_bytes'] / 1024:.1f} KiB SRAM, "
+                         f"{row['flash_bytes'] / 1024:.1f} KiB flash)")  # fmt: skip
+        if row.get("realtime") is not None:
+            parts.append("keeps real time" if row["realtime"] else "does NOT keep real time")
+        if row.get("battery_days") is not None:
+            parts.append(f"{row['battery_days']:.0f} days of battery "
+                         f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})")
+        basis = ("datasheet power x its MLPerf Tiny latency, lower confidence"
+                 if row.get("confidence") == "datasheet" else "its MLPerf Tiny results")
+        out.append(f"On {dev}, {name} would take " + ", ".join(parts)
+                   + f" (modelled from {basis}"
+                   + ("; energy measured" if imp.get("energy_j") else "") + ").")
+    return out
