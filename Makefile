@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ecg-energy run
+	$(BIN)/ecg-energy run --device stm32u575 --device efr32mg24
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -29,8 +29,8 @@ browser:
 		apt-get install -y -qq chromium) || echo "no chromium: the browser test will skip"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -135,18 +135,24 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_json(args.out, doc)
     for kind, v in (("energy", energy), ("latency", latency)):
         o = v["overall"]
-        print(f"{kind}: {o['n']} results, median |error| {100 * o['median_abs_error']:.1f}%, "
-              f"inside the {100 * cal.BAND_COVERAGE:.0f}% band {100 * o['coverage']:.1f}%")
+        print(
+            f"{kind}: {o['n']} results, median |error| {100 * o['median_abs_error']:.1f}%, "
+            f"inside the {100 * cal.BAND_COVERAGE:.0f}% band {100 * o['coverage']:.1f}%"
+        )
         for name, c in v["candidates"].items():
             print(f"  {name:<24} median |error| {100 * c['median_abs_error']:.1f}%")
     print(f"{'board':<46}{'n':>3}{'median |err|':>14}{'inside':>8}")
     for key, b in energy["by_board"].items():
-        print(f"{key:<46}{b['n']:>3}{100 * b['median_abs_error']:>13.1f}%{100 * b['coverage']:>7.0f}%")
+        print(
+            f"{key:<46}{b['n']:>3}{100 * b['median_abs_error']:>13.1f}%{100 * b['coverage']:>7.0f}%"
+        )
     if kws:
         k = kws[0]
-        print(f"STM32U575 v1.2 kws: predicted {k['predicted'] * 1e6:.0f} uJ "
-              f"[{k['low'] * 1e6:.0f}, {k['high'] * 1e6:.0f}], measured {k['measured'] * 1e6:.0f} "
-              f"uJ ({100 * k['error']:+.1f}%)")
+        print(
+            f"STM32U575 v1.2 kws: predicted {k['predicted'] * 1e6:.0f} uJ "
+            f"[{k['low'] * 1e6:.0f}, {k['high'] * 1e6:.0f}], measured {k['measured'] * 1e6:.0f} "
+            f"uJ ({100 * k['error']:+.1f}%)"
+        )
     for d in doc["datasheet_vs_measured"]:
         print(f"{d['device']} {d['benchmark']}: datasheet x latency / measured = {d['ratio']:.2f}")
     print(f"wrote {os.path.relpath(args.out, ROOT)}")

@@ -77,8 +77,11 @@ def regenerate(results: str = RESULTS, reference: str = REFERENCE,
         if not select:
             raise SystemExit(f"{path}: no [select] round and system to calibrate on")
         figures = cal.calibrate(rows, select)
-        out[path] = hand.rstrip("\n") + "\n\n" + calibration_toml(
-            figures, f"from data/mlperf-tiny/results.csv sha256 {sha}")
+        out[path] = (
+            hand.rstrip("\n")
+            + "\n\n"
+            + calibration_toml(figures, f"from data/mlperf-tiny/results.csv sha256 {sha}")
+        )
     return out
 
 

@@ -262,8 +262,11 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
     from .report.render import render_all
     from .results import build_results
 
-    inputs = [*STAGE_OUTPUTS.values(), os.path.join("models", "variants.json"),
-              "device_imports.json"]
+    inputs = [
+        *STAGE_OUTPUTS.values(),
+        os.path.join("models", "variants.json"),
+        "device_imports.json",
+    ]
     rkey = key_of("report", [file_digest(os.path.join(out, p)) for p in inputs
                              if os.path.exists(os.path.join(out, p))],
                   to_dict(cfg), ledger.header["machine"])  # fmt: skip

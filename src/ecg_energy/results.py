@@ -229,8 +229,12 @@ def with_imports(results: dict, records: list[dict]) -> dict:
             if imp:
                 row["imported"] = imp
             dev["by_device"].setdefault(board, {})[name] = row
-    rc = RecommendConfig(**{**out["recommendation"]["settings"],
-                            "fallback": tuple(out["recommendation"]["settings"].get("fallback") or ())})
+    rc = RecommendConfig(
+        **{
+            **out["recommendation"]["settings"],
+            "fallback": tuple(out["recommendation"]["settings"].get("fallback") or ()),
+        }
+    )
     out["recommendation"] = _recommend(out["variants"], rc, dev)
     return out
 

@@ -57,16 +57,25 @@ def devices(
 
 @app.command()
 def device(
-    models: Annotated[list[str], typer.Argument(help="Model files (.tflite; others are listed "
-                                                     "as skipped).")],
-    device_name: Annotated[list[str] | None, Opt("--device", help="Board profile name or "
-                                                 "TOML file (repeat); default all.")] = None,
+    models: Annotated[
+        list[str], typer.Argument(help="Model files (.tflite; others are listed as skipped).")
+    ],
+    device_name: Annotated[
+        list[str] | None,
+        Opt("--device", help="Board profile name or TOML file (repeat); default all."),
+    ] = None,
     stride_s: Annotated[float, Opt(help="One window every STRIDE seconds.")] = 2.0,
     battery: Annotated[str, Opt(help="cr2032, lipo-150 or MAH@VOLTS.")] = "cr2032",
-    rest_mw: Annotated[float, Opt(help="Constant power of the rest of the device (ECG front "
-                                       "end, radio), mW.")] = 0.0,
-    data_src: Annotated[str | None, Opt("--data", help="Data source whose held-out windows TFLM "
-                                        "and LiteRT are compared on (e.g. synth).")] = None,
+    rest_mw: Annotated[
+        float, Opt(help="Constant power of the rest of the device (ECG front end, radio), mW.")
+    ] = 0.0,
+    data_src: Annotated[
+        str | None,
+        Opt(
+            "--data",
+            help="Data source whose held-out windows TFLM and LiteRT are compared on (e.g. synth).",
+        ),
+    ] = None,
     windows: Annotated[int, Opt(help="Windows compared (with --data).")] = 256,
     cache: Annotated[str, Opt(help="Where synth: databases are kept.")] = "runs/cache",
     as_json: Annotated[bool, Opt("--json", help="Print JSON on stdout.")] = False,
@@ -95,6 +104,9 @@ def device(
                                                                   "atr", "auto"), cache)  # fmt: skip
         x = ds.subset(split_by_record(ds).test).X
     result = assess_files(list(models), list(cfg.names), cfg, x, echo=_echo)
+    rows = [r for by_model in result["by_device"].values() for r in by_model.values()]
+    if rows and all(r.get("skipped") for r in rows):
+        raise ConfigError(f"nothing to price: {rows[0]['model']} is {rows[0]['skipped']}")
     if as_json:
         typer.echo(to_json(result))
         return
@@ -108,13 +120,21 @@ def device(
 
 @app.command("import-energy")
 def import_energy(
-    file: Annotated[str, typer.Argument(help="EnergyRunner results.txt (energy mode) or a CSV "
-                                             "trace (time_s, power_w or current_a, mark).")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="EnergyRunner results.txt (energy mode) or a CSV "
+            "trace (time_s, power_w or current_a, mark)."
+        ),
+    ],
     device_name: Annotated[str, Opt("--device", help="The board it was measured on.")],
     model: Annotated[str, Opt(help="The variant it measured (a name, or a model file).")],
-    run_dir: Annotated[str | None, Opt("--run", help="Run folder to record it in (its report "
-                                       "is redone).")] = None,
-    voltage: Annotated[float | None, Opt(help="Supply voltage for a current-only trace, V.")] = None,
+    run_dir: Annotated[
+        str | None, Opt("--run", help="Run folder to record it in (its report is redone).")
+    ] = None,
+    voltage: Annotated[
+        float | None, Opt(help="Supply voltage for a current-only trace, V.")
+    ] = None,
     inferences: Annotated[int, Opt(help="Inferences between a start and a stop mark.")] = 1,
     as_json: Annotated[bool, Opt("--json", help="Print JSON on stdout.")] = False,
 ) -> None:

@@ -81,7 +81,9 @@ def parse_energyrunner(text: str, origin: str) -> dict:
     if not windows:
         raise DataError(f"{origin}: no 'Energy data for window' lines: a performance-mode log? "
                         "give the energy mode's results.txt")  # fmt: skip
-    incomplete = [n for n, w in windows.items() if not {"energy_uj", "power_uw", "uj_per_inf"} <= set(w)]
+    incomplete = [
+        n for n, w in windows.items() if not {"energy_uj", "power_uw", "uj_per_inf"} <= set(w)
+    ]
     if incomplete or median_e is None:
         what = (f"window {incomplete[0]} lacks its Energy/Power/Energy-per-inference lines"
                 if incomplete else "no 'Median energy cost' line")  # fmt: skip

@@ -13,6 +13,7 @@ to the C stderr, and a model it cannot run must not take the command down with i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -149,11 +150,8 @@ def _single_op_models(content: bytes):
 def _missing_ops(content: bytes) -> list[str]:
     missing = []
     for name, single in _single_op_models(content):
-        with _Stderr() as err:
-            try:
-                _interpreter(single)
-            except Exception:
-                pass
+        with _Stderr() as err, contextlib.suppress(Exception):
+            _interpreter(single)
         if MISSING_RE.search(err.text) or "Failed to get registration" in err.text:
             missing.append(name)
     return missing

@@ -18,10 +18,12 @@ def md_table(table: t.Table) -> list[str]:
     return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
-DEVICE_INTRO = ("Each variant on each board: energy and latency per 4-s window with the range "
-                "of the calibration, the SRAM and flash it needs (TFLM's arena plus the runtime) "
-                "against what the board has, whether it keeps up with one window every stride, "
-                "and days of battery.")
+DEVICE_INTRO = (
+    "Each variant on each board: energy and latency per 4-s window with the range "
+    "of the calibration, the SRAM and flash it needs (TFLM's arena plus the runtime) "
+    "against what the board has, whether it keeps up with one window every stride, "
+    "and days of battery."
+)
 
 
 def _accuracy(res: dict) -> dict:

@@ -390,7 +390,10 @@ def battery_accuracy(res: dict) -> Plot:
                 why = row.get("skipped") or ("not evaluated" if bal is None else next(
                     (n for n in row.get("notes", []) if "battery" in n or "real time" in n),
                     "no battery figure"))  # fmt: skip
-                skipped[f"{name} on {board}"] = why.split(":")[0] if row.get("skipped") else why
+                why = why.split(":")[0] if row.get("skipped") else why.split(" (add")[0]
+                skipped.setdefault(why, [])
+                if name not in skipped[why]:
+                    skipped[why].append(name if row.get("skipped") else f"{name} on {board}")
                 continue
             err = [[days - row["battery_days_low"]], [row["battery_days_high"] - days]]
             ax.errorbar(days, bal, xerr=err, fmt="o", ms=7, color=colour, capsize=4,
@@ -404,6 +407,9 @@ def battery_accuracy(res: dict) -> Plot:
     if xs:
         ax.set_xscale("log")
         ax.set_xlim(min(xs) / 1.5, max(xs) * 1.5)
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
+        )
         ax.set_ylim(max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05) + 0.01)
         ax.legend(loc="best", fontsize=8)
     else:
@@ -418,6 +424,8 @@ def battery_accuracy(res: dict) -> Plot:
     caption = (f"Days of battery against balanced accuracy on each board: one window every "
                f"{s.get('stride_s', 2.0):g} s, {bat.get('name')} battery, sleeping between "
                "inferences; bars: the range from the calibration's 90% band. Modelled from "
-               "MLPerf Tiny measurements of other models on each board." + _left_out(skipped))  # fmt: skip
+               "MLPerf Tiny measurements of other models on each board."
+               + (" Not shown: " + "; ".join(f"{', '.join(n)} ({why})" for why, n in skipped.items())
+                  + "." if skipped else ""))  # fmt: skip
     alt = "Days of battery against balanced accuracy: " + ("; ".join(shown) or "none")
     return Plot(_png(fig), alt, caption)

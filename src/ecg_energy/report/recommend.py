@@ -54,8 +54,9 @@ class RecommendConfig:
         if self.constraint not in CONSTRAINTS:
             raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
                              f"not {self.constraint!r}")  # fmt: skip
-        if self.energy not in ENERGY_BASES and not (self.energy.startswith("device:")
-                                                    and len(self.energy) > len("device:")):
+        if self.energy not in ENERGY_BASES and not (
+            self.energy.startswith("device:") and len(self.energy) > len("device:")
+        ):
             raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)} or "
                              f"device:NAME, not {self.energy!r}")  # fmt: skip
         if not 0.0 <= self.min_balanced_accuracy <= 1.0:
@@ -334,8 +335,10 @@ def recommend(variants: dict, rc) -> dict:
     sentence += f" with balanced accuracy {_pct(best['balanced_accuracy'])}"
     row = e.get("row") or {}
     if row.get("battery_days") is not None:
-        sentence += (f", {row['battery_days']:.0f} days of battery on {rc.device} "
-                     f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})")
+        sentence += (
+            f", {row['battery_days']:.0f} days of battery on {rc.device} "
+            f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})"
+        )
     if original and best["variant"] != "original" and "original" in points:
         ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
         sentence += (f", {ratio:.0f}x less energy than the original "
@@ -433,11 +436,20 @@ def device_lines(variants: dict, name: str | None, devices: list[str]) -> list[s
         if row.get("realtime") is not None:
             parts.append("keeps real time" if row["realtime"] else "does NOT keep real time")
         if row.get("battery_days") is not None:
-            parts.append(f"{row['battery_days']:.0f} days of battery "
-                         f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})")
-        basis = ("datasheet power x its MLPerf Tiny latency, lower confidence"
-                 if row.get("confidence") == "datasheet" else "its MLPerf Tiny results")
-        out.append(f"On {dev}, {name} would take " + ", ".join(parts)
-                   + f" (modelled from {basis}"
-                   + ("; energy measured" if imp.get("energy_j") else "") + ").")
+            parts.append(
+                f"{row['battery_days']:.0f} days of battery "
+                f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})"
+            )
+        basis = (
+            "datasheet power x its MLPerf Tiny latency, lower confidence"
+            if row.get("confidence") == "datasheet"
+            else "its MLPerf Tiny results"
+        )
+        out.append(
+            f"On {dev}, {name} would take "
+            + ", ".join(parts)
+            + f" (modelled from {basis}"
+            + ("; energy measured" if imp.get("energy_j") else "")
+            + ")."
+        )
     return out

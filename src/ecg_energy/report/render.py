@@ -59,6 +59,16 @@ def csv_rows(res: dict) -> list[dict]:
         seed = v.get("seed_window") or {}
         row["seed_kwh_per_1000"] = "" if seed.get("too_short") else seed.get("kwh_per_1000", "")
         row["seed_too_short"] = seed.get("too_short", "")
+        for board, d in (v.get("device") or {}).items():
+            if d.get("skipped"):
+                row[f"dev_{board}_skipped"] = d["skipped"]
+                continue
+            for key in ("energy_j", "energy_j_low", "energy_j_high", "latency_s", "sram_bytes",
+                        "flash_bytes", "fits", "realtime", "battery_days"):  # fmt: skip
+                row[f"dev_{board}_{key}"] = "" if d.get(key) is None else d[key]
+            row[f"dev_{board}_method"] = d.get("method") or ""
+            imp = d.get("imported") or {}
+            row[f"dev_{board}_measured_j"] = imp.get("energy_j", "")
         a = v.get("accuracy") or {}
         row.update(accuracy=a.get("accuracy", ""), balanced_accuracy=a.get("balanced_accuracy", ""),
                    macro_f1=a.get("macro_f1", ""), aha_all_pass=a.get("aha_all_pass", ""),
