@@ -72,3 +72,23 @@ def test_battery_presets_and_user_batteries():
             parse_battery(bad)
     with pytest.raises(ConfigError, match="stride"):
         DutyCycle(0.0)
+
+
+def test_a_float_model_is_priced_only_with_float_figures():
+    cal = {
+        **BOARD["calibration"],
+        "float32": {
+            "energy_pj_per_mac": 1000.0,
+            "energy_band": [0.5, 2.0],
+            "cycles_per_mac": 8.0,
+            "latency_band": [0.5, 2.0],
+        },
+    }
+    board = parse_profile({**BOARD, "calibration": cal}, "b.toml")
+    fl = {**MODEL, "macs_by_precision": {"fp32": 1_000_000}}
+    row = price(board, fl, DutyCycle(), PRESETS["cr2032"])
+    assert row["precision"] == "float"
+    assert row["energy_j"] == pytest.approx(1e-3)  # 1000 pJ/MAC x 1e6 MACs
+    assert row["latency_s"] == pytest.approx(0.08)  # 8 cycles/MAC x 1e6 / 100 MHz
+    int8 = price(board, MODEL, DutyCycle(), PRESETS["cr2032"])
+    assert int8["energy_j"] == pytest.approx(200e-6)  # the INT8 figures for an INT8 model

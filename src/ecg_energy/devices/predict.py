@@ -8,6 +8,9 @@ time and days of battery. Pure functions over a profile and the model's facts.
 - latency: ``c_mac x MACs / clock``, with its band.
 - SRAM: TFLM's arena for the model + the runtime's stated RAM overhead; flash: the model file +
   the runtime's stated code size.
+- float models: priced only with a profile's ``[calibration.float32]`` figures (energy_pj_per_mac,
+  energy_band, cycles_per_mac, latency_band: measured float32 inference on that board), else
+  listed as out of scope.
 - real time: the upper end of the latency range within one window stride.
 - battery: see ``battery``; a board without a cited sleep power gets no days (and says why).
 
@@ -54,6 +57,8 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
                           "(MLPerf Tiny's closed division), so float inference on it is out of "
                           "scope here")  # fmt: skip
         return row
+    if precision == "float":  # a profile's own float32 figures replace the INT8 ones
+        cal = {**cal, **cal["float32"], "precision": "float32"}
     macs = int(model["macs"])
     lo_macs, hi_macs = cal.get("macs_range", [0, 0])
     if macs < lo_macs or macs > hi_macs:
@@ -61,11 +66,11 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
                             "a fixed cost per inference, not modelled, weighs more on a small "
                             "model")  # fmt: skip
     source = f"MLPerf Tiny {cal.get('round')} {cal.get('system')}"
-    if profile.has_latency:
+    if "cycles_per_mac" in cal:
         lat = cal["cycles_per_mac"] * macs / profile.clock_hz
         lb = cal["latency_band"]
         row.update(latency_s=lat, latency_s_low=lat * lb[0], latency_s_high=lat * lb[1])
-    if profile.has_energy:
+    if "energy_pj_per_mac" in cal:
         e = cal["energy_pj_per_mac"] * 1e-12 * macs
         eb = cal["energy_band"]
         row.update(energy_j=e, energy_j_low=e * eb[0], energy_j_high=e * eb[1],

@@ -119,14 +119,23 @@ def parse_profile(data: dict, origin: str) -> DeviceProfile:
         raise ConfigError(f"{origin}: no [calibration] with energy_pj_per_mac or cycles_per_mac; "
                           "generate it with scripts/calibrate_devices.py (or give your own "
                           "measured figures)")  # fmt: skip
-    for key in ("energy_pj_per_mac", "cycles_per_mac"):
-        if key in cal:
-            _num(cal, key, origin, "calibration")
-            band_key = key.split("_")[0] + "_band"
-            b = cal.get("energy_band" if key.startswith("energy") else "latency_band")
-            if not (isinstance(b, list) and len(b) == 2 and 0 < b[0] <= 1 <= b[1]):
-                raise ConfigError(f"{origin}: calibration.{band_key} must be [low, high] factors "
-                                  "with low <= 1 <= high")  # fmt: skip
+    tables = [("calibration", cal)]
+    if "float32" in cal:
+        if not isinstance(cal["float32"], dict) or not (
+            "energy_pj_per_mac" in cal["float32"] or "cycles_per_mac" in cal["float32"]
+        ):
+            raise ConfigError(f"{origin}: calibration.float32 needs energy_pj_per_mac or "
+                              "cycles_per_mac (measured float32 inference), with their bands")  # fmt: skip
+        tables.append(("calibration.float32", cal["float32"]))
+    for where, table in tables:
+        for key in ("energy_pj_per_mac", "cycles_per_mac"):
+            if key in table:
+                _num(table, key, origin, where)
+                band_key = "energy_band" if key.startswith("energy") else "latency_band"
+                b = table.get(band_key)
+                if not (isinstance(b, list) and len(b) == 2 and 0 < b[0] <= 1 <= b[1]):
+                    raise ConfigError(f"{origin}: {where}.{band_key} must be [low, high] factors "
+                                      "with low <= 1 <= high")  # fmt: skip
     return DeviceProfile(
         name=str(data["name"]), title=str(data["title"]), mcu=str(data["mcu"]),
         core=str(data["core"]), clock_hz=_num(data, "clock_mhz", origin) * 1e6,
