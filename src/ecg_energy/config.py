@@ -24,6 +24,7 @@ from .energy.protocol import ProtocolConfig
 from .errors import ConfigError
 from .models.variants import ModelsConfig
 from .report.recommend import RecommendConfig
+from .tomlio import value as _toml_value
 
 
 @dataclass(frozen=True)
@@ -151,18 +152,6 @@ def load_config(path: str) -> RunConfig:
 def to_dict(cfg) -> dict:
     """Plain dict (tuples as lists) of a config dataclass tree."""
     return json.loads(json.dumps(dataclasses.asdict(cfg)))
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return str(v)
 
 
 def to_toml(cfg: RunConfig) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from ..errors import ConfigError
+from ..tomlio import loads as _toml_loads
 
 BUILTIN = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
 
@@ -100,17 +101,6 @@ def parse_table(data: dict, origin: str) -> EnergyTable:
     return EnergyTable(**common, mac_pj=mac, op_pj=ops,
                        requant_pj=_positive(data["requant"].get("pj"), f"{origin}: requant.pj"),
                        sram_pj_per_byte=sram, dram_pj_per_byte=(lo, hi))  # fmt: skip
-
-
-def _toml_loads(text: str, origin: str) -> dict:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML ({exc})") from exc
 
 
 def load_table(name_or_path: str) -> EnergyTable:
