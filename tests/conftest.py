@@ -76,11 +76,7 @@ def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "run"
     argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "2",
             "--meter", "cputime", "--trials", "2", "--min-seconds", "0.1", "--idle-seconds", "0.1",
-            "--batch", "1,4", "--seed-inferences", "20",
-            # these tests check the run's documents against each other; the handling of windows
-            # other processes disturb is tested in energy/test_shared_machine.py, so a busy test
-            # machine must not make this run's windows invalid
-            "--max-other-share", "1"]  # fmt: skip
+            "--batch", "1,4", "--seed-inferences", "20"]  # fmt: skip
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         rc = main(argv)
