@@ -335,3 +335,24 @@ def test_train_command_makes_every_variant_in_a_run_folder(tiny_run, tmp_path, c
                                   ("distilled-int8", "tflite")) for ext in (k, "json"))  # fmt: skip
     assert json.loads((out / "run.json").read_text())["made_by"] == "ecg-energy train"
     assert "models in" in capsys.readouterr().out
+
+
+def test_evaluate_scores_all_of_data_the_models_never_saw(tiny_run, tmp_path, make_record, capsys):
+    import shutil
+
+    import numpy as np
+
+    # one record of a user's own (60 s of a 1 mV, 75 bpm pulse train at 250 Hz, labelled NSR):
+    # 29 complete 4-s windows at a 2-s stride, all of them scored, no split asked for
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    sig = np.zeros(250 * 60)
+    sig[::200] = 1.0
+    make_record(folder, "r1", sig, 250, [(0, "+", "(N")] + [(i, "N", "") for i in range(0, 15000, 200)])
+    (folder / "RECORDS").write_text("r1\n")
+    model = tiny_run[0] / "models" / "distilled-int8.tflite"
+    assert main(["evaluate", str(model), "--data", f"wfdb:{folder}", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "evaluating on all records: the models were not trained on this data" in captured.err
+    assert json.loads(captured.out)["examples"] == 29
+    shutil.rmtree(folder)

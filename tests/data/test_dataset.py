@@ -8,6 +8,7 @@ import pytest
 from ecg_energy.data.dataset import (
     Dataset,
     concatenate,
+    record_folds,
     split_by_record,
     stratified_record_assignment,
 )
@@ -42,6 +43,20 @@ def test_sixty_twenty_twenty_on_ten_equal_records():
     counts = np.array([[4, 1]] * 10)
     part = stratified_record_assignment(counts, (0.6, 0.2, 0.2), seed=0)
     assert np.bincount(part).tolist() == [6, 2, 2]
+
+
+def test_folds_test_every_record_once_and_spread_the_rare_class():
+    # ten records of class a, five holding class b: five folds get two a-records and one b-record
+    ds = _toy({**{f"a{i}": [0] * 4 for i in range(10)}, **{f"b{i}": [1] * 2 for i in range(5)}})
+    records, fold = record_folds(ds, 5, seed=0)
+    assert sorted(records.tolist()) == sorted(set(ds.groups.tolist()))  # each record once
+    for k in range(5):
+        mine = records[fold == k].tolist()
+        assert sorted(r[0] for r in mine) == ["a", "a", "b"], mine
+    with pytest.raises(DataError, match="--folds 16: only 15 records.*--folds 15 or fewer"):
+        record_folds(ds, 16)
+    with pytest.raises(DataError, match="at least 2 folds"):
+        record_folds(ds, 1)
 
 
 def test_too_few_records():

@@ -93,8 +93,10 @@ def evaluate(
     split: SplitOpt = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
     on: Annotated[
-        str, typer.Option(help="test (held-out records of the split) or all (every record).")
-    ] = "test",
+        str,
+        typer.Option(help="auto (all, unless the models were trained on this data: then its "
+                          "held-out test records), test or all."),
+    ] = "auto",
     preprocess: Annotated[
         str | None, typer.Option(help="Override the input preprocessing: none or mulaw.")
     ] = None,
@@ -111,12 +113,15 @@ def evaluate(
     from ..models.preprocess import PREPROCESSORS
     from ..report.text import format_evaluation
 
-    if on not in ("test", "all"):
-        raise ConfigError(f"--on must be test or all, not {on!r}")
+    if on not in ("auto", "test", "all"):
+        raise ConfigError(f"--on must be auto, test or all, not {on!r}")
     if preprocess is not None and preprocess not in PREPROCESSORS:
         raise ConfigError(f"--preprocess must be one of {', '.join(PREPROCESSORS)}")
     opts = _read_options(task, lead, window_s, stride_s, annotator, split)
     ds, _ = load_source(parse_source(data_src), opts, cache)
+    if on == "auto":
+        on, why = _auto_on(list(models), ds)
+        _echo(f"evaluating on {on} records: {why}")
     if on == "test":
         ds = ds.subset(split_by_record(ds, seed=seed).test)
     results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess)
@@ -127,3 +132,18 @@ def evaluate(
     else:
         typer.echo(f"{len(ds)} examples ({on}) from {data_src}")
         typer.echo(format_evaluation(results))
+
+
+def _auto_on(paths: list[str], ds) -> tuple[str, str]:
+    """("test" | "all", why): a model's held-out records when some model was trained on records
+    of this very data, else every record (data the models never saw)."""
+    from ..models.io import read_sidecar
+
+    source = (ds.provenance or {}).get("source")
+    records = set(ds.groups.tolist())
+    for p in paths:
+        seen = read_sidecar(p).get("trained_on") or {}
+        if source in (seen.get("sources") or []) and records & set(seen.get("records") or []):
+            return "test", (f"{os.path.basename(p)} was trained on records of {source}; scoring "
+                            "its held-out test records (--on all to score every record)")  # fmt: skip
+    return "all", "the models were not trained on this data (--on test for a held-out split)"

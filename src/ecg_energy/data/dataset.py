@@ -135,9 +135,10 @@ def record_class_counts(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stratified_record_assignment(
-    counts: np.ndarray, fractions: tuple[float, float, float], seed: int
+    counts: np.ndarray, fractions: tuple[float, ...], seed: int
 ) -> np.ndarray:
-    """Assign each record (a row of ``counts[record, class]``) to split 0, 1 or 2.
+    """Assign each record (a row of ``counts[record, class]``) to split 0, 1, … (one per fraction;
+    three for train/validation/test, K equal ones for cross-validation folds).
 
     Greedy iterative stratification (after Sechidis et al., ECML 2011): records holding the rarest
     classes are placed first, each into the split with the largest unmet share of that record's
@@ -146,10 +147,11 @@ def stratified_record_assignment(
     shuffle). Pure function: returns the split index per record.
     """
     n_records, _ = counts.shape
-    if n_records < 3:
+    n_splits = len(fractions)
+    if n_splits == 3 and n_records < 3:
         raise DataError(
             f"need at least 3 records for a train/validation/test split by record, got {n_records}; "
-            "add records or use a longer synthetic database"
+            "add records, use a longer synthetic database, or evaluate with --on all"
         )
     frac = np.asarray(fractions, dtype=float)
     frac = frac / frac.sum()
@@ -165,14 +167,14 @@ def stratified_record_assignment(
     order = order[np.lexsort((-counts.sum(axis=1)[order], rarity[order]))]
     out = np.full(n_records, -1)
     for pos, r in enumerate(order):
-        empty = [s for s in range(3) if frac[s] > 0 and not (out == s).any()]
+        empty = [s for s in range(n_splits) if frac[s] > 0 and not (out == s).any()]
         if len(empty) >= n_records - pos:  # keep a record for every split still empty
             choice = empty[0]
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
                 unmet = np.where(target > 0, (target - assigned) / target, -np.inf)
             k = rarest[r]
-            first = unmet[:, k] if k >= 0 else np.zeros(3)
+            first = unmet[:, k] if k >= 0 else np.zeros(n_splits)
             overall = (frac * totals.sum() - assigned.sum(axis=1)) / np.maximum(
                 frac * totals.sum(), 1
             )
@@ -181,6 +183,19 @@ def stratified_record_assignment(
         out[r] = choice
         assigned[choice] += counts[r]
     return out
+
+
+def record_folds(ds: Dataset, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(record names, fold of each record) for K-fold cross-validation by record: every record
+    in exactly one fold, folds stratified by the classes the records hold (the same greedy
+    assignment as the split, with K equal shares)."""
+    records, counts = record_class_counts(ds)
+    if k < 2:
+        raise DataError(f"--folds {k}: cross-validation needs at least 2 folds")
+    if k > len(records):
+        raise DataError(f"--folds {k}: only {len(records)} records, and a fold needs at least one; "
+                        f"use --folds {len(records)} or fewer")  # fmt: skip
+    return records, stratified_record_assignment(counts, (1.0 / k,) * k, seed)
 
 
 def split_by_record(

@@ -109,6 +109,18 @@ def _save_bytes(content: bytes, path: str) -> None:
     os.replace(tmp, path)
 
 
+def trained_on(data_key: str) -> dict | None:
+    """The data a model was fitted to, from the run's data key: its source(s) and the training and
+    validation records (so an evaluation can tell data the model saw from data it did not)."""
+    try:
+        provenance, _counts, records, _method = json.loads(data_key)
+    except (ValueError, TypeError):
+        return None
+    sources = [p.get("source") for p in provenance.get("sources", [provenance])]
+    return {"sources": [s for s in sources if s],
+            "records": sorted({*records.get("train", ()), *records.get("val", ())})}
+
+
 def build_variants(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -137,7 +149,7 @@ def build_variants(
     xt, xv = preprocess.apply(prep, x_train), preprocess.apply(prep, x_val)
     length, n_classes = int(xt.shape[1]), len(class_names)
     base_meta = {"task": task, "preprocessing": prep, "class_names": list(class_names),
-                 "input_shape": list(xt.shape[1:])}  # fmt: skip
+                 "input_shape": list(xt.shape[1:]), "trained_on": trained_on(data_key)}  # fmt: skip
     say = echo or (lambda _m: None)
     variants: list[Variant] = []
     keys: dict[str, str] = {}
