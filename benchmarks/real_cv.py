@@ -96,7 +96,11 @@ def main(argv=None) -> int:
         if args.augment:
             xs = [xt] + [augment(xt, rng) for _ in range(args.copies)]
             xt, yt = np.concatenate(xs), np.concatenate([yt] * (1 + args.copies))
-        xt, xv, xs_test = prep(xt, args.scale), prep(ds.X[val], args.scale), prep(ds.X[test], args.scale)
+        xt, xv, xs_test = (
+            prep(xt, args.scale),
+            prep(ds.X[val], args.scale),
+            prep(ds.X[test], args.scale),
+        )
         model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=args.seed)
         t = time.perf_counter()
         res = train_classifier(model, (xt, yt), (xv, ds.y[val]), cfg, f"fold{k}", student=student,
@@ -113,8 +117,11 @@ def main(argv=None) -> int:
                          "epochs": res.epochs_run, "seconds": seconds[-1],
                          "aha": {g: {k2: r.get(k2) for k2 in ("n", "estimate", "passed")}
                                  for g, r in (m.get("aha") or {}).items()}})  # fmt: skip
-        print(f"fold {k}: bal {m['balanced_accuracy']:.3f} "
-              f"{json.dumps(per_fold[-1]['aha'])}", file=sys.stderr, flush=True)
+        print(
+            f"fold {k}: bal {m['balanced_accuracy']:.3f} {json.dumps(per_fold[-1]['aha'])}",
+            file=sys.stderr,
+            flush=True,
+        )
     pooled = evaluate_predictions(pred, ds.y, ds.class_names, ds.rhythm, ds.amplitude_uv, "rhythm")
     shock_true = np.isin(np.asarray(ds.class_names)[ds.y], ["VT", "VF"])
     shock_pred = np.isin(np.asarray(ds.class_names)[pred], ["VT", "VF"])
@@ -125,11 +132,15 @@ def main(argv=None) -> int:
            "folds": per_fold, "train_seconds": seconds,
            "total_seconds": time.perf_counter() - t0}  # fmt: skip
     atomic_write_json(args.out, doc)
-    print(f"pooled: shock sens {100 * sens:.1f}% spec {100 * spec:.1f}%, balanced accuracy "
-          f"{pooled['balanced_accuracy']:.3f}; {doc['total_seconds']:.0f} s")
+    print(
+        f"pooled: shock sens {100 * sens:.1f}% spec {100 * spec:.1f}%, balanced accuracy "
+        f"{pooled['balanced_accuracy']:.3f}; {doc['total_seconds']:.0f} s"
+    )
     for g, r in pooled["aha"].items():
-        print(f"  {g}: n {r['n']} {r['measure']} {r['estimate']} lower90 {r['lower90']} "
-              f"passed {r['passed']}")
+        print(
+            f"  {g}: n {r['n']} {r['measure']} {r['estimate']} lower90 {r['lower90']} "
+            f"passed {r['passed']}"
+        )
     return 0
 
 

@@ -348,7 +348,9 @@ def test_evaluate_scores_all_of_data_the_models_never_saw(tiny_run, tmp_path, ma
     folder.mkdir()
     sig = np.zeros(250 * 60)
     sig[::200] = 1.0
-    make_record(folder, "r1", sig, 250, [(0, "+", "(N")] + [(i, "N", "") for i in range(0, 15000, 200)])
+    make_record(
+        folder, "r1", sig, 250, [(0, "+", "(N")] + [(i, "N", "") for i in range(0, 15000, 200)]
+    )
     (folder / "RECORDS").write_text("r1\n")
     model = tiny_run[0] / "models" / "distilled-int8.tflite"
     assert main(["evaluate", str(model), "--data", f"wfdb:{folder}", "--json"]) == 0

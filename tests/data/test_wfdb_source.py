@@ -231,3 +231,28 @@ def test_corrupt_annotation_file(one_record):
 
 def test_readlog_lists_nothing_when_clean():
     assert ReadLog().warnings() == []
+
+
+def _pulses(bpm: float, seconds: float, fs: int = 250) -> np.ndarray:
+    """1-mV Gaussian QRS-like pulses (20 ms wide) at a fixed rate."""
+    t = np.arange(int(seconds * fs)) / fs
+    x = np.zeros_like(t)
+    for c in np.arange(0.2, seconds, 60.0 / bpm):
+        x += np.exp(-0.5 * ((t - c) / 0.02) ** 2)
+    return x
+
+
+def test_vt_without_beat_labels_is_split_by_the_detected_rate(tmp_path, make_record):
+    # vfdb-style: rhythm notes only. 60 s of VT at 180 bpm, then 60 s of VT at 120 bpm: the QRS
+    # detector's rate keeps the first as rapid VT and demotes the second to slow VT (< 150 bpm)
+    sig = np.concatenate([_pulses(180, 60), _pulses(120, 60)])
+    make_record(tmp_path, "v1", sig, 250, [(0, "+", "(VT"), (15000, "+", "(VT")])
+    (tmp_path / "RECORDS").write_text("v1\n")
+    ds, log = load_wfdb(str(tmp_path))
+    # 60 s at a 2-s stride, 4-s windows: 29 windows in each half
+    assert dict(zip(*np.unique(ds.rhythm, return_counts=True))) == {"VT": 29, "VTSLOW": 29}
+    assert log.as_dict()["label_decisions"] == {
+        "VT kept as rapid VT: xqrs QRS detector rate >= 150 bpm": 29,
+        "VT demoted to slow VT (ONS): xqrs QRS detector rate < 150 bpm": 29,
+    }
+    assert np.all(np.abs(ds.rate_bpm[ds.rhythm == "VT"] - 180) < 3)

@@ -94,8 +94,10 @@ def evaluate(
     seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
     on: Annotated[
         str,
-        typer.Option(help="auto (all, unless the models were trained on this data: then its "
-                          "held-out test records), test or all."),
+        typer.Option(
+            help="auto (all, unless the models were trained on this data: then its "
+            "held-out test records), test or all."
+        ),
     ] = "auto",
     preprocess: Annotated[
         str | None, typer.Option(help="Override the input preprocessing: none or mulaw.")

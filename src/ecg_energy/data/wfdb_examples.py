@@ -23,6 +23,7 @@ from .labels import (
     AAMI_MAP,
     EXCLUDED_RHYTHMS,
     NON_BEAT_SYMBOLS,
+    RAPID_VT_BPM,
     RHYTHM_CLASSES,
     SHOCKABLE_CLASSES,
     apply_vt_rate,
@@ -33,6 +34,37 @@ from .wfdb_read import RawRecord
 
 # cudb has no rhythm aux notes: outside its '[' ']' VF episodes the rhythm is "not VF".
 OUTSIDE_VF_EPISODE = ("NONVF", "ONS")
+
+# QRS detectors for records without beat labels (vfdb, cudb): the ventricular rate of a VT window
+# decides rapid (shockable) or slow VT. Both come from well-kept libraries already in the stack;
+# benchmarks/qrs_rate.py compares them with mitdb's beat annotations.
+QRS_DETECTORS = ("xqrs", "neurokit")
+DEFAULT_QRS = "xqrs"
+
+
+def detect_qrs(x: np.ndarray, fs: float, method: str = DEFAULT_QRS) -> np.ndarray:
+    """R-peak sample indices of a whole record's signal (mV) at ``fs``."""
+    if method == "xqrs":
+        from wfdb import processing
+
+        return np.asarray(processing.xqrs_detect(np.asarray(x, float), fs, verbose=False),
+                          dtype=np.int64)  # fmt: skip
+    if method == "neurokit":
+        import neurokit2 as nk
+
+        _, info = nk.ecg_peaks(np.asarray(x, float), sampling_rate=int(fs), method="neurokit")
+        return np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+    raise ValueError(f"QRS detector is one of {', '.join(QRS_DETECTORS)}, not {method!r}")
+
+
+def window_rate(beats: np.ndarray, fs: float) -> float:
+    """Beats per minute from the beats inside one window (NaN with fewer than three).
+
+    >>> window_rate(np.array([0, 250, 500, 750]), 250.0)
+    60.0"""
+    if len(beats) < 3:
+        return float("nan")
+    return 60.0 * (len(beats) - 1) / ((beats[-1] - beats[0]) / fs)
 
 
 @dataclass(frozen=True)
@@ -68,9 +100,11 @@ class ReadLog:
     short_records: list[str] = field(default_factory=list)
     resampled: dict[str, float] = field(default_factory=dict)
     nan_samples: dict[str, int] = field(default_factory=dict)
+    label_decisions: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
         return {
+            "label_decisions": dict(self.label_decisions),
             "unknown_symbols": dict(self.unknown_symbols),
             "unknown_rhythms": dict(self.unknown_rhythms),
             "skipped_windows": dict(self.skipped_windows),
@@ -162,6 +196,8 @@ def rhythm_windows(
         return None
     beat_at, _ = _beats(rec, log)
     beat_at = np.round(beat_at * scale).astype(np.int64)
+    # without beat labels, a QRS detector gives the ventricular rate (run once, when needed)
+    detected: list[np.ndarray] = []
     segs = [
         (int(round(a * scale)), int(round(b * scale)), t) for a, b, t in rhythm_segments(rec, log)
     ]
@@ -186,13 +222,27 @@ def rhythm_windows(
             log.unknown_rhythms[tok] += 1
             log.skipped_windows["unknown rhythm"] += 1
             continue
-        inside = beat_at[(beat_at >= start) & (beat_at < end)]
-        rate = (
-            60.0 * (len(inside) - 1) / ((inside[-1] - inside[0]) / fs)
-            if len(inside) >= 3
-            else np.nan
-        )
+        if len(beat_at):
+            rate = window_rate(beat_at[(beat_at >= start) & (beat_at < end)], fs)
+            how = "beat labels"
+        elif mapped[1] == "VT":
+            if not detected:
+                detected.append(detect_qrs(x, fs))
+            peaks = detected[0]
+            rate = window_rate(peaks[(peaks >= start) & (peaks < end)], fs)
+            how = f"{DEFAULT_QRS} QRS detector"
+        else:
+            rate, how = np.nan, ""
         rhythm, klass = apply_vt_rate(*mapped, rate)
+        if mapped[1] == "VT":  # how each VT window's label was decided
+            if rate != rate:
+                log.label_decisions["VT kept as rapid VT: no rate (fewer than 3 beats found)"] += 1
+            elif klass == "VT":
+                log.label_decisions[f"VT kept as rapid VT: {how} rate >= {RAPID_VT_BPM:g} bpm"] += 1
+            else:
+                log.label_decisions[
+                    f"VT demoted to slow VT (ONS): {how} rate < {RAPID_VT_BPM:g} bpm"
+                ] += 1
         lo, hi = np.percentile(band[start:end], [0.5, 99.5])
         rows.append((start, rhythm, klass, rate, (hi - lo) * 1000.0))
     if not rows:

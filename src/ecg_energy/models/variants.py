@@ -117,8 +117,10 @@ def trained_on(data_key: str) -> dict | None:
     except (ValueError, TypeError):
         return None
     sources = [p.get("source") for p in provenance.get("sources", [provenance])]
-    return {"sources": [s for s in sources if s],
-            "records": sorted({*records.get("train", ()), *records.get("val", ())})}
+    return {
+        "sources": [s for s in sources if s],
+        "records": sorted({*records.get("train", ()), *records.get("val", ())}),
+    }
 
 
 def build_variants(
