@@ -82,3 +82,35 @@ def data(
         typer.echo(to_json(summary))
     else:
         typer.echo(format_summary(summary))
+
+
+@app.command()
+def download(
+    databases: Annotated[
+        list[str], typer.Argument(help="PhysioNet databases, e.g. vfdb cudb mitdb.")
+    ],
+    to: Annotated[
+        str, typer.Option(help="Folder; each database goes to TO/<db>.")
+    ] = "data/physionet",
+    version: Annotated[
+        list[str] | None, typer.Option(help="A database's version, DB=X.Y.Z (default: known ones).")
+    ] = None,
+    url: Annotated[
+        str, typer.Option(help="PhysioNet's file index, or a mirror in its layout.")
+    ] = "https://physionet.org/files/",
+) -> None:
+    """Download PhysioNet databases with wfdb (resuming a partial download; checksums verified
+    against SHA256SUMS.txt where PhysioNet publishes it)."""
+    from ..data.download import download_databases
+
+    versions = {}
+    for v in version or []:
+        db, sep, ver = v.partition("=")
+        if not sep or not ver:
+            raise DataError(f"--version {v!r}: give DB=X.Y.Z, e.g. vfdb=1.0.0")
+        versions[db] = ver
+    summary = download_databases(list(databases), to, url, versions, _echo)
+    for db, s in summary.items():
+        typer.echo(f"{db} {s['version']}: {s['files']} files in {to}/{db} ({s['fetched']} fetched, "
+                   f"{s['completed']} completed, {s['kept']} already there; {s['checked']} "
+                   f"checked against {s['checksums']})")  # fmt: skip
