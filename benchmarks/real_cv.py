@@ -127,7 +127,15 @@ def main(argv=None) -> int:
     shock_pred = np.isin(np.asarray(ds.class_names)[pred], ["VT", "VF"])
     sens = float((shock_pred & shock_true).sum() / max(shock_true.sum(), 1))
     spec = float((~shock_pred & ~shock_true).sum() / max((~shock_true).sum(), 1))
+    by_record = {}
+    for g in np.unique(ds.groups):
+        m = ds.groups == g
+        by_record[str(g)] = {"windows": int(m.sum()), "shockable": int(shock_true[m].sum()),
+                             "missed_shockable": int((shock_true & ~shock_pred)[m].sum()),
+                             "false_shock": int((~shock_true & shock_pred)[m].sum()),
+                             "fold": int(rec_fold[g])}  # fmt: skip
     doc = {"settings": vars(args), "windows": int(len(ds)), "records": len(records),
+           "by_record": by_record,
            "shock_sensitivity": sens, "shock_specificity": spec, "pooled": pooled,
            "folds": per_fold, "train_seconds": seconds,
            "total_seconds": time.perf_counter() - t0}  # fmt: skip

@@ -273,3 +273,29 @@ def test_users_models_on_users_data(copy_run, capsys):
     # the user's Keras model is measured like the built-in ones: on LiteRT float32, converted
     assert "| `plain` | fp32 | LiteRT fp32 (from Keras) | 52,720 fp32 |" in md
     capsys.readouterr()
+
+
+def test_cross_validation_tests_every_record_once(tmp_path, capsys):
+    out = tmp_path / "cv"
+    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "1",
+            "--meter", "cputime", "--trials", "2", "--min-seconds", "0.05", "--idle-seconds",
+            "0.05", "--batch", "1", "--seed-inferences", "5", "--folds", "2"]  # fmt: skip
+    assert main(argv) == 0
+    assert "stages run: synth, data, crossval, train" in capsys.readouterr().out
+    res = json.loads((out / "results.json").read_text())
+    ev = res["evaluation"]
+    ds = json.loads((out / "dataset.json").read_text())
+    records = [r for f in ev["records_by_fold"].values() for r in f]
+    assert sorted(records) == sorted(ev["records"]) and len(set(records)) == len(records) == 4
+    assert ev["split"] == "cross-validation" and ev["folds"] == 2
+    for name, v in res["variants"].items():
+        # the pooled confusion matrix holds every window exactly once
+        assert sum(map(sum, v["accuracy"]["confusion"]["matrix"])) == ds["examples"], name
+    for f in ev["per_fold"]:  # a fold's models never saw its test records
+        assert not set(f["records"]["test"]) & (
+            set(f["records"]["train"]) | set(f["records"]["val"])
+        )
+    # the fold models were built apart from the deployed ones, which saw every record
+    assert (out / "folds" / "0" / "original.keras").is_file()
+    assert (out / "folds" / "1" / "distilled-int8.tflite").is_file()
+    assert "Cross-validated by record: 2 folds" in (out / "report.md").read_text()

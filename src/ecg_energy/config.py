@@ -36,6 +36,9 @@ class RunConfig:
     synth: SynthConfig = field(default_factory=SynthConfig)
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
+    # cross-validation by record: every record tested once by models trained without it (K >= 2);
+    # 0: one held-out split of split_fractions
+    folds: int = 0
     models: ModelsConfig = field(default_factory=ModelsConfig)
     tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
     buffer_bytes: int = 256 * 1024
@@ -68,6 +71,8 @@ class RunConfig:
             raise ValueError(
                 "split_fractions needs three fractions (train, val, test) summing to 1"
             )
+        if self.folds == 1 or self.folds < 0:
+            raise ValueError("folds must be 0 (one held-out split) or at least 2")
         if self.buffer_bytes < 0:
             raise ValueError("buffer_bytes must be >= 0")
         if not self.batches or min(self.batches) < 1:

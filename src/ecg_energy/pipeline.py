@@ -1,6 +1,6 @@
 """`ecg-energy run`: the evaluation's stages over one run folder, resumable.
 
-Stages, in order: synth -> data -> train -> distil -> quantize -> count -> estimate -> measure ->
+Stages, in order: synth -> data -> crossval (with folds) -> train -> distil -> quantize -> count -> estimate -> measure ->
 evaluate -> device (only with boards to price on) -> report. Each stage's key hashes its configuration and the content of its inputs (see
 ``ledger``); a re-run skips a stage whose key and outputs are unchanged, and ``force`` redoes named
 stages. Every output is written atomically and ``run.json`` is rewritten after each stage, so an
@@ -42,9 +42,10 @@ from .stage_parts import (
 MODEL_STAGES = ("train", "distil", "quantize")
 STAGE_OUTPUTS = {"data": "dataset.json", "count": "counts.json", "estimate": "estimates.json",
                  "measure": "measurements.json", "evaluate": "evaluation.json",
-                 "device": "device.json"}  # fmt: skip
+                 "device": "device.json", "crossval": "crossval.json"}  # fmt: skip
 REPORT_FILES = ("results.json", "results.csv", "report.md", "report.html")
 SEED_SKIP = ("student-plain",)  # not in the report's table
+DEPLOY_FRACTIONS = (0.8, 0.2, 0.0)  # with folds: the deployed models' train / validation records
 
 # re-exported for the commands that use them
 __all__ = ["STAGES", "RunConfig", "RunOutcome", "check_run_dir", "data_key", "estimate_variants",
@@ -131,9 +132,18 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
     def dataset() -> tuple[Dataset, Split]:
         if "ds" not in loaded:
             ds, warns = load_data(cfg, cache)
-            loaded.update(ds=ds, split=split_by_record(ds, cfg.split_fractions, cfg.split_seed))
+            # with folds, the deployed models learn from every record (validation records for
+            # model selection only); the accuracy is the cross-validation's
+            fractions = DEPLOY_FRACTIONS if cfg.folds else cfg.split_fractions
+            loaded.update(ds=ds, split=split_by_record(ds, fractions, cfg.split_seed))
             warnings.extend(warns)
         return loaded["ds"], loaded["split"]
+
+    def held_out() -> Dataset:
+        """The windows measured and run on TFLM: the test records, or with folds (no test
+        records) the validation records."""
+        ds, split = dataset()
+        return ds.subset(split.test if len(split.test) else split.val)
 
     dkey = key_of("data", list(cfg.data), asdict(cfg.read), synth_key, list(cfg.split_fractions),
                   cfg.split_seed, [source_fingerprint(s) for s in cfg.data])  # fmt: skip
@@ -146,6 +156,23 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
 
     data_info = stage("data", dkey, make_data)
     data_digest = data_info["digest"]
+
+    # crossval: every record tested once by models built without it (folds/<k>/)
+    if cfg.folds:
+
+        def make_crossval():
+            from .models.crossval import cross_validate
+
+            ds, _ = dataset()
+            result = cross_validate(ds, cfg.folds, cfg.split_seed, cfg.models,
+                                    os.path.join(out, "folds"), echo,
+                                    redo=MODEL_STAGES if "crossval" in ledger.force
+                                    else frozenset())  # fmt: skip
+            atomic_write_json(os.path.join(out, "crossval.json"), result)
+            return ["crossval.json"], {}
+
+        stage("crossval", key_of("crossval", data_digest, asdict(cfg.models), cfg.folds,
+                                 cfg.split_seed), make_crossval)  # fmt: skip
 
     # train, distil, quantize: the built-in variants (model files reused by their build keys)
     paths, variants = _model_stages(cfg, out, echo, ledger, stage, dataset, data_info)
@@ -193,7 +220,7 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
         resume = (previous if previous.get("inputs_key") == mkey and previous.get("interrupted")
                   and previous.get("rounds_done") and "measure" not in ledger.force else None)  # fmt: skip
         meter = choose_meter(cfg.meter, cfg.country, out, None, echo, cfg.tracking_mode)
-        test = ds.subset(split.test)
+        test = held_out()
         result = measure_files(paths, test, meter, cfg.protocol, cfg.batches,
                                cfg.threads, cfg.country, cfg.carbon_intensity, cfg.unsafe_load,
                                echo, checkpoint=lambda partial: atomic_write_json(
@@ -225,13 +252,21 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
         from .models.assess import evaluate_files
 
         ds, split = dataset()
-        evaluation = evaluate_files(paths, ds.subset(split.test), unsafe=cfg.unsafe_load, echo=echo)
-        atomic_write_json(os.path.join(out, "evaluation.json"),
-                          {"split": "test", "records": list(split.records["test"]),
-                           "variants": evaluation})  # fmt: skip
+        if cfg.folds:  # the deployed models saw every record: their accuracy is the pooled CV's
+            cv = _read(out, "crossval.json")
+            evaluation = {"split": "cross-validation", "records": sorted(set(ds.groups.tolist())),
+                          "folds": cfg.folds, "records_by_fold": cv["records_by_fold"],
+                          "spread": cv["spread"], "per_fold": cv["folds"],
+                          "variants": cv["variants"]}  # fmt: skip
+        else:
+            evaluation = {"split": "test", "records": list(split.records["test"]),
+                          "variants": evaluate_files(paths, ds.subset(split.test),
+                                                     unsafe=cfg.unsafe_load, echo=echo)}  # fmt: skip
+        atomic_write_json(os.path.join(out, "evaluation.json"), evaluation)
         return ["evaluation.json"], {}
 
-    stage("evaluate", key_of("evaluate", models, data_digest), make_evaluation)
+    ekey = [file_digest(os.path.join(out, "crossval.json"))] if cfg.folds else []
+    stage("evaluate", key_of("evaluate", models, data_digest, *ekey), make_evaluation)
 
     # device: every variant on the chosen boards (TFLM's arena and agreement on test windows)
     if cfg.device.names:
@@ -244,11 +279,10 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
             from .devices.assess import assess
             from .ops.files import counts_from_dict
 
-            ds, split = dataset()
             counted = loaded.get("counted") or {
                 name: counts_from_dict(d) for name, d in _read(out, "counts.json").items()
             }
-            result = assess(variant_names(paths), profiles, cfg.device, ds.subset(split.test).X,
+            result = assess(variant_names(paths), profiles, cfg.device, held_out().X,
                             counted, echo, unsafe=cfg.unsafe_load)  # fmt: skip
             atomic_write_json(os.path.join(out, "device.json"), result)
             return ["device.json"], {}

@@ -169,7 +169,15 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
         "libraries": library_versions(),
         "config": to_dict(cfg),
         "dataset": _read(out, "dataset.json", {}),
-        "evaluation": {"split": evaluation.get("split"), "records": evaluation.get("records", [])},
+        "evaluation": {
+            "split": evaluation.get("split"),
+            "records": evaluation.get("records", []),
+            **{
+                k: evaluation[k]
+                for k in ("folds", "records_by_fold", "spread", "per_fold")
+                if k in evaluation
+            },
+        },
         "measurement": _measurement_summary(meas),
         "variants": rows,
         "published": PUBLISHED,

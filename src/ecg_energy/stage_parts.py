@@ -21,7 +21,7 @@ from .errors import ConfigError, OutputError
 from .fsio import atomic_write_json
 from .ledger import RUN_MARKER
 
-STAGES: tuple[str, ...] = ("synth", "data", "train", "distil", "quantize", "count", "estimate",
+STAGES: tuple[str, ...] = ("synth", "data", "crossval", "train", "distil", "quantize", "count", "estimate",
                            "measure", "evaluate", "device", "report")  # fmt: skip
 
 

@@ -53,6 +53,13 @@ def run(
     stride_s: StrideOpt = None,
     annotator: AnnOpt = None,
     split: SplitOpt = None,
+    folds: Annotated[
+        int | None,
+        Opt(
+            help="Cross-validate by record with K folds (every record tested once); the "
+            "deployed models then learn from every record."
+        ),
+    ] = None,
     records: Annotated[int | None, Opt(help="Synthetic records.")] = None,
     minutes: Annotated[float | None, Opt(help="Minutes per synthetic record.")] = None,
     seed: Annotated[int | None, Opt(help="Seed of the split and of training.")] = None,
@@ -121,7 +128,7 @@ def run(
     given = _overrides(
         data=data_src, user_models=model, read__task=task, read__lead=lead,
         read__window_s=window_s, read__stride_s=stride_s, read__annotator=annotator,
-        read__split=split, synth__records=records, synth__minutes=minutes, split_seed=seed,
+        read__split=split, folds=folds, synth__records=records, synth__minutes=minutes, split_seed=seed,
         models__train__seed=seed, models__train__epochs=epochs,
         models__train__student_epochs=2 * epochs if epochs else None,
         models__quantize=[m.strip() for m in quantize.split(",") if m.strip()] if quantize else None,

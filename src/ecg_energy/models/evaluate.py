@@ -149,6 +149,14 @@ def evaluate_predictions(
         groups = aha_groups(class_names, y, rhythm, amplitude_uv)
         rows = aha_table(groups, shock)
         out["aha"] = {r.group: r.as_dict() for r in rows}
+        truth = np.isin(np.asarray(class_names)[y], ["VT", "VF"])
+        n_pos, n_neg = int(truth.sum()), int((~truth).sum())
+        out["shock_decision"] = {  # shockable (VT, VF) against everything else, as an AED decides
+            "sensitivity": float((shock & truth).sum() / n_pos) if n_pos else None,
+            "specificity": float((~shock & ~truth).sum() / n_neg) if n_neg else None,
+            "shockable": n_pos,
+            "non_shockable": n_neg,
+        }
         judged = [r.passed for r in rows if r.passed is not None]
         out["aha_all_pass"] = bool(judged) and all(judged)
     return out

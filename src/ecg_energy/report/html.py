@@ -103,7 +103,9 @@ def accuracy(res: dict) -> str:
     missing = [n for n in res["variants"] if n not in shown]
     figures = "".join(_figure(plots.confusion(res, n)) for n in shown)
     aha = t.aha_table(res)
+    shock = t.shock_table(res)
     out = _p(t.accuracy_intro(res)) + _table(t.accuracy_table(res), "accuracy")
+    out += _table(shock, "shock") if shock else ""
     out += _table(aha, "aha") if aha else ""
     out += "<h3>Confusion matrices</h3>" + f'<div class="grid">{figures}</div>'
     if missing:

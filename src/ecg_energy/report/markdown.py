@@ -43,6 +43,9 @@ def render_markdown(res: dict) -> str:
     lines += [*md_table(t.carbon_table(res)), "", t.carbon_note(res), ""]
     lines += ["## Detection accuracy, by variant", "", t.accuracy_intro(res), "",
               *md_table(t.accuracy_table(res))]  # fmt: skip
+    shock = t.shock_table(res)
+    if shock:
+        lines += ["", *md_table(shock)]
     aha = t.aha_table(res)
     if aha:
         lines += ["", *md_table(aha)]
