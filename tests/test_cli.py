@@ -358,3 +358,18 @@ def test_evaluate_scores_all_of_data_the_models_never_saw(tiny_run, tmp_path, ma
     assert "evaluating on all records: the models were not trained on this data" in captured.err
     assert json.loads(captured.out)["examples"] == 29
     shutil.rmtree(folder)
+
+
+def test_evaluate_with_folds_gives_each_folds_figures(tiny_run, synth_db, capsys):
+    model = tiny_run[0] / "models" / "distilled-int8.tflite"
+    argv = ["evaluate", str(model), "--data", f"wfdb:{synth_db}", "--folds", "3", "--json"]
+    assert main(argv) == 0
+    res = json.loads(capsys.readouterr().out)
+    r = res["variants"]["distilled-int8"]
+    recs = [x for f in r["folds"] for x in f["records"]]
+    assert len(r["folds"]) == 3 and sorted(recs) == [f"s{i:03d}" for i in range(1, 13)]
+    # the folds' shock decisions add up to the whole: every shockable window is in one fold
+    assert (
+        sum(f["shock_decision"]["shockable"] for f in r["folds"])
+        == r["shock_decision"]["shockable"]
+    )

@@ -46,6 +46,9 @@ def train(
     hard_weight: Annotated[
         float, typer.Option(help="Weight of the label loss in distillation (rest: teacher).")
     ] = 0.5,
+    folds: Annotated[
+        int, typer.Option(help="Cross-validate by record with K folds first (0: no).")
+    ] = 0,
 ) -> None:
     """Train the original, distil the student (and its plain control), quantize with LiteRT."""
     from dataclasses import replace
@@ -64,7 +67,17 @@ def train(
         raise ConfigError(str(exc)) from exc
     opts = _read_options(task, lead, window_s, stride_s, annotator, split)
     ds, _ = load_source(parse_source(data_src), opts, os.path.join(out, "data"))
-    sp = split_by_record(ds, seed=seed)
+    if folds:
+        from ..fsio import atomic_write_json
+        from ..models.crossval import cross_validate
+        from ..pipeline import DEPLOY_FRACTIONS
+
+        cv = cross_validate(ds, folds, seed, cfg, os.path.join(out, "folds"), _echo)
+        atomic_write_json(os.path.join(out, "crossval.json"), cv)
+        _print_pooled(cv)
+        sp = split_by_record(ds, DEPLOY_FRACTIONS, seed=seed)  # deployed: every record
+    else:
+        sp = split_by_record(ds, seed=seed)
     tr, va = ds.subset(sp.train), ds.subset(sp.val)
     variants = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key(ds, sp), cfg,
                               os.path.join(out, "models"), _echo)  # fmt: skip
@@ -107,6 +120,9 @@ def evaluate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metrics as JSON on stdout.")
     ] = False,
+    folds: Annotated[
+        int, typer.Option(help="Also score K record folds of the data, for the spread (0: no).")
+    ] = 0,
 ) -> None:
     """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
     from ..data.dataset import split_by_record
@@ -127,6 +143,12 @@ def evaluate(
     if on == "test":
         ds = ds.subset(split_by_record(ds, seed=seed).test)
     results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess)
+    if folds:
+        from ..models.crossval import fold_of_windows
+
+        fold, _ = fold_of_windows(ds, folds, seed)
+        for name, path in zip(results, models):
+            results[name]["folds"] = _fold_scores(path, ds, fold, folds, unsafe_load, preprocess)
     if as_json:
         from ..fsio import to_json
 
@@ -134,6 +156,11 @@ def evaluate(
     else:
         typer.echo(f"{len(ds)} examples ({on}) from {data_src}")
         typer.echo(format_evaluation(results))
+        for name, r in results.items():
+            if r.get("folds"):
+                bal = [f["balanced_accuracy"] for f in r["folds"]]
+                typer.echo(f"{name}: balanced accuracy over {len(bal)} record folds "
+                           f"{100 * min(bal):.1f}%-{100 * max(bal):.1f}%")  # fmt: skip
 
 
 def _auto_on(paths: list[str], ds) -> tuple[str, str]:
@@ -149,3 +176,35 @@ def _auto_on(paths: list[str], ds) -> tuple[str, str]:
             return "test", (f"{os.path.basename(p)} was trained on records of {source}; scoring "
                             "its held-out test records (--on all to score every record)")  # fmt: skip
     return "all", "the models were not trained on this data (--on test for a held-out split)"
+
+
+def _fold_scores(path, ds, fold, k, unsafe, preprocessing) -> list[dict]:
+    """A fixed model's figures on each of K record folds of ``ds`` (their spread)."""
+    import numpy as np
+
+    from ..models.assess import logits_of
+    from ..models.evaluate import evaluate_predictions
+    from ..models.io import load_model_file
+
+    pred = np.argmax(logits_of(load_model_file(path, unsafe=unsafe), ds.X, preprocessing), axis=1)
+    out = []
+    for f in range(k):
+        m = fold == f
+        e = evaluate_predictions(pred[m], ds.y[m], ds.class_names, ds.rhythm[m],
+                                 ds.amplitude_uv[m], ds.task)  # fmt: skip
+        out.append({"fold": f + 1, "records": sorted(set(ds.groups[m].tolist())),
+                    "balanced_accuracy": e["balanced_accuracy"],
+                    "shock_decision": e.get("shock_decision")})  # fmt: skip
+    return out
+
+
+def _print_pooled(cv: dict) -> None:
+    """The cross-validation's pooled shock decision and AHA verdict per variant."""
+    typer.echo(f"cross-validation by record, {cv['k']} folds (every record tested once):")
+    for name, m in cv["variants"].items():
+        sd = m.get("shock_decision") or {}
+        sens, spec = sd.get("sensitivity"), sd.get("specificity")
+        words = "n/a" if sens is None or spec is None else f"{100 * sens:.1f}% / {100 * spec:.1f}%"
+        typer.echo(f"  {name:<16} balanced accuracy {m['balanced_accuracy']:.4f}  shock "
+                   f"sensitivity / specificity {words}  AHA "
+                   f"{'pass' if m.get('aha_all_pass') else 'FAIL'}")  # fmt: skip
