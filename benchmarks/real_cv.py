@@ -51,6 +51,21 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (x * scale + offset + noise).astype(np.float32)
 
 
+def sqrt_balanced_index(y: np.ndarray, seed: int) -> np.ndarray:
+    """Each class repeated up to sqrt(its count x the largest count): rare classes seen more
+    often, but not as often as the largest, so their few records are memorised less."""
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    parts = []
+    for k, c in zip(classes, counts):
+        idx = np.flatnonzero(y == k)
+        target = int(np.sqrt(c * counts.max()))
+        reps, extra = divmod(target, c)
+        parts.append(np.concatenate([np.tile(idx, reps), rng.choice(idx, extra, replace=False)]))
+    out = np.concatenate(parts)
+    return out[rng.permutation(len(out))]
+
+
 def prep(x: np.ndarray, scale: bool) -> np.ndarray:
     if scale:  # robust per-window amplitude: the 99th percentile of |x - median| to 1 mV
         c = x - np.median(x, axis=1, keepdims=True)
@@ -69,10 +84,20 @@ def main(argv=None) -> int:
     ap.add_argument("--augment", action="store_true")
     ap.add_argument("--copies", type=int, default=1, help="augmented copies per training window")
     ap.add_argument("--scale", action="store_true")
+    ap.add_argument(
+        "--balance",
+        default="full",
+        choices=("full", "sqrt"),
+        help="oversample every class to the largest (full) or to sqrt(n * n_max)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.balance == "sqrt":
+        import ecg_energy.models.train as train_mod
+
+        train_mod.balanced_index = sqrt_balanced_index
     ds = load(args.data)
     records, fold_of = record_folds(ds, args.folds, args.seed)
     rec_fold = dict(zip(records.tolist(), fold_of.tolist()))

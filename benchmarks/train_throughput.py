@@ -1,0 +1,115 @@
+"""Benchmark: where the original CNN's training time goes, against the machine's fp32 roofline.
+
+Measures on this machine: the fp32 matmul rate (2048 x 2048, TensorFlow, best of 5) as the
+roofline; one training epoch of the original (10,460,224 MACs per window) on N windows through
+Keras ``fit`` with the run's settings (batch 64), and the same epoch's parts apart: the forward
+and backward passes alone (a ``tf.function`` train step over the batches in memory), the
+validation pass, and the class-balancing oversampling. Effective training rate = windows x MACs x
+2 FLOP x 3 (forward, and a backward pass costing about twice the forward) / seconds.
+
+    .venv/bin/python benchmarks/train_throughput.py [--windows 4096] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from ecg_energy.fsio import atomic_write_json
+from ecg_energy.models import architectures
+from ecg_energy.models.train import balanced_index
+from ecg_energy.ops.keras_ops import total_macs
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    f = tf.function(lambda: tf.matmul(a, b))
+    f().numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f().numpy()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def main(argv=None) -> int:
+    import keras
+    import tensorflow as tf
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--windows", type=int, default=4096)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--out", default=os.path.join("benchmarks", "results", "train_throughput.json"))
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 0.3, (args.windows, 1000, 1)).astype(np.float32)
+    y = rng.integers(0, 5, args.windows)
+    roof = matmul_gflops()
+    model = architectures.build("original", 1000, 5, seed=0)
+    macs = total_macs(model)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+    model.fit(x[:256], y[:256], batch_size=args.batch, epochs=1, verbose=0)  # warm-up, tracing
+    t = time.perf_counter()
+    model.fit(x, y, batch_size=args.batch, epochs=1, verbose=0, shuffle=True)
+    fit_s = time.perf_counter() - t
+    opt = keras.optimizers.Adam(1e-3)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function(jit_compile=False)
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(yb, model(xb, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                model.trainable_variables))  # fmt: skip
+        return loss
+
+    batches = [(tf.constant(x[i:i + args.batch]), tf.constant(y[i:i + args.batch]))
+               for i in range(0, args.windows - args.batch + 1, args.batch)]  # fmt: skip
+    step(*batches[0]).numpy()
+    t = time.perf_counter()
+    for xb, yb in batches:
+        step(xb, yb)
+    step(*batches[-1]).numpy()
+    step_s = time.perf_counter() - t
+    infer = tf.function(lambda xb: model(xb, training=False))
+    infer(tf.constant(x[:512])).numpy()
+    t = time.perf_counter()
+    for i in range(0, args.windows, 512):
+        infer(tf.constant(x[i : i + 512])).numpy()
+    val_s = time.perf_counter() - t
+    t = time.perf_counter()
+    balanced_index(np.repeat(np.arange(5), [8000, 2000, 300, 800, 600]), 0)
+    balance_s = time.perf_counter() - t
+    flop = args.windows * macs * 2 * 3
+
+    def rate(s):
+        return flop / s / 1e9
+
+    doc = {"windows": args.windows, "batch": args.batch, "macs_per_window": macs,
+           "cpus": os.cpu_count(), "matmul_gflops": roof,
+           "keras_fit": {"seconds": fit_s, "gflops": rate(fit_s), "of_roofline": rate(fit_s) / roof},
+           "train_step_only": {"seconds": step_s, "gflops": rate(step_s),
+                               "of_roofline": rate(step_s) / roof},
+           "forward_pass_for_validation": {"seconds": val_s,
+                                           "gflops": args.windows * macs * 2 / val_s / 1e9},
+           "oversampling_index_11700": {"seconds": balance_s}}  # fmt: skip
+    atomic_write_json(args.out, doc)
+    print(
+        f"roofline {roof:.0f} GFLOP/s; fit {fit_s:.1f} s ({rate(fit_s):.0f} GFLOP/s, "
+        f"{100 * rate(fit_s) / roof:.0f}%); train steps alone {step_s:.1f} s "
+        f"({rate(step_s):.0f} GFLOP/s); forward for validation {val_s:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
