@@ -66,7 +66,12 @@ def sqrt_balanced_index(y: np.ndarray, seed: int) -> np.ndarray:
     return out[rng.permutation(len(out))]
 
 
-def prep(x: np.ndarray, scale: bool) -> np.ndarray:
+def prep(x: np.ndarray, scale: bool, band: bool = False) -> np.ndarray:
+    if band:  # baseline wander and mains out, as most ECG front ends and detectors do
+        import scipy.signal as sps
+
+        sos = sps.butter(2, [0.5, 40.0], btype="bandpass", fs=250.0, output="sos")
+        x = sps.sosfiltfilt(sos, x, axis=1, padlen=250).astype(np.float32)
     if scale:  # robust per-window amplitude: the 99th percentile of |x - median| to 1 mV
         c = x - np.median(x, axis=1, keepdims=True)
         s = np.percentile(np.abs(c), 99, axis=1, keepdims=True)
@@ -84,6 +89,7 @@ def main(argv=None) -> int:
     ap.add_argument("--augment", action="store_true")
     ap.add_argument("--copies", type=int, default=1, help="augmented copies per training window")
     ap.add_argument("--scale", action="store_true")
+    ap.add_argument("--filter", action="store_true", help="band-pass 0.5-40 Hz every window")
     ap.add_argument(
         "--balance",
         default="full",
@@ -122,9 +128,9 @@ def main(argv=None) -> int:
             xs = [xt] + [augment(xt, rng) for _ in range(args.copies)]
             xt, yt = np.concatenate(xs), np.concatenate([yt] * (1 + args.copies))
         xt, xv, xs_test = (
-            prep(xt, args.scale),
-            prep(ds.X[val], args.scale),
-            prep(ds.X[test], args.scale),
+            prep(xt, args.scale, args.filter),
+            prep(ds.X[val], args.scale, args.filter),
+            prep(ds.X[test], args.scale, args.filter),
         )
         model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=args.seed)
         t = time.perf_counter()

@@ -1,8 +1,8 @@
 """`ecg-energy run`: the evaluation's stages over one run folder, resumable.
 
-Stages, in order: synth -> data -> crossval (with folds) -> train -> distil -> quantize -> count -> estimate -> measure ->
-evaluate -> device (only with boards to price on) -> report. Each stage's key hashes its configuration and the content of its inputs (see
-``ledger``); a re-run skips a stage whose key and outputs are unchanged, and ``force`` redoes named
+Stages, in order: synth -> data -> crossval (only with folds) -> train -> distil -> quantize ->
+count -> estimate -> measure -> evaluate -> device (only with boards to price on) -> report. Each
+stage's key hashes its configuration and the content of its inputs (see ``ledger``); a re-run skips a stage whose key and outputs are unchanged, and ``force`` redoes named
 stages. Every output is written atomically and ``run.json`` is rewritten after each stage, so an
 interrupted run keeps what it finished and the next run resumes from there.
 """
@@ -145,7 +145,8 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
         ds, split = dataset()
         return ds.subset(split.test if len(split.test) else split.val)
 
-    dkey = key_of("data", list(cfg.data), asdict(cfg.read), synth_key, list(cfg.split_fractions),
+    fractions = DEPLOY_FRACTIONS if cfg.folds else cfg.split_fractions
+    dkey = key_of("data", list(cfg.data), asdict(cfg.read), synth_key, list(fractions),
                   cfg.split_seed, [source_fingerprint(s) for s in cfg.data])  # fmt: skip
 
     def make_data():
@@ -258,6 +259,9 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                           "folds": cfg.folds, "records_by_fold": cv["records_by_fold"],
                           "spread": cv["spread"], "per_fold": cv["folds"],
                           "variants": cv["variants"]}  # fmt: skip
+            if cfg.user_models:  # a user's own models were not built per fold: every record
+                evaluation["variants"].update(evaluate_files(list(cfg.user_models), ds,
+                                                             unsafe=cfg.unsafe_load, echo=echo))  # fmt: skip
         else:
             evaluation = {"split": "test", "records": list(split.records["test"]),
                           "variants": evaluate_files(paths, ds.subset(split.test),
