@@ -2,8 +2,8 @@
 
 Stages, in order: synth -> data -> crossval (only with folds) -> train -> distil -> quantize ->
 count -> estimate -> measure -> evaluate -> device (only with boards to price on) -> report. Each
-stage's key hashes its configuration and the content of its inputs (see ``ledger``); a re-run skips a stage whose key and outputs are unchanged, and ``force`` redoes named
-stages. Every output is written atomically and ``run.json`` is rewritten after each stage, so an
+stage's key hashes its configuration and the content of its inputs (see ``ledger``); a re-run
+skips a stage whose key and outputs are unchanged, and ``force`` redoes named stages. Every output is written atomically and ``run.json`` is rewritten after each stage, so an
 interrupted run keeps what it finished and the next run resumes from there.
 """
 
