@@ -373,3 +373,17 @@ def test_evaluate_with_folds_gives_each_folds_figures(tiny_run, synth_db, capsys
         sum(f["shock_decision"]["shockable"] for f in r["folds"])
         == r["shock_decision"]["shockable"]
     )
+
+
+def test_train_with_folds_cross_validates_then_trains_on_every_record(tmp_path, synth_db, capsys):
+    out = tmp_path / "t"
+    assert main(["train", "--data", f"wfdb:{synth_db}", "--out", str(out), "--epochs", "1",
+                 "--folds", "2"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "cross-validation by record, 2 folds (every record tested once):" in printed
+    cv = json.loads((out / "crossval.json").read_text())
+    folds = cv["records_by_fold"]
+    assert sorted(folds["1"] + folds["2"]) == [f"s{i:03d}" for i in range(1, 13)]
+    side = json.loads((out / "models" / "original.json").read_text())
+    # the deployed original learnt from every record (train + validation), none held out
+    assert sorted(side["trained_on"]["records"]) == [f"s{i:03d}" for i in range(1, 13)]
