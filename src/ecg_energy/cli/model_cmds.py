@@ -169,10 +169,14 @@ def _auto_on(paths: list[str], ds) -> tuple[str, str]:
     from ..models.io import read_sidecar
 
     source = (ds.provenance or {}).get("source")
+    folder = (ds.provenance or {}).get("folder")
     records = set(ds.groups.tolist())
     for p in paths:
         seen = read_sidecar(p).get("trained_on") or {}
-        if source in (seen.get("sources") or []) and records & set(seen.get("records") or []):
+        same = source in (seen.get("sources") or []) or folder in (seen.get("folders") or [])
+        # a model trained on several sources names its records "<source>/<record>"
+        mine = records | {f"{source}/{r}" for r in records}
+        if same and mine & set(seen.get("records") or []):
             return "test", (f"{os.path.basename(p)} was trained on records of {source}; scoring "
                             "its held-out test records (--on all to score every record)")  # fmt: skip
     return "all", "the models were not trained on this data (--on test for a held-out split)"

@@ -116,9 +116,10 @@ def trained_on(data_key: str) -> dict | None:
         provenance, _counts, records, _method = json.loads(data_key)
     except (ValueError, TypeError):
         return None
-    sources = [p.get("source") for p in provenance.get("sources", [provenance])]
+    parts = provenance.get("sources", [provenance])
     return {
-        "sources": [s for s in sources if s],
+        "sources": [p["source"] for p in parts if p.get("source")],
+        "folders": [p["folder"] for p in parts if p.get("folder")],
         "records": sorted({*records.get("train", ()), *records.get("val", ())}),
     }
 
