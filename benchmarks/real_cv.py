@@ -25,10 +25,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ecg_energy.data.dataset import _two_way, concatenate, record_class_counts, record_folds
+from ecg_energy.data.dataset import concatenate
 from ecg_energy.data.wfdb_source import ReadOptions, load_wfdb
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models import architectures, preprocess
+from ecg_energy.models.crossval import fold_of_windows, fold_split
 from ecg_energy.models.evaluate import evaluate_predictions
 from ecg_energy.models.train import TrainConfig, train_classifier
 
@@ -105,9 +106,7 @@ def main(argv=None) -> int:
 
         train_mod.balanced_index = sqrt_balanced_index
     ds = load(args.data)
-    records, fold_of = record_folds(ds, args.folds, args.seed)
-    rec_fold = dict(zip(records.tolist(), fold_of.tolist()))
-    folds = np.array([rec_fold[g] for g in ds.groups])
+    folds, rec_fold = fold_of_windows(ds, args.folds, args.seed)  # the run's own folds
     pred = np.full(len(ds), -1)
     per_fold, seconds = [], []
     rng = np.random.default_rng(args.seed)
@@ -115,14 +114,9 @@ def main(argv=None) -> int:
     cfg = TrainConfig(epochs=args.epochs, student_epochs=args.epochs, patience=args.patience,
                       student_patience=args.patience, seed=args.seed)  # fmt: skip
     for k in range(args.folds):
-        test = np.flatnonzero(folds == k)
-        rest = np.flatnonzero(folds != k)
-        sub = ds.subset(rest)
-        recs, counts = record_class_counts(sub)
-        part = _two_way(counts, 0.2, args.seed)
-        val_recs = set(recs[part == 1].tolist())
-        val = rest[np.isin(ds.groups[rest], list(val_recs))]
-        train = rest[~np.isin(ds.groups[rest], list(val_recs))]
+        part = fold_split(ds, folds, k, args.seed)  # and their train / validation records
+        train, val, test = part["train"], part["val"], part["test"]
+        val_recs = set(ds.groups[val].tolist())
         xt, yt = ds.X[train], ds.y[train]
         if args.augment:
             xs = [xt] + [augment(xt, rng) for _ in range(args.copies)]
@@ -154,18 +148,18 @@ def main(argv=None) -> int:
             flush=True,
         )
     pooled = evaluate_predictions(pred, ds.y, ds.class_names, ds.rhythm, ds.amplitude_uv, "rhythm")
+    sens = pooled["shock_decision"]["sensitivity"]
+    spec = pooled["shock_decision"]["specificity"]
     shock_true = np.isin(np.asarray(ds.class_names)[ds.y], ["VT", "VF"])
     shock_pred = np.isin(np.asarray(ds.class_names)[pred], ["VT", "VF"])
-    sens = float((shock_pred & shock_true).sum() / max(shock_true.sum(), 1))
-    spec = float((~shock_pred & ~shock_true).sum() / max((~shock_true).sum(), 1))
     by_record = {}
     for g in np.unique(ds.groups):
         m = ds.groups == g
         by_record[str(g)] = {"windows": int(m.sum()), "shockable": int(shock_true[m].sum()),
                              "missed_shockable": int((shock_true & ~shock_pred)[m].sum()),
                              "false_shock": int((~shock_true & shock_pred)[m].sum()),
-                             "fold": int(rec_fold[g])}  # fmt: skip
-    doc = {"settings": vars(args), "windows": int(len(ds)), "records": len(records),
+                             "fold": rec_fold[str(g)]}  # fmt: skip
+    doc = {"settings": vars(args), "windows": int(len(ds)), "records": len(rec_fold),
            "by_record": by_record,
            "shock_sensitivity": sens, "shock_specificity": spec, "pooled": pooled,
            "folds": per_fold, "train_seconds": seconds,

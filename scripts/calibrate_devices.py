@@ -22,11 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
 
 from ecg_energy.devices import calibrate as cal  # noqa: E402
-from ecg_energy.devices.profile import (  # noqa: E402
-    _toml_loads,
-    calibration_toml,
-    split_generated,
-)
+from ecg_energy.devices.profile import calibration_toml, split_generated  # noqa: E402
+from ecg_energy.tomlio import loads as _toml_loads  # noqa: E402
 
 RESULTS = os.path.join(ROOT, "data", "mlperf-tiny", "results.csv")
 REFERENCE = os.path.join(ROOT, "data", "mlperf-tiny", "reference_models.toml")

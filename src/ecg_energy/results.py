@@ -200,7 +200,7 @@ def _device_rows(name: str, device: dict | None, imports: list[dict]) -> dict | 
     for dev, models in device["by_device"].items():
         if name in models:
             row = dict(models[name])
-            imp = next((i for i in imports if i["device"] == dev and i["model"] == name), None)
+            imp = _import_for(imports, dev, name)
             if imp:
                 row["imported"] = imp
             out[dev] = row
@@ -225,6 +225,8 @@ def with_imports(results: dict, records: list[dict]) -> dict:
     prediction) and the recommendation redone (it ranks a measured device figure first)."""
     import copy
 
+    from .report.recommend import settings_config
+
     out = copy.deepcopy(results)
     dev = out.get("device")
     if not dev:
@@ -232,19 +234,17 @@ def with_imports(results: dict, records: list[dict]) -> dict:
     dev["imports"] = records
     for name, v in out["variants"].items():
         for board, row in (v.get("device") or {}).items():
-            imp = next((i for i in records if i["device"] == board and i["model"] == name), None)
             row.pop("imported", None)
+            imp = _import_for(records, board, name)
             if imp:
                 row["imported"] = imp
             dev["by_device"].setdefault(board, {})[name] = row
-    rc = RecommendConfig(
-        **{
-            **out["recommendation"]["settings"],
-            "fallback": tuple(out["recommendation"]["settings"].get("fallback") or ()),
-        }
-    )
-    out["recommendation"] = _recommend(out["variants"], rc, dev)
-    return out
+    return rerecommend(out, settings_config(out["recommendation"]))
+
+
+def _import_for(records: list[dict], board: str, name: str) -> dict | None:
+    """The imported on-device measurement of variant ``name`` on ``board``, if any."""
+    return next((i for i in records if i["device"] == board and i["model"] == name), None)
 
 
 def rerecommend(results: dict, rc: RecommendConfig) -> dict:

@@ -142,13 +142,15 @@ def evaluate(
         _echo(f"evaluating on {on} records: {why}")
     if on == "test":
         ds = ds.subset(split_by_record(ds, seed=seed).test)
-    results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess)
+    preds: dict = {}
+    results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess,
+                             predictions=preds)  # fmt: skip
     if folds:
         from ..models.crossval import fold_of_windows
 
         fold, _ = fold_of_windows(ds, folds, seed)
-        for name, path in zip(results, models):
-            results[name]["folds"] = _fold_scores(path, ds, fold, folds, unsafe_load, preprocess)
+        for name in results:
+            results[name]["folds"] = _fold_scores(preds[name], ds, fold, folds)
     if as_json:
         from ..fsio import to_json
 
@@ -182,15 +184,10 @@ def _auto_on(paths: list[str], ds) -> tuple[str, str]:
     return "all", "the models were not trained on this data (--on test for a held-out split)"
 
 
-def _fold_scores(path, ds, fold, k, unsafe, preprocessing) -> list[dict]:
+def _fold_scores(pred, ds, fold, k) -> list[dict]:
     """A fixed model's figures on each of K record folds of ``ds`` (their spread)."""
-    import numpy as np
-
-    from ..models.assess import logits_of
     from ..models.evaluate import evaluate_predictions
-    from ..models.io import load_model_file
 
-    pred = np.argmax(logits_of(load_model_file(path, unsafe=unsafe), ds.X, preprocessing), axis=1)
     out = []
     for f in range(k):
         m = fold == f

@@ -25,11 +25,13 @@ def evaluate_files(
     unsafe: bool = False,
     preprocessing: str | None = None,
     echo: Callable[[str], None] | None = None,
+    predictions: dict[str, np.ndarray] | None = None,
 ) -> dict[str, dict]:
     """Evaluate every model file on ``ds``; a quantized model is also compared with its parent.
 
     Returns {variant name: metrics}; each carries the file, format, precision, preprocessing and
-    seconds spent predicting.
+    seconds spent predicting. ``predictions``, when given, receives each variant's predicted
+    classes.
     """
     results: dict[str, dict] = {}
     preds: dict[str, np.ndarray] = {}
@@ -56,6 +58,8 @@ def evaluate_files(
         if echo:
             r = results[name]
             echo(f"  {name}: balanced accuracy {r['balanced_accuracy']:.4f}")
+    if predictions is not None:
+        predictions.update(preds)
     for name, r in results.items():
         parent = r.get("parent")
         if parent in preds and r["format"] == "tflite":

@@ -5,6 +5,7 @@ time and days of battery; imported on-device measurements beside the prediction.
 from __future__ import annotations
 
 from . import tables as t
+from .fmt import bytes_text, seconds_text
 from .recommend import fmt_j
 
 
@@ -14,29 +15,12 @@ def _range(mid, lo, hi, fmt) -> str:
     return f"{fmt(mid)} [{fmt(lo)}, {fmt(hi)}]"
 
 
-def _ms(s) -> str:
-    if s is None:
-        return "n/a"
-    return f"{s * 1e3:.3g} ms" if s >= 1e-3 else f"{s * 1e6:.3g} µs"
-
-
-def _kb(n) -> str:
-    return "n/a" if n is None else f"{n / 1024:.1f} KiB"
-
-
 def _days(d) -> str:
     return "n/a" if d is None else (f"{d:.0f}" if d >= 10 else f"{d:.2g}")
 
 
 def _yes(b) -> str:
     return "n/a" if b is None else ("yes" if b else "NO")
-
-
-def imported_for(dev: dict, device: str, model: str) -> dict | None:
-    for imp in dev.get("imports") or []:
-        if imp.get("device") == device and imp.get("model") == model:
-            return imp
-    return None
 
 
 def device_table(dev: dict, accuracy: dict | None = None) -> t.Table:
@@ -53,13 +37,13 @@ def device_table(dev: dict, accuracy: dict | None = None) -> t.Table:
             if r.get("skipped"):  # listed once in the notes
                 continue
             else:
-                imp = imported_for(dev, device, model)
+                imp = r.get("imported")  # joined by results (with_imports)
                 cells = [device, model,
                          _range(r["energy_j"], r["energy_j_low"], r["energy_j_high"], fmt_j),
-                         _range(r["latency_s"], r["latency_s_low"], r["latency_s_high"], _ms),
-                         _kb(r.get("arena_bytes")),
-                         f"{_kb(r.get('sram_bytes'))} / {_kb(prof.get('sram_bytes'))}",
-                         f"{_kb(r.get('flash_bytes'))} / {_kb(prof.get('flash_bytes'))}",
+                         _range(r["latency_s"], r["latency_s_low"], r["latency_s_high"], seconds_text),
+                         bytes_text(r.get("arena_bytes")),
+                         f"{bytes_text(r.get('sram_bytes'))} / {bytes_text(prof.get('sram_bytes'))}",
+                         f"{bytes_text(r.get('flash_bytes'))} / {bytes_text(prof.get('flash_bytes'))}",
                          _yes(r.get("fits")), _yes(r.get("realtime")),
                          _range(r.get("battery_days"), r.get("battery_days_low"),
                                 r.get("battery_days_high"), _days),

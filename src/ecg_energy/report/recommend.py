@@ -264,13 +264,18 @@ def constraint_text(rc) -> str:
     return text
 
 
+def settings_config(rec: dict) -> RecommendConfig:
+    """The RecommendConfig a recommendation was made under (its stored ``settings``)."""
+    settings = dict(rec["settings"])
+    settings["fallback"] = tuple(settings.get("fallback") or ())
+    return RecommendConfig(**settings)
+
+
 def ranked_config(rec: dict):
     """The RecommendConfig of a recommendation with ``energy`` set to the kind actually ranked."""
     from dataclasses import replace
 
-    settings = dict(rec["settings"])
-    settings["fallback"] = tuple(settings.get("fallback") or ())
-    rc = RecommendConfig(**settings)
+    rc = settings_config(rec)
     basis = (rec.get("ranked") or {}).get("basis")
     return replace(rc, energy=basis) if basis else rc
 
