@@ -6,9 +6,13 @@ records drawn from them for model selection, and scored on the fold's records. P
 pooled over the folds: the five-class metrics, the shock decision's sensitivity and specificity,
 and the AHA table with exact lower 90% bounds; plus each fold's figures and the seconds spent.
 
-Settings under test (what the generalisation measurements vary): ``--augment`` (random amplitude
-scaling, baseline offset and noise on training windows), ``--scale`` (per-window amplitude
-normalisation before mu-law), ``--epochs`` and ``--patience``.
+Settings under test (what the generalisation measurements vary): ``--prep`` (the input
+preprocessing, default the run's ``bandpass-mulaw``), ``--no-augment`` (the run augments training
+windows with a random gain and noise), ``--epochs`` and ``--patience``. The model is trained by
+the run's own ``train_classifier`` on the run's own folds. (Earlier results in
+``benchmarks/results/real_cv/`` came from this script's previous options: ``--filter``,
+``--augment`` as one extra augmented copy per window, ``--scale``, ``--balance sqrt``, with
+every class oversampled to the largest.)
 
     .venv/bin/python benchmarks/real_cv.py --data ../shared/data/physionet/vfdb \\
         --data ../shared/data/physionet/mitdb --folds 5 --arch original --out FILE
@@ -32,6 +36,7 @@ from ecg_energy.models import architectures, preprocess
 from ecg_energy.models.crossval import fold_of_windows, fold_split
 from ecg_energy.models.evaluate import evaluate_predictions
 from ecg_energy.models.train import TrainConfig, train_classifier
+from ecg_energy.models.variants import shockable_classes
 
 
 def load(folders: list[str]):
@@ -43,41 +48,22 @@ def load(folders: list[str]):
     return concatenate(parts)
 
 
-def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Amplitude x U(0.5, 2), a baseline offset N(0, 0.2 mV) and white noise N(0, 0.02 mV)."""
-    n = len(x)
-    scale = np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=(n, 1, 1)))
-    offset = rng.normal(0.0, 0.2, size=(n, 1, 1))
-    noise = rng.normal(0.0, 0.02, size=x.shape)
-    return (x * scale + offset + noise).astype(np.float32)
+def pretrained(args, cfg, student: bool, echo) -> list:
+    """Weights of the architecture trained on the synthetic database (same classes, same input)."""
+    from ecg_energy.data.dataset import split_by_record
+    from ecg_energy.data.sources import load_sources
 
-
-def sqrt_balanced_index(y: np.ndarray, seed: int) -> np.ndarray:
-    """Each class repeated up to sqrt(its count x the largest count): rare classes seen more
-    often, but not as often as the largest, so their few records are memorised less."""
-    rng = np.random.default_rng(seed)
-    classes, counts = np.unique(y, return_counts=True)
-    parts = []
-    for k, c in zip(classes, counts):
-        idx = np.flatnonzero(y == k)
-        target = int(np.sqrt(c * counts.max()))
-        reps, extra = divmod(target, c)
-        parts.append(np.concatenate([np.tile(idx, reps), rng.choice(idx, extra, replace=False)]))
-    out = np.concatenate(parts)
-    return out[rng.permutation(len(out))]
-
-
-def prep(x: np.ndarray, scale: bool, band: bool = False) -> np.ndarray:
-    if band:  # baseline wander and mains out, as most ECG front ends and detectors do
-        import scipy.signal as sps
-
-        sos = sps.butter(2, [0.5, 40.0], btype="bandpass", fs=250.0, output="sos")
-        x = sps.sosfiltfilt(sos, x, axis=1, padlen=250).astype(np.float32)
-    if scale:  # robust per-window amplitude: the 99th percentile of |x - median| to 1 mV
-        c = x - np.median(x, axis=1, keepdims=True)
-        s = np.percentile(np.abs(c), 99, axis=1, keepdims=True)
-        x = c / np.maximum(s, 0.05)
-    return preprocess.mulaw(x)
+    syn, _ = load_sources(["synth"], ReadOptions(), os.path.join("runs", "cache"))
+    split = split_by_record(syn, (0.8, 0.2, 0.0), seed=args.seed)
+    x = preprocess.apply(args.prep, syn.X)
+    model = architectures.build(args.arch, x.shape[1], len(syn.class_names), seed=args.seed)
+    res = train_classifier(model, (x[split.train], syn.y[split.train]),
+                           (x[split.val], syn.y[split.val]), cfg, "synth", student=student,
+                           echo=echo, preprocessing=args.prep,
+                           shockable=shockable_classes(syn.class_names, "rhythm"))  # fmt: skip
+    echo(f"pre-trained on {len(split.train)} synthetic windows: {res.epochs_run} epochs "
+         f"in {res.seconds:.0f} s")  # fmt: skip
+    return res.model.get_weights()
 
 
 def main(argv=None) -> int:
@@ -87,49 +73,41 @@ def main(argv=None) -> int:
     ap.add_argument("--arch", default="original")
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--patience", type=int, default=5)
-    ap.add_argument("--augment", action="store_true")
-    ap.add_argument("--copies", type=int, default=1, help="augmented copies per training window")
-    ap.add_argument("--scale", action="store_true")
-    ap.add_argument("--filter", action="store_true", help="band-pass 0.5-40 Hz every window")
-    ap.add_argument(
-        "--balance",
-        default="full",
-        choices=("full", "sqrt"),
-        help="oversample every class to the largest (full) or to sqrt(n * n_max)",
-    )
+    ap.add_argument("--prep", default=preprocess.default_for("rhythm"),
+                    choices=sorted(preprocess.PREPROCESSORS))  # fmt: skip
+    ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--select", default="auto", choices=("auto", "balanced-accuracy"),
+                    help="model selection on the shock decision (auto) or five-class accuracy")  # fmt: skip
+    ap.add_argument("--pretrain", choices=("synth",), default=None,
+                    help="start every fold from weights trained on the embedded synthetic "
+                         "database (synth:0, all its records but a fifth for selection)")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    if args.balance == "sqrt":
-        import ecg_energy.models.train as train_mod
-
-        train_mod.balanced_index = sqrt_balanced_index
     ds = load(args.data)
     folds, rec_fold = fold_of_windows(ds, args.folds, args.seed)  # the run's own folds
     pred = np.full(len(ds), -1)
     per_fold, seconds = [], []
-    rng = np.random.default_rng(args.seed)
     student = args.arch != "original"
     cfg = TrainConfig(epochs=args.epochs, student_epochs=args.epochs, patience=args.patience,
-                      student_patience=args.patience, seed=args.seed)  # fmt: skip
+                      student_patience=args.patience, seed=args.seed,
+                      augment=not args.no_augment, select=args.select)  # fmt: skip
+    x_all = preprocess.apply(args.prep, ds.X)
+    echo = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    start = pretrained(args, cfg, student, echo) if args.pretrain else None
     for k in range(args.folds):
         part = fold_split(ds, folds, k, args.seed)  # and their train / validation records
         train, val, test = part["train"], part["val"], part["test"]
         val_recs = set(ds.groups[val].tolist())
-        xt, yt = ds.X[train], ds.y[train]
-        if args.augment:
-            xs = [xt] + [augment(xt, rng) for _ in range(args.copies)]
-            xt, yt = np.concatenate(xs), np.concatenate([yt] * (1 + args.copies))
-        xt, xv, xs_test = (
-            prep(xt, args.scale, args.filter),
-            prep(ds.X[val], args.scale, args.filter),
-            prep(ds.X[test], args.scale, args.filter),
-        )
+        xt, yt, xv, xs_test = x_all[train], ds.y[train], x_all[val], x_all[test]
         model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=args.seed)
+        if start is not None:
+            model.set_weights(start)
         t = time.perf_counter()
         res = train_classifier(model, (xt, yt), (xv, ds.y[val]), cfg, f"fold{k}", student=student,
-                               echo=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
+                               echo=echo, preprocessing=args.prep,
+                               shockable=shockable_classes(ds.class_names, "rhythm"))  # fmt: skip
         seconds.append(time.perf_counter() - t)
         logits = np.concatenate([np.asarray(res.model(xs_test[i:i + 512], training=False))
                                  for i in range(0, len(test), 512)])  # fmt: skip
@@ -159,8 +137,13 @@ def main(argv=None) -> int:
                              "missed_shockable": int((shock_true & ~shock_pred)[m].sum()),
                              "false_shock": int((~shock_true & shock_pred)[m].sum()),
                              "fold": rec_fold[str(g)]}  # fmt: skip
+    by_rhythm = {}
+    for r in np.unique(ds.rhythm):
+        m = ds.rhythm == r
+        by_rhythm[str(r)] = {"windows": int(m.sum()), "shock_advised": int(shock_pred[m].sum()),
+                             "records": int(len(np.unique(ds.groups[m])))}  # fmt: skip
     doc = {"settings": vars(args), "windows": int(len(ds)), "records": len(rec_fold),
-           "by_record": by_record,
+           "by_record": by_record, "by_rhythm": by_rhythm,
            "shock_sensitivity": sens, "shock_specificity": spec, "pooled": pooled,
            "folds": per_fold, "train_seconds": seconds,
            "total_seconds": time.perf_counter() - t0}  # fmt: skip

@@ -4,7 +4,8 @@ Measures on this machine: the fp32 matmul rate (2048 x 2048, TensorFlow, best of
 roofline; one training epoch of the original (10,460,224 MACs per window) on N windows through
 Keras ``fit`` with the run's settings (batch 64), and the same epoch's parts apart: the forward
 and backward passes alone (a ``tf.function`` train step over the batches in memory), the
-validation pass, and the class-balancing oversampling. Effective training rate = windows x MACs x
+validation pass, the class-balanced draw, and the run's own input pipeline (a fresh balanced draw
+per epoch, augmented per batch) for the original and the student. Effective training rate = windows x MACs x
 2 FLOP x 3 (forward, and a backward pass costing about twice the forward) / seconds.
 
     .venv/bin/python benchmarks/train_throughput.py [--windows 4096] [--out FILE]
@@ -21,7 +22,7 @@ import numpy as np
 
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models import architectures
-from ecg_energy.models.train import balanced_index
+from ecg_energy.models.train import balanced_batches, balanced_draw
 from ecg_energy.ops.keras_ops import total_macs
 
 
@@ -86,8 +87,29 @@ def main(argv=None) -> int:
     for i in range(0, args.windows, 512):
         infer(tf.constant(x[i : i + 512])).numpy()
     val_s = time.perf_counter() - t
+    # the run's own input pipeline: a fresh class-balanced draw per epoch, augmented per batch
+    from ecg_energy.models import preprocess
+
+    def aug(xb, r):
+        return preprocess.augment("bandpass-mulaw", xb, r)
+
     t = time.perf_counter()
-    balanced_index(np.repeat(np.arange(5), [8000, 2000, 300, 800, 600]), 0)
+    model.fit(balanced_batches(x, y, args.batch, 0, aug), epochs=1, verbose=0)
+    pipeline_s = time.perf_counter() - t
+    student = architectures.build("student", 1000, 5, seed=0)
+    student.compile(optimizer=keras.optimizers.Adam(1e-3),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+    student.fit(x[:256], y[:256], batch_size=args.batch, epochs=1, verbose=0)
+    t = time.perf_counter()
+    student.fit(x, y, batch_size=args.batch, epochs=1, verbose=0, shuffle=True)
+    student_arrays_s = time.perf_counter() - t
+    t = time.perf_counter()
+    student.fit(balanced_batches(x, y, args.batch, 0, aug), epochs=1, verbose=0)
+    student_pipeline_s = time.perf_counter() - t
+    t = time.perf_counter()
+    balanced_draw(
+        np.repeat(np.arange(5), [8000, 2000, 300, 800, 600]), 11700, np.random.default_rng(0)
+    )
     balance_s = time.perf_counter() - t
     flop = args.windows * macs * 2 * 3
 
@@ -99,6 +121,10 @@ def main(argv=None) -> int:
            "keras_fit": {"seconds": fit_s, "gflops": rate(fit_s), "of_roofline": rate(fit_s) / roof},
            "train_step_only": {"seconds": step_s, "gflops": rate(step_s),
                                "of_roofline": rate(step_s) / roof},
+           "keras_fit_balanced_augmented": {"seconds": pipeline_s, "gflops": rate(pipeline_s),
+                                            "of_roofline": rate(pipeline_s) / roof},
+           "student_fit_arrays": {"seconds": student_arrays_s},
+           "student_fit_balanced_augmented": {"seconds": student_pipeline_s},
            "forward_pass_for_validation": {"seconds": val_s,
                                            "gflops": args.windows * macs * 2 / val_s / 1e9},
            "oversampling_index_11700": {"seconds": balance_s}}  # fmt: skip
@@ -106,7 +132,9 @@ def main(argv=None) -> int:
     print(
         f"roofline {roof:.0f} GFLOP/s; fit {fit_s:.1f} s ({rate(fit_s):.0f} GFLOP/s, "
         f"{100 * rate(fit_s) / roof:.0f}%); train steps alone {step_s:.1f} s "
-        f"({rate(step_s):.0f} GFLOP/s); forward for validation {val_s:.1f} s"
+        f"({rate(step_s):.0f} GFLOP/s); the run's balanced, augmented input {pipeline_s:.1f} s; "
+        f"forward for validation {val_s:.1f} s; student epoch {student_arrays_s:.1f} s from arrays, "
+        f"{student_pipeline_s:.1f} s balanced and augmented"
     )
     return 0
 

@@ -9,14 +9,13 @@ import hashlib
 import json
 import os
 import platform
-from dataclasses import replace
 
 import numpy as np
 
 from . import __version__
 from .config import RunConfig
-from .data.dataset import Dataset, Split, concatenate
-from .data.sources import load_source, parse_source
+from .data.dataset import Dataset, Split
+from .data.sources import load_sources, parse_source
 from .errors import ConfigError, OutputError
 from .fsio import atomic_write_json
 from .ledger import RUN_MARKER
@@ -82,19 +81,7 @@ def preflight(cfg: RunConfig) -> None:
 
 def load_data(cfg: RunConfig, cache_dir: str, progress=None) -> tuple[Dataset, list[str]]:
     """All configured sources as one Dataset (records prefixed by source when there are several)."""
-    parts, warnings = [], []
-    for text in cfg.data:
-        src = parse_source(text)
-        ds, log = load_source(src, cfg.read, cache_dir, cfg.synth, progress)
-        if log is not None:
-            warnings += [f"{text}: {w}" for w in log.warnings()]
-        if len(cfg.data) > 1:
-            ds = replace(ds, groups=np.array([f"{text}/{g}" for g in ds.groups]))
-        parts.append(ds)
-    ds = concatenate(parts)
-    if len(parts) > 1:
-        ds = replace(ds, provenance={"sources": [p.provenance for p in parts]})
-    return ds, warnings
+    return load_sources(list(cfg.data), cfg.read, cache_dir, cfg.synth, progress)
 
 
 def data_key(ds: Dataset, split) -> str:

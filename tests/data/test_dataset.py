@@ -57,6 +57,8 @@ def test_folds_test_every_record_once_and_spread_the_rare_class():
         record_folds(ds, 16)
     with pytest.raises(DataError, match="at least 2 folds"):
         record_folds(ds, 1)
+    with pytest.raises(DataError, match="--folds 3: only 1 record, .*leave out --folds"):
+        record_folds(_toy({"a0": [0, 0]}), 3)
 
 
 def test_too_few_records():

@@ -61,12 +61,12 @@ def test_aha_table_on_a_hand_made_example():
 
 
 def test_aha_groups_split_vf_by_amplitude():
-    y = np.array([4, 4, 4, 3, 0, 1, 2])
-    rhythm = np.array(["VF", "VF", "VFINE", "VT", "NSR", "AFIB", "ASYS"])
-    amp = np.array([800.0, 150.0, 900.0, 1200.0, 1000.0, 900.0, 40.0])
+    y = np.array([4, 4, 4, 3, 0, 1, 2, 1])
+    rhythm = np.array(["VF", "VF", "VFINE", "VT", "NSR", "AFIB", "ASYS", "VTSLOW"])
+    amp = np.array([800.0, 150.0, 900.0, 1200.0, 1000.0, 900.0, 40.0, 900.0])
     groups = aha_groups(CLASSES, y, rhythm, amp)
     assert groups.tolist() == ["coarse VF", "fine VF", "fine VF", "rapid VT", "NSR",
-                               "other non-shockable", "asystole"]  # fmt: skip
+                               "other non-shockable", "asystole", "slow VT"]  # fmt: skip
 
 
 def test_evaluate_predictions_shock_decision():
@@ -78,5 +78,33 @@ def test_evaluate_predictions_shock_decision():
                              np.array([500.0, 900, 900, 900, 30]))  # fmt: skip
     assert r["aha"]["coarse VF"]["correct"] == 1
     assert r["aha"]["other non-shockable"]["correct"] == 0
+    # shockable: the coarse VF and the VT, both shocked; non-shockable: NSR, AFIB, ASYS, with the
+    # AFIB shocked
+    sd = r["shock_decision"]
+    assert (sd["sensitivity"], sd["specificity"]) == (1.0, 2 / 3)
+    assert (sd["shockable"], sd["non_shockable"], sd["intermediate"]) == (2, 3, 0)
     assert r["accuracy"] == 3 / 5
     assert r["aha_all_pass"] is False
+
+
+def test_intermediate_rhythms_count_in_neither_side_of_the_shock_decision():
+    y = np.array([4, 4, 1, 1, 0])  # coarse VF, fine VF, slow VT, AFIB, NSR
+    rhythm = np.array(["VF", "VF", "VTSLOW", "AFIB", "NSR"])
+    amp = np.array([800.0, 120.0, 900.0, 900.0, 900.0])
+    pred = np.array([4, 0, 3, 1, 0])  # fine VF missed, slow VT shocked: neither is counted
+    sd = evaluate_predictions(pred, y, CLASSES, rhythm, amp)["shock_decision"]
+    assert (sd["sensitivity"], sd["specificity"]) == (1.0, 1.0)
+    assert (sd["shockable"], sd["non_shockable"]) == (1, 2)
+    assert (sd["intermediate"], sd["intermediate_shocked"]) == (2, 1)
+
+
+def test_records_without_shockable_windows_say_what_cannot_be_computed():
+    y = np.array([0, 0, 1])  # NSR, NSR, ONS: nothing shockable
+    r = evaluate_predictions(np.array([0, 0, 1]), y, CLASSES, np.array(["NSR", "NSR", "AFIB"]),
+                             np.array([900.0, 900, 900]))  # fmt: skip
+    assert r["shock_decision"]["sensitivity"] is None
+    assert r["shock_decision"]["specificity"] == 1.0
+    assert r["not_computable"] == ["shock sensitivity (no shockable coarse VF or rapid VT windows)",
+                                   "coarse VF sensitivity (no coarse VF windows)",
+                                   "rapid VT sensitivity (no rapid VT windows)",
+                                   "asystole specificity (no asystole windows)"]  # fmt: skip

@@ -10,7 +10,13 @@ from ecg_energy.models.architectures import build
 from ecg_energy.models.io import check_fits, load_model_file
 from ecg_energy.models.quantize import convert, representative_sample
 from ecg_energy.models.runners import KerasRunner, LiteRTRunner
-from ecg_energy.models.train import TrainConfig, balanced_index, distill, train_classifier
+from ecg_energy.models.train import (
+    TrainConfig,
+    balanced_draw,
+    distill,
+    selection_score,
+    train_classifier,
+)
 
 L = 187
 
@@ -37,9 +43,27 @@ def trained():
     return teacher, (xt, yt), (xv, yv)
 
 
-def test_balanced_index_by_hand():
-    idx = balanced_index(np.array([0, 0, 0, 1]), seed=0)
-    assert sorted(idx.tolist()) == [0, 1, 2, 3, 3, 3]
+def test_balanced_draw_by_hand():
+    rng = np.random.default_rng(0)
+    # four draws of two classes: two distinct 0s (of six) and the single 1 twice
+    idx = balanced_draw(np.array([0, 0, 0, 0, 0, 0, 1]), 4, rng)
+    assert len(idx) == 4 and idx.tolist().count(6) == 2
+    assert len(set(i for i in idx.tolist() if i != 6)) == 2
+    # seven draws of three classes: shares 3, 2, 2; class 2 has one window, drawn twice
+    y = np.array([0, 0, 0, 0, 1, 1, 2])
+    idx = balanced_draw(y, 7, rng)
+    assert np.bincount(y[idx]).tolist() == [3, 2, 2]
+    assert sorted(idx[y[idx] == 1].tolist()) == [4, 5]
+
+
+def test_selection_score_by_hand():
+    y, pred = np.array([0, 0, 3, 4]), np.array([0, 3, 4, 4])
+    # shock decision (3, 4 shockable): sensitivity 2/2, specificity 1/2 -> 0.75; five-class
+    # balanced accuracy over the classes present (0, 3, 4): (1/2 + 0 + 1) / 3 = 0.5
+    assert selection_score(y, pred, (3, 4)) == (0.75, 0.5)
+    assert selection_score(y, pred) == (0.5,)
+    # validation records without shockable windows: the shock decision cannot rank epochs
+    assert selection_score(np.array([0, 1]), np.array([0, 0]), (3, 4)) == (0.5,)
 
 
 def test_a_tiny_run_learns_a_separable_toy(trained):

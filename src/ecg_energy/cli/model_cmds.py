@@ -94,10 +94,13 @@ def train(
 
 @app.command()
 def evaluate(
-    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite).")],
+    models: Annotated[
+        list[str], typer.Argument(help="Model files (.keras, .h5, .tflite), or folders of them.")
+    ],
     data_src: Annotated[
-        str, typer.Option("--data", help="Data source; default synth:0.")
-    ] = "synth",
+        list[str] | None,
+        typer.Option("--data", help="Data source, repeatable (one dataset); default synth:0."),
+    ] = None,
     task: TaskOpt = "rhythm",
     lead: LeadOpt = None,
     window_s: WindowOpt = 4.0,
@@ -113,7 +116,8 @@ def evaluate(
         ),
     ] = "auto",
     preprocess: Annotated[
-        str | None, typer.Option(help="Override the input preprocessing: none or mulaw.")
+        str | None,
+        typer.Option(help="Override the input preprocessing: none, mulaw or bandpass-mulaw."),
     ] = None,
     unsafe_load: UnsafeOpt = False,
     cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
@@ -126,7 +130,7 @@ def evaluate(
 ) -> None:
     """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
     from ..data.dataset import split_by_record
-    from ..data.sources import load_source, parse_source
+    from ..data.sources import load_sources
     from ..models.assess import evaluate_files
     from ..models.preprocess import PREPROCESSORS
     from ..report.text import format_evaluation
@@ -135,8 +139,11 @@ def evaluate(
         raise ConfigError(f"--on must be auto, test or all, not {on!r}")
     if preprocess is not None and preprocess not in PREPROCESSORS:
         raise ConfigError(f"--preprocess must be one of {', '.join(PREPROCESSORS)}")
+    models = _model_files(models)
     opts = _read_options(task, lead, window_s, stride_s, annotator, split)
-    ds, _ = load_source(parse_source(data_src), opts, cache)
+    sources = list(data_src or ["synth"])
+    ds, _ = load_sources(sources, opts, cache)
+    data_text = " + ".join(sources)
     if on == "auto":
         on, why = _auto_on(list(models), ds)
         _echo(f"evaluating on {on} records: {why}")
@@ -154,9 +161,9 @@ def evaluate(
     if as_json:
         from ..fsio import to_json
 
-        typer.echo(to_json({"data": data_src, "on": on, "examples": len(ds), "variants": results}))
+        typer.echo(to_json({"data": data_text, "on": on, "examples": len(ds), "variants": results}))
     else:
-        typer.echo(f"{len(ds)} examples ({on}) from {data_src}")
+        typer.echo(f"{len(ds)} examples ({on}) from {data_text}")
         typer.echo(format_evaluation(results))
         for name, r in results.items():
             if r.get("folds"):
@@ -165,22 +172,48 @@ def evaluate(
                            f"{100 * min(bal):.1f}%-{100 * max(bal):.1f}%")  # fmt: skip
 
 
+MODEL_SUFFIXES = (".keras", ".h5", ".tflite")
+
+
+def _model_files(paths: list[str]) -> list[str]:
+    """The paths, with every folder replaced by the model files in it (sorted by name)."""
+    out = []
+    for p in paths:
+        if not os.path.isdir(p):
+            out.append(p)
+            continue
+        found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(MODEL_SUFFIXES))
+        if not found:
+            raise ConfigError(f"{p}: no model files (.keras, .h5, .tflite) in this folder; give "
+                              "model files or a run's models/ folder")  # fmt: skip
+        out += found
+    return out
+
+
 def _auto_on(paths: list[str], ds) -> tuple[str, str]:
     """("test" | "all", why): a model's held-out records when some model was trained on records
     of this very data, else every record (data the models never saw)."""
     from ..models.io import read_sidecar
 
-    source = (ds.provenance or {}).get("source")
-    folder = (ds.provenance or {}).get("folder")
+    prov = ds.provenance or {}
+    several = "sources" in prov
     records = set(ds.groups.tolist())
-    for p in paths:
-        seen = read_sidecar(p).get("trained_on") or {}
-        same = source in (seen.get("sources") or []) or folder in (seen.get("folders") or [])
-        # a model trained on several sources names its records "<source>/<record>"
-        mine = records | {f"{source}/{r}" for r in records}
-        if same and mine & set(seen.get("records") or []):
-            return "test", (f"{os.path.basename(p)} was trained on records of {source}; scoring "
-                            "its held-out test records (--on all to score every record)")  # fmt: skip
+    for part in prov.get("sources", [prov]):
+        source, folder = part.get("source"), part.get("folder")
+        # this data's records of that source, bare and as "<source>/<record>" (the names a
+        # model trained on several sources gives them)
+        if several:
+            bare = {r.split("/")[-1] for r in records if r.startswith(f"{source}/")}
+        else:
+            bare = records
+        mine = bare | {f"{source}/{r}" for r in bare}
+        for p in paths:
+            seen = read_sidecar(p).get("trained_on") or {}
+            same = source in (seen.get("sources") or []) or folder in (seen.get("folders") or [])
+            if same and mine & set(seen.get("records") or []):
+                return "test", (f"{os.path.basename(p)} was trained on records of {source}; "
+                                "scoring its held-out test records (--on all to score every "
+                                "record)")  # fmt: skip
     return "all", "the models were not trained on this data (--on test for a held-out split)"
 
 

@@ -192,6 +192,9 @@ def record_folds(ds: Dataset, k: int, seed: int = 0) -> tuple[np.ndarray, np.nda
     records, counts = record_class_counts(ds)
     if k < 2:
         raise DataError(f"--folds {k}: cross-validation needs at least 2 folds")
+    if len(records) < 2:
+        raise DataError(f"--folds {k}: only {len(records)} record, and cross-validation by record "
+                        "needs at least 2; leave out --folds")  # fmt: skip
     if k > len(records):
         raise DataError(f"--folds {k}: only {len(records)} records, and a fold needs at least one; "
                         f"use --folds {len(records)} or fewer")  # fmt: skip

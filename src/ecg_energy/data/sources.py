@@ -97,3 +97,29 @@ def load_source(
     prov = {**train.provenance, "files": [train.provenance["file"], test.provenance["file"]],
             "split": "the files' own train/test split (by beat: patients leak between them)"}  # fmt: skip
     return replace(both, provenance=prov), None
+
+
+def load_sources(
+    texts: list[str],
+    opts: ReadOptions,
+    cache_dir: str,
+    synth: SynthConfig | None = None,
+    progress=None,
+) -> tuple[Dataset, list[str]]:
+    """Several sources as one Dataset, and the readers' warnings. With more than one source every
+    record is named ``<source>/<record>`` (two databases' record 100 stay apart) and the
+    provenance lists each source's."""
+    import numpy as np
+
+    parts, warnings = [], []
+    for text in texts:
+        ds, log = load_source(parse_source(text), opts, cache_dir, synth, progress)
+        if log is not None:
+            warnings += [f"{text}: {w}" for w in log.warnings()]
+        if len(texts) > 1:
+            ds = replace(ds, groups=np.array([f"{text}/{g}" for g in ds.groups]))
+        parts.append(ds)
+    ds = concatenate(parts)
+    if len(parts) > 1:
+        ds = replace(ds, provenance={"sources": [p.provenance for p in parts]})
+    return ds, warnings

@@ -19,7 +19,10 @@ AHA_GOALS: tuple[tuple[str, str, float | None, float | None], ...] = (
     ("NSR", "specificity", 0.99, 0.97),
     ("asystole", "specificity", 0.95, 0.92),
     ("other non-shockable", "specificity", 0.95, 0.88),
-    ("fine VF", "sensitivity", None, None),  # "intermediate" rhythm: reported, no goal
+    # the "intermediate" rhythms: reported, no goal; slow VT is not shockable by our labels, so
+    # its figure is the share with no shock advised; it is not counted with "other non-shockable"
+    ("fine VF", "sensitivity", None, None),
+    ("slow VT", "specificity", None, None),
 )
 COARSE_VF_UV = 200.0  # AHA: coarse VF has a peak-to-peak amplitude above 200 µV
 
@@ -86,6 +89,7 @@ def aha_groups(
     out[names == "NSR"] = "NSR"
     out[names == "ASYS"] = "asystole"
     out[names == "ONS"] = "other non-shockable"
+    out[(names == "ONS") & (rhythm == "VTSLOW")] = "slow VT"
     return out
 
 
@@ -149,14 +153,45 @@ def evaluate_predictions(
         groups = aha_groups(class_names, y, rhythm, amplitude_uv)
         rows = aha_table(groups, shock)
         out["aha"] = {r.group: r.as_dict() for r in rows}
-        truth = np.isin(np.asarray(class_names)[y], ["VT", "VF"])
-        n_pos, n_neg = int(truth.sum()), int((~truth).sum())
-        out["shock_decision"] = {  # shockable (VT, VF) against everything else, as an AED decides
-            "sensitivity": float((shock & truth).sum() / n_pos) if n_pos else None,
-            "specificity": float((~shock & ~truth).sum() / n_neg) if n_neg else None,
-            "shockable": n_pos,
-            "non_shockable": n_neg,
-        }
+        out["shock_decision"] = shock_decision(groups, shock)
+        n_pos, n_neg = out["shock_decision"]["shockable"], out["shock_decision"]["non_shockable"]
         judged = [r.passed for r in rows if r.passed is not None]
         out["aha_all_pass"] = bool(judged) and all(judged)
+        out["not_computable"] = not_computable(rows, n_pos, n_neg)
+    return out
+
+
+SHOCKABLE_GROUPS = ("coarse VF", "rapid VT")
+NON_SHOCKABLE_GROUPS = ("NSR", "asystole", "other non-shockable")
+INTERMEDIATE_GROUPS = ("fine VF", "slow VT")
+
+
+def shock_decision(groups: np.ndarray, shock: np.ndarray) -> dict:
+    """Sensitivity over the shockable AHA groups (coarse VF, rapid VT) and specificity over the
+    non-shockable ones (NSR, asystole, other non-shockable), as AHA sets them apart (Kerber et
+    al. 1997): the intermediate rhythms (fine VF, slow VT), where a shock's benefit is uncertain,
+    count in neither and are reported apart (windows, shocks advised)."""
+    pos, neg = np.isin(groups, SHOCKABLE_GROUPS), np.isin(groups, NON_SHOCKABLE_GROUPS)
+    mid = np.isin(groups, INTERMEDIATE_GROUPS)
+    n_pos, n_neg = int(pos.sum()), int(neg.sum())
+    return {
+        "sensitivity": float(shock[pos].sum() / n_pos) if n_pos else None,
+        "specificity": float((~shock[neg]).sum() / n_neg) if n_neg else None,
+        "shockable": n_pos,
+        "non_shockable": n_neg,
+        "intermediate": int(mid.sum()),
+        "intermediate_shocked": int(shock[mid].sum()),
+    }
+
+
+def not_computable(rows: list[AhaRow], n_pos: int, n_neg: int) -> list[str]:
+    """The figures these examples cannot give, and why: e.g. a database without shockable
+    windows has no shock sensitivity and no coarse VF or rapid VT row."""
+    out = []
+    if not n_pos:
+        out.append("shock sensitivity (no shockable coarse VF or rapid VT windows)")
+    if not n_neg:
+        out.append("shock specificity (no non-shockable windows)")
+    out += [f"{r.group} {r.measure} (no {r.group} windows)" for r in rows
+            if r.goal is not None and r.n == 0]  # fmt: skip
     return out

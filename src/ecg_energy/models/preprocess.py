@@ -6,6 +6,16 @@ give 31 µV steps and erase the difference between fine VF and asystole. mu-law 
 G.711, mu = 255) keeps ~1.5 µV resolution near zero and ~0.2 mV at the top of the range, so the
 same input serves float and INT8 variants alike. Its cost runs once per window before the model
 and is the same for every variant, so it is left out of the per-model energy.
+
+``bandpass-mulaw`` (the rhythm default) first filters each window 0.5-40 Hz (zero-phase 2nd-order
+Butterworth, as ECG front ends and published shock advisers do): baseline wander, electrode
+offsets and mains interference differ from patient to patient and from database to database, and
+a network left to see them learns the recording instead of the rhythm. On record-wise 5-fold
+cross-validation of 22 real records it raised the student's shock-decision sensitivity from 91.2
+to 92.2% (``benchmarks/results/real_cv/``).
+
+Training augmentation (:func:`augment`) works on the preprocessed input through the inverse of
+the companding, so it changes the signal in mV (amplitude, noise) and never the preprocessing.
 """
 
 from __future__ import annotations
@@ -34,17 +44,59 @@ def identity(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
+def compand(mv: np.ndarray) -> np.ndarray:
+    """mu-law from ±4 mV to [-1, 1] (clipped outside): 0 -> 0, 4 mV -> 1, -4 mV -> -1."""
+    v = np.clip(np.abs(mv) / FULL_SCALE_MV, 0.0, 1.0)
+    return (np.sign(mv) * np.log1p(MU * v) / np.log1p(MU)).astype(np.float32)
+
+
+def expand(m: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`compand` (mV), exact inside ±4 mV."""
+    m = np.asarray(m, dtype=np.float64)
+    return np.sign(m) * np.expm1(np.abs(m) * np.log1p(MU)) / MU * FULL_SCALE_MV
+
+
 @register("mulaw")
 def mulaw(x: np.ndarray) -> np.ndarray:
     """Window median removed, then mu-law companded from ±4 mV to [-1, 1]."""
     x = np.asarray(x, dtype=np.float32)
-    centred = x - np.median(x, axis=1, keepdims=True)
-    v = np.clip(np.abs(centred) / FULL_SCALE_MV, 0.0, 1.0)
-    return (np.sign(centred) * np.log1p(MU * v) / np.log1p(MU)).astype(np.float32)
+    return compand(x - np.median(x, axis=1, keepdims=True))
+
+
+BAND_HZ = (0.5, 40.0)
+RHYTHM_FS_HZ = 250.0  # every rhythm window is resampled to 250 Hz by the readers
+
+
+@register("bandpass-mulaw")
+def bandpass_mulaw(x: np.ndarray) -> np.ndarray:
+    """0.5-40 Hz zero-phase band-pass over each window (1 s reflected pad), then :func:`mulaw`."""
+    from scipy import signal as sps
+
+    x = np.asarray(x, dtype=np.float64)
+    sos = sps.butter(2, BAND_HZ, btype="bandpass", fs=RHYTHM_FS_HZ, output="sos")
+    pad = min(x.shape[1] - 1, int(RHYTHM_FS_HZ))
+    return mulaw(sps.sosfiltfilt(sos, x, axis=1, padlen=pad).astype(np.float32))
+
+
+# amplitude gain log-uniform over [1/2, 2] (electrode placement and lead differ by patient) and
+# white noise of 20 µV RMS (electrode and muscle noise), applied in mV
+AUGMENT_GAIN = (0.5, 2.0)
+AUGMENT_NOISE_MV = 0.02
+
+
+def augment(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training windows ``x`` (already preprocessed with ``name``) with a random gain and noise
+    in mV, preprocessed again; unchanged for preprocessing that is not in mV (``none``)."""
+    if name not in ("mulaw", "bandpass-mulaw"):
+        return x
+    n = len(x)
+    gain = np.exp(rng.uniform(*np.log(AUGMENT_GAIN), size=(n,) + (1,) * (x.ndim - 1)))
+    mv = expand(x) * gain + rng.normal(0.0, AUGMENT_NOISE_MV, size=x.shape)
+    return compand(mv)
 
 
 def default_for(task: str) -> str:
-    return "mulaw" if task == "rhythm" else "none"
+    return "bandpass-mulaw" if task == "rhythm" else "none"
 
 
 def apply(name: str, x: np.ndarray) -> np.ndarray:

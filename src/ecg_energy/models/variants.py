@@ -124,6 +124,13 @@ def trained_on(data_key: str) -> dict | None:
     }
 
 
+def shockable_classes(class_names: tuple[str, ...], task: str) -> tuple[int, ...] | None:
+    """The indices of the classes that advise a shock (rhythm task), else None."""
+    if task != "rhythm" or not {"VT", "VF"} <= set(class_names):
+        return None
+    return tuple(i for i, c in enumerate(class_names) if c in ("VT", "VF"))
+
+
 def build_variants(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -149,6 +156,7 @@ def build_variants(
 
     os.makedirs(models_dir, exist_ok=True)
     prep = preprocess.default_for(task)
+    shock = shockable_classes(class_names, task)
     xt, xv = preprocess.apply(prep, x_train), preprocess.apply(prep, x_val)
     length, n_classes = int(xt.shape[1]), len(class_names)
     base_meta = {"task": task, "preprocessing": prep, "class_names": list(class_names),
@@ -162,7 +170,8 @@ def build_variants(
         path = os.path.join(models_dir, f"{name}.keras")
         # the architecture's own definition is part of the key: a changed network is retrained
         definition = fingerprint(architectures.build(arch, length, n_classes, seed=cfg.train.seed))
-        key = build_key(data_key + definition, asdict(cfg.train), name, keys.get(parent or "", ""))
+        settings = {**asdict(cfg.train), "preprocessing": prep}
+        key = build_key(data_key + definition, settings, name, keys.get(parent or "", ""))
         meta = _reusable(path, key) if step not in redo else None
         if meta is not None:
             keys[name] = f"{key}:{file_digest(path)}"
@@ -190,16 +199,17 @@ def build_variants(
                                 round(result.seconds, 2), result.epochs_run))  # fmt: skip
 
     tc = cfg.train
+    fit_args = {"echo": echo, "preprocessing": prep, "shockable": shock}
     keras_variant("original", "original", None, "original CNN, float32",
                   lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "original",
-                                             echo=echo), "train")  # fmt: skip
+                                             **fit_args), "train")  # fmt: skip
     keras_variant("distilled", "student", "original", "student distilled from the original, float32",
                   lambda m: distill(models["original"], m, (xt, y_train), (xv, y_val), tc,
-                                    echo=echo), "distil")  # fmt: skip
+                                    **fit_args), "distil")  # fmt: skip
     keras_variant("student-plain", "student", None,
                   "same student trained on labels only (control for distillation), float32",
                   lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "plain",
-                                             student=True, echo=echo), "train")  # fmt: skip
+                                             student=True, **fit_args), "train")  # fmt: skip
 
     rep = representative_sample(xt, y_train, cfg.representative_windows, tc.seed)
     for parent in ("original", "distilled"):
@@ -207,7 +217,7 @@ def build_variants(
             name = f"{parent}-{mode}"
             path = os.path.join(models_dir, f"{name}.tflite")
             settings = {"mode": mode, "representative_windows": cfg.representative_windows,
-                        "seed": tc.seed}  # fmt: skip
+                        "seed": tc.seed, "preprocessing": prep}  # fmt: skip
             key = build_key(data_key, settings, name, keys[parent])
             desc = f"{parent}, LiteRT {MODES[mode]}"
             if "quantize" not in redo and _reusable(path, key) is not None:

@@ -33,6 +33,11 @@ def format_evaluation(results: dict[str, dict]) -> str:
         lines.append(row)
     lines.append("percent on held-out records; Se/Sp = sensitivity/specificity of the shock decision; "
                  "'!' misses the AHA goal; agree = same class as the float parent")  # fmt: skip
+    missing = next((r.get("not_computable") for r in results.values()
+                    if r.get("not_computable")), None)  # fmt: skip
+    if missing:
+        lines.append(f"cannot be computed on these examples: {'; '.join(missing)}; the AHA "
+                     "verdict covers only the rows with windows")  # fmt: skip
     return "\n".join(lines)
 
 
