@@ -172,7 +172,7 @@ def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
     """Keep the weights of the epoch with the best :func:`selection_score`; stop early."""
     import keras
 
-    class BestBalancedAccuracy(keras.callbacks.Callback):
+    class BestEpoch(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.best: tuple[float, ...] = (-1.0,)
@@ -203,20 +203,17 @@ def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
             if self.best_weights is not None:
                 net.set_weights(self.best_weights)
 
-    return BestBalancedAccuracy()
+    return BestEpoch()
 
 
 def _fit(model, net, x, y, val, epochs, patience, cfg, preprocessing, name, echo,
          shockable=None) -> TrainResult:  # fmt: skip
     """Fit ``model`` (the network itself, or a distiller around it); select on ``net``."""
+    from functools import partial
+
     from . import preprocess
 
-    aug = None
-    if cfg.augment and preprocessing in ("mulaw", "bandpass-mulaw"):
-
-        def aug(xb, rng):
-            return preprocess.augment(preprocessing, xb, rng)
-
+    aug = partial(preprocess.augment, preprocessing) if cfg.augment else None
     batches = balanced_batches(x, y, cfg.batch_size, cfg.seed, aug)
     if cfg.select != "auto":
         shockable = None
