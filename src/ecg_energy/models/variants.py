@@ -126,9 +126,11 @@ def trained_on(data_key: str) -> dict | None:
 
 def shockable_classes(class_names: tuple[str, ...], task: str) -> tuple[int, ...] | None:
     """The indices of the classes that advise a shock (rhythm task), else None."""
-    if task != "rhythm" or not {"VT", "VF"} <= set(class_names):
+    from ..data.labels import SHOCKABLE_CLASSES
+
+    if task != "rhythm" or not set(class_names) >= SHOCKABLE_CLASSES:
         return None
-    return tuple(i for i, c in enumerate(class_names) if c in ("VT", "VF"))
+    return tuple(i for i, c in enumerate(class_names) if c in SHOCKABLE_CLASSES)
 
 
 def build_variants(
