@@ -81,9 +81,17 @@ def main(argv=None) -> int:
     ap.add_argument("--pretrain", choices=("synth",), default=None,
                     help="start every fold from weights trained on the embedded synthetic "
                          "database (synth:0, all its records but a fifth for selection)")  # fmt: skip
+    ap.add_argument("--gain", type=float, nargs=2, default=list(preprocess.AUGMENT_GAIN),
+                    metavar=("LO", "HI"), help="augmentation gain range (log-uniform)")
+    ap.add_argument("--noise-mv", type=float, default=preprocess.AUGMENT_NOISE_MV,
+                    help="augmentation white noise, mV RMS")
+    ap.add_argument("--lr", type=float, default=None,
+                    help="learning rate (default: the run's, for the architecture)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
+    preprocess.AUGMENT_GAIN = tuple(args.gain)  # read by preprocess.augment at each call
+    preprocess.AUGMENT_NOISE_MV = args.noise_mv
     t0 = time.perf_counter()
     ds = load(args.data)
     folds, rec_fold = fold_of_windows(ds, args.folds, args.seed)  # the run's own folds
@@ -93,6 +101,8 @@ def main(argv=None) -> int:
     cfg = TrainConfig(epochs=args.epochs, student_epochs=args.epochs, patience=args.patience,
                       student_patience=args.patience, seed=args.seed,
                       augment=not args.no_augment, select=args.select)  # fmt: skip
+    if args.lr is not None:
+        cfg = replace(cfg, learning_rate=args.lr, student_learning_rate=args.lr)
     x_all = preprocess.apply(args.prep, ds.X)
     echo = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     start = pretrained(args, cfg, student, echo) if args.pretrain else None

@@ -127,6 +127,72 @@ def dense_macs(in_features: int, out_features: int, rows: int = 1) -> int:
     return rows * in_features * out_features
 
 
+def transpose_conv_macs(in_positions: int, kernel_elems: int, in_ch: int, out_ch: int) -> int:
+    """Transposed convolution: every input position scatters its ``in_ch`` values through the
+    whole kernel into ``out_ch`` channels: in positions × kernel elements × in_ch × out_ch.
+    E.g. Conv1DTranspose, 10 samples, 4 -> 2 channels, kernel 3: 10·3·4·2 = 240."""
+    return in_positions * kernel_elems * in_ch * out_ch
+
+
+# gates of the recurrent cells: each gate has an input and a recurrent matrix
+RNN_GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+
+
+def recurrent_macs(steps: int, input_size: int, units: int, cell: str) -> int:
+    """steps × gates × units × (input_size + units): per time step, every gate's input matmul
+    (input_size × units) and recurrent matmul (units × units). LSTM has 4 gates, GRU 3 (with
+    ``reset_after`` or not: the same products), a simple RNN 1.
+    E.g. LSTM, 10 steps, 8 inputs, 16 units: 10·4·16·(8 + 16) = 15,360."""
+    return steps * RNN_GATES[cell] * units * (input_size + units)
+
+
+def recurrent_cell_ops(steps: int, units: int, cell: str) -> dict[str, int]:
+    """The element-wise work of a recurrent cell per time step, beyond its matmuls.
+
+    - LSTM: the 4 gate pre-activations summed (input + recurrent + bias: 2 adds each), three
+      sigmoids and two tanh (exp, add, div each), c = f·c + i·g (2 mul, 1 add), h = o·tanh(c)
+      (1 mul).
+    - GRU: 3 gate pre-activations (2 adds each), two sigmoids and one tanh, the reset product
+      (1 mul), h = z·h + (1 - z)·h~ (2 mul, 2 add).
+    - simple RNN: 2 adds and one tanh.
+    """
+    u = steps * units
+    if cell == "lstm":
+        return {"add": 4 * 2 * u + 5 * u + u, "exp": 5 * u, "div": 5 * u, "mul": 3 * u}
+    if cell == "gru":
+        return {"add": 3 * 2 * u + 3 * u + 2 * u, "exp": 3 * u, "div": 3 * u, "mul": 3 * u}
+    if cell == "simple_rnn":
+        return {"add": 2 * u + u, "exp": u, "div": u}
+    raise KeyError(cell)
+
+
+def attention_macs(q_len: int, kv_len: int, model_dim: int, heads: int, key_dim: int,
+                   value_dim: int, out_dim: int, kv_dim: int | None = None) -> dict[str, int]:
+    """Multi-head attention (Vaswani et al. 2017), by part:
+
+    - ``projections``: Q = q_len·model_dim·heads·key_dim, K = kv_len·kv_dim·heads·key_dim,
+      V = kv_len·kv_dim·heads·value_dim, output = q_len·heads·value_dim·out_dim;
+    - ``scores`` (Q·Kᵀ): heads·q_len·kv_len·key_dim;
+    - ``context`` (softmax(scores)·V): heads·q_len·kv_len·value_dim.
+    E.g. self-attention over 4 steps of 8 features, 2 heads of 4: projections 4·8·8·3 + 4·8·8 =
+    1,024, scores 2·4·4·4 = 128, context 128."""
+    kv_dim = model_dim if kv_dim is None else kv_dim
+    proj = (q_len * model_dim * heads * key_dim + kv_len * kv_dim * heads * key_dim
+            + kv_len * kv_dim * heads * value_dim + q_len * heads * value_dim * out_dim)
+    return {"projections": proj, "scores": heads * q_len * kv_len * key_dim,
+            "context": heads * q_len * kv_len * value_dim}  # fmt: skip
+
+
+def layernorm_ops(rows: int, features: int, scale: bool = True, center: bool = True) -> dict:
+    """Layer normalisation over ``features`` per row: the mean (features adds), the variance
+    (a subtract, a multiply and an add per element), then (x - mean)·rsqrt(var + eps) (a
+    subtract and a multiply per element, one add and one division per row), then γ and β (a
+    multiply and an add per element, when present)."""
+    e = rows * features
+    return {"add": e + 2 * e + e + rows + (e if center else 0),
+            "mul": e + e + (e if scale else 0), "div": rows}  # fmt: skip
+
+
 def pool_ops(out_elems: int, window: int, kind: str) -> dict[str, int]:
     """Max: window - 1 comparisons per output. Average: window - 1 adds and one multiply (by
     1/window) per output."""
