@@ -387,3 +387,26 @@ def test_train_with_folds_cross_validates_then_trains_on_every_record(tmp_path, 
     side = json.loads((out / "models" / "original.json").read_text())
     # the deployed original learnt from every record (train + validation), none held out
     assert sorted(side["trained_on"]["records"]) == [f"s{i:03d}" for i in range(1, 13)]
+
+
+@pytest.mark.parametrize(
+    "argv, usage, hint",
+    [
+        (["cuont", "x.tflite"], "Usage: ecg-energy [OPTIONS] COMMAND", "Did you mean 'count'?"),
+        (["count", "--modle", "x"], "Usage: ecg-energy count", "No such option: --modle"),
+        (["zzzz"], "Usage: ecg-energy [OPTIONS] COMMAND", "No such command 'zzzz'."),
+    ],
+)
+def test_a_usage_error_prints_the_usage_line_and_the_nearest_command(capsys, argv, usage, hint):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith(usage)
+    assert err[1].startswith("error: ") and hint in err[1] and "unexpected" not in err[1]
+
+
+def test_nearest_command():
+    from ecg_energy.cli import nearest
+
+    assert nearest("devics", ["device", "devices", "count"]) in ("devices", "device")
+    assert nearest("mesure", ["measure", "estimate"]) == "measure"
+    assert nearest("zzzz", ["measure", "estimate"]) is None

@@ -10,6 +10,9 @@ import os
 import sys
 import traceback
 
+import typer
+from typer.exceptions import TyperException
+
 from ..errors import EcgEnergyError
 from .common import _echo, app
 
@@ -40,14 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Exit, typer.Exit) as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         _echo("interrupted: finished outputs were kept")
         return 130
+    except (click.ClickException, TyperException) as exc:  # a usage error: usage line and a hint
+        if verbose:
+            traceback.print_exc()
+        return usage_error(exc)
     except EcgEnergyError as exc:
         if verbose:
             traceback.print_exc()
@@ -59,6 +63,33 @@ def main(argv: list[str] | None = None) -> int:
         _echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
         return 1
 
+
+def nearest(word: str, choices: list[str]) -> str | None:
+    """The closest of ``choices`` to a mistyped ``word`` (``devics`` -> ``devices``), if any is
+    close enough to be what was meant."""
+    import difflib
+
+    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return near[0] if near else None
+
+
+def usage_error(exc) -> int:
+    """The command's usage line, then the error in one line with the nearest command, if the
+    command was not found; exit code 2 (as click's own usage errors)."""
+    import re
+
+    ctx = getattr(exc, "ctx", None)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if ctx is not None:
+        _echo(ctx.get_usage())
+        found = re.match(r"No such command '(.+?)'", message)
+        if found and "Did you mean" not in message:
+            names = list(getattr(ctx.command, "commands", {}) or {})
+            hint = nearest(found.group(1), names)
+            message = message.rstrip(".") + (f". Did you mean '{hint}'?" if hint else ".")
+        message += f" (see '{ctx.command_path} --help')"
+    _echo(f"error: {message}")
+    return int(getattr(exc, "exit_code", 2) or 2)
 
 if __name__ == "__main__":
     sys.exit(main())
