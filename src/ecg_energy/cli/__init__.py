@@ -91,5 +91,6 @@ def usage_error(exc) -> int:
     _echo(f"error: {message}")
     return int(getattr(exc, "exit_code", 2) or 2)
 
+
 if __name__ == "__main__":
     sys.exit(main())
