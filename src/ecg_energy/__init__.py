@@ -1,3 +1,27 @@
-"""ecg-energy: energy and accuracy of ECG model variants."""
+"""ecg-energy: energy and accuracy of ECG model variants.
+
+The Python API (:mod:`ecg_energy.api`) is importable from here: ``ecg_energy.count``,
+``estimate``, ``load_data``, ``evaluate``, ``measure``, ``measure_function``, ``measuring``,
+``run``, ``open_run``. It loads on first use, so ``import ecg_energy`` stays light.
+"""
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
+
+_API = ("count", "estimate", "load_data", "evaluate", "measure", "measure_function",
+        "measuring", "run", "open_run", "with_recommendation", "model_files")  # fmt: skip
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'ecg_energy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

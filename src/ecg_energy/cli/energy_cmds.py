@@ -7,14 +7,11 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ConfigError
 from .common import (
     TaskOpt,
     UnsafeOpt,
     _batches,
     _echo,
-    _protocol_config,
-    _read_options,
     app,
 )
 
@@ -26,10 +23,10 @@ def count(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Exact per-operation counts: MACs and other arithmetic by precision, bytes, peak memory."""
+    from ..api import count as count_model
     from ..fsio import to_json
-    from ..ops.files import count_file
 
-    fc = count_file(model, unsafe_load)
+    fc = count_model(model, unsafe_load=unsafe_load).file_counts
     if as_json:
         typer.echo(to_json(fc.as_dict()))
         return
@@ -63,15 +60,16 @@ def estimate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Estimated datapath energy per inference (a range), with the report's flat figure beside it."""
+    from ..api import DEFAULT_TABLES
+    from ..api import estimate as estimate_model
     from ..fsio import to_json
-    from ..ops.files import count_file
-    from ..pipeline import estimate_variants
     from ..report.text import format_energy
 
-    tables = tuple(table or ["seed-flat", "horowitz-45nm", "jouppi-7nm"])
-    fc = count_file(model, unsafe_load)
+    tables = tuple(table or DEFAULT_TABLES)
     name = os.path.splitext(os.path.basename(model))[0]
-    energy = estimate_variants({name: fc}, tables, buffer_kib * 1024)
+    energy = estimate_model(
+        model, tables=tables, buffer_kib=buffer_kib, unsafe_load=unsafe_load
+    ).data
     if as_json:
         typer.echo(to_json(energy))
         return
@@ -137,37 +135,21 @@ def measure(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Measure energy and latency per inference: interleaved trials, idle baselines, intervals."""
-    from ..data.dataset import split_by_record
-    from ..data.sources import load_source, parse_source
-    from ..energy.measure import FLOAT_RUNTIMES, choose_meter, measure_files, measure_seed
-    from ..energy.meters.codecarbon import TRACKING_MODES
-    from ..fsio import atomic_write_json, to_json
+    from ..api import measure as measure_models
     from ..report.text import format_measurements
 
     batches = _batches(batch)
-    cfg = _protocol_config(trials, min_seconds, idle_seconds, max_other_share)
-    if protocol not in ("standard", "seed"):
-        raise ConfigError(f"--protocol must be standard or seed, not {protocol!r}")
-    for flag, value, allowed in (("--tracking-mode", tracking_mode, TRACKING_MODES),
-                                 ("--float-runtime", float_runtime, FLOAT_RUNTIMES)):  # fmt: skip
-        if value not in allowed:
-            raise ConfigError(f"{flag} must be {' or '.join(allowed)}, not {value!r}")
-    opts = _read_options(task, None, 4.0, 2.0, "atr", "auto")
-    ds, _ = load_source(parse_source(data_src), opts, cache)
-    ds = ds.subset(split_by_record(ds).test)
-    if out:
-        os.makedirs(out, exist_ok=True)
-    if protocol == "seed":
-        result = measure_seed(list(models), ds, country, out, threads, unsafe_load, _echo,
-                              tracking_mode=tracking_mode)  # fmt: skip
-    else:
-        m = choose_meter(meter, country, out, watts_per_core, _echo, tracking_mode)
-        result = measure_files(list(models), ds, m, cfg, batches, threads, country,
-                               carbon_intensity, unsafe_load, _echo,
-                               float_runtime=float_runtime)  # fmt: skip
-    if out:
-        atomic_write_json(os.path.join(out, "measurements.json"), result)
+    result = measure_models(
+        list(models), data_src, meter=meter, protocol=protocol, trials=trials,
+        min_seconds=min_seconds, idle_seconds=idle_seconds, max_other_share=max_other_share,
+        tracking_mode=tracking_mode, float_runtime=float_runtime, batches=batches,
+        threads=threads, country=country, carbon_intensity=carbon_intensity,
+        watts_per_core=watts_per_core, out=out, unsafe_load=unsafe_load, task=task, cache=cache,
+        echo=_echo,
+    ).data  # fmt: skip
     if as_json:
+        from ..fsio import to_json
+
         typer.echo(to_json(result))
     else:
         typer.echo(format_measurements(result))

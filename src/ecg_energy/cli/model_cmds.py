@@ -129,107 +129,31 @@ def evaluate(
     ] = 0,
 ) -> None:
     """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
-    from ..data.dataset import split_by_record
-    from ..data.sources import load_sources
-    from ..models.assess import evaluate_files
-    from ..models.preprocess import PREPROCESSORS
+    from ..api import check_evaluate_options, load_data
+    from ..api import evaluate as evaluate_models
     from ..report.text import format_evaluation
 
-    if on not in ("auto", "test", "all"):
-        raise ConfigError(f"--on must be auto, test or all, not {on!r}")
-    if preprocess is not None and preprocess not in PREPROCESSORS:
-        raise ConfigError(f"--preprocess must be one of {', '.join(PREPROCESSORS)}")
-    models = _model_files(models)
-    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    check_evaluate_options(on, preprocess)
+    _read_options(task, lead, window_s, stride_s, annotator, split)  # checked before loading
     sources = list(data_src or ["synth"])
-    ds, _ = load_sources(sources, opts, cache)
+    ds = load_data(*sources, task=task, lead=lead, window_s=window_s, stride_s=stride_s,
+                   annotator=annotator, split=split, cache=cache)  # fmt: skip
+    ev = evaluate_models(models, ds, on=on, seed=seed, preprocess=preprocess, folds=folds,
+                         unsafe_load=unsafe_load, echo=_echo)  # fmt: skip
     data_text = " + ".join(sources)
-    if on == "auto":
-        on, why = _auto_on(list(models), ds)
-        _echo(f"evaluating on {on} records: {why}")
-    if on == "test":
-        ds = ds.subset(split_by_record(ds, seed=seed).test)
-    preds: dict = {}
-    results = evaluate_files(list(models), ds, unsafe=unsafe_load, preprocessing=preprocess,
-                             predictions=preds)  # fmt: skip
-    if folds:
-        from ..models.crossval import fold_of_windows
-
-        fold, _ = fold_of_windows(ds, folds, seed)
-        for name in results:
-            results[name]["folds"] = _fold_scores(preds[name], ds, fold, folds)
+    results = ev.variants
     if as_json:
         from ..fsio import to_json
 
-        typer.echo(to_json({"data": data_text, "on": on, "examples": len(ds), "variants": results}))
+        typer.echo(to_json({**ev.data, "data": data_text}))
     else:
-        typer.echo(f"{len(ds)} examples ({on}) from {data_text}")
+        typer.echo(f"{ev.data['examples']} examples ({ev.data['on']}) from {data_text}")
         typer.echo(format_evaluation(results))
         for name, r in results.items():
             if r.get("folds"):
                 bal = [f["balanced_accuracy"] for f in r["folds"]]
                 typer.echo(f"{name}: balanced accuracy over {len(bal)} record folds "
                            f"{100 * min(bal):.1f}%-{100 * max(bal):.1f}%")  # fmt: skip
-
-
-MODEL_SUFFIXES = (".keras", ".h5", ".tflite")
-
-
-def _model_files(paths: list[str]) -> list[str]:
-    """The paths, with every folder replaced by the model files in it (sorted by name)."""
-    out = []
-    for p in paths:
-        if not os.path.isdir(p):
-            out.append(p)
-            continue
-        found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(MODEL_SUFFIXES))
-        if not found:
-            raise ConfigError(f"{p}: no model files (.keras, .h5, .tflite) in this folder; give "
-                              "model files or a run's models/ folder")  # fmt: skip
-        out += found
-    return out
-
-
-def _auto_on(paths: list[str], ds) -> tuple[str, str]:
-    """("test" | "all", why): a model's held-out records when some model was trained on records
-    of this very data, else every record (data the models never saw)."""
-    from ..models.io import read_sidecar
-
-    prov = ds.provenance or {}
-    several = "sources" in prov
-    records = set(ds.groups.tolist())
-    for part in prov.get("sources", [prov]):
-        source, folder = part.get("source"), part.get("folder")
-        # this data's records of that source, bare and as "<source>/<record>" (the names a
-        # model trained on several sources gives them)
-        if several:
-            bare = {r.split("/")[-1] for r in records if r.startswith(f"{source}/")}
-        else:
-            bare = records
-        mine = bare | {f"{source}/{r}" for r in bare}
-        for p in paths:
-            seen = read_sidecar(p).get("trained_on") or {}
-            same = source in (seen.get("sources") or []) or folder in (seen.get("folders") or [])
-            if same and mine & set(seen.get("records") or []):
-                return "test", (f"{os.path.basename(p)} was trained on records of {source}; "
-                                "scoring its held-out test records (--on all to score every "
-                                "record)")  # fmt: skip
-    return "all", "the models were not trained on this data (--on test for a held-out split)"
-
-
-def _fold_scores(pred, ds, fold, k) -> list[dict]:
-    """A fixed model's figures on each of K record folds of ``ds`` (their spread)."""
-    from ..models.evaluate import evaluate_predictions
-
-    out = []
-    for f in range(k):
-        m = fold == f
-        e = evaluate_predictions(pred[m], ds.y[m], ds.class_names, ds.rhythm[m],
-                                 ds.amplitude_uv[m], ds.task)  # fmt: skip
-        out.append({"fold": f + 1, "records": sorted(set(ds.groups[m].tolist())),
-                    "balanced_accuracy": e["balanced_accuracy"],
-                    "shock_decision": e.get("shock_decision")})  # fmt: skip
-    return out
 
 
 def _print_pooled(cv: dict) -> None:

@@ -15,24 +15,6 @@ from .common import AnnOpt, LeadOpt, SplitOpt, StrideOpt, TaskOpt, WindowOpt, _b
 Opt = typer.Option
 
 
-def _overrides(**given) -> dict:
-    """The options given on the command line, as a TOML-shaped dict (None: not given)."""
-    table: dict = {}
-
-    def put(path: str, value) -> None:
-        if value is None:
-            return
-        *parents, last = path.split(".")
-        node = table
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = value
-
-    for path, value in given.items():
-        put(path.replace("__", "."), value)
-    return table
-
-
 @app.command()
 def run(
     config: Annotated[str | None, Opt(help="TOML configuration file (see --print-config).")] = None,
@@ -120,12 +102,12 @@ def run(
 ) -> None:
     """Run the whole evaluation into a run folder (resuming a finished part), then write
     results.json, results.csv, report.md and report.html."""
-    from ..config import RunConfig, from_dict, load_config, to_toml
-    from ..pipeline import run as run_pipeline
+    from ..api import run as run_api
+    from ..api import run_config
+    from ..config import to_toml
     from ..report.render import summary_lines
 
-    base = load_config(config) if config else RunConfig()
-    given = _overrides(
+    given = dict(  # the options given (None: not given), keys as the TOML's (a__b: [a] b)
         data=data_src, user_models=model, read__task=task, read__lead=lead,
         read__window_s=window_s, read__stride_s=stride_s, read__annotator=annotator,
         read__split=split, folds=folds, synth__records=records, synth__minutes=minutes, split_seed=seed,
@@ -142,11 +124,11 @@ def run(
         device__stride_s=device_stride_s, device__rest_w=rest_mw * 1e-3 if rest_mw is not None
         else None,
     )  # fmt: skip
-    cfg = from_dict(given, base)
+    cfg = run_config(config, **given)
     if print_config:
         typer.echo(to_toml(cfg), nl=False)
         return
-    outcome = run_pipeline(cfg, out, echo=_echo, force=frozenset(force or ()))
+    outcome = run_api(out, config=config, force=force or (), echo=_echo, **given).outcome
     for w in outcome.warnings:
         _echo(f"warning: {w}")
     for line in summary_lines(outcome.results):

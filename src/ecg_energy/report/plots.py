@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -25,11 +25,17 @@ FLAT = "seed-flat"
 
 @dataclass(frozen=True)
 class Plot:
-    """One figure: the PNG, a text alternative and a caption (which names what was left out)."""
+    """One figure: the PNG, a text alternative and a caption (which names what was left out);
+    ``figure``, the matplotlib Figure it was drawn on (to restyle or save it in other formats).
+    In a notebook it shows as its image."""
 
     png: bytes
     alt: str
     caption: str
+    figure: Figure | None = field(default=None, compare=False, repr=False)
+
+    def _repr_png_(self) -> bytes:
+        return self.png
 
 
 def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
@@ -161,7 +167,7 @@ def energy_accuracy(res: dict) -> Plot:
                f"set ({', '.join(rec.get('pareto', [])) or 'empty'}); "
                + (f"the star marks the recommended variant, {chosen}." if chosen
                   else "no variant is recommended.") + _tie_words(rec) + _left_out(skipped))  # fmt: skip
-    return Plot(_png(fig), alt, caption)
+    return Plot(_png(fig), alt, caption, fig)
 
 
 def _tie_words(rec: dict) -> str:
@@ -246,7 +252,7 @@ def estimates_measured(res: dict) -> Plot:
                f"({', '.join(methods) or 'no method'}, {measured}) with 95% intervals."
                + _left_out(skipped))  # fmt: skip
     alt = "Estimated energy ranges and measured energy per inference for " + ", ".join(names)
-    return Plot(_png(fig), alt, caption)
+    return Plot(_png(fig), alt, caption, fig)
 
 
 def layer_table(res: dict) -> str | None:
@@ -281,7 +287,9 @@ def layers(res: dict) -> Plot:
     if not per:
         fig = _figure(6, 1.5)
         fig.text(0.5, 0.5, "no variant has per-layer figures", ha="center", va="center")
-        return Plot(_png(fig), "No per-layer figures", "No per-layer figures." + _left_out(skipped))
+        return Plot(
+            _png(fig), "No per-layer figures", "No per-layer figures." + _left_out(skipped), fig
+        )
     # Fixed margins (in inches) rather than a layout engine: ten axes of long labels lay out slowly.
     rows_in, gap_in, head_in, foot_in = 0.19 * sum(len(r) for r in per.values()), 0.75, 0.6, 0.45
     height = rows_in + gap_in * (len(per) - 1) + head_in + foot_in
@@ -335,7 +343,7 @@ def layers(res: dict) -> Plot:
                f"are left out; '0' marks a layer that costs energy but no MACs."
                + _left_out(skipped))  # fmt: skip
     alt = f"Per-layer MACs and {table} energy for " + ", ".join(per)
-    return Plot(_png(fig), alt, caption)
+    return Plot(_png(fig), alt, caption, fig)
 
 
 def evaluated(res: dict) -> list[str]:
@@ -369,7 +377,7 @@ def confusion(res: dict, name: str) -> Plot:
     alt = f"Confusion matrix of {name}: " + "; ".join(
         f"true {classes[i]}: " + ", ".join(f"{c} as {classes[j]}" for j, c in enumerate(row) if c)
         for i, row in enumerate(cm) if any(row))  # fmt: skip
-    return Plot(_png(fig), alt, caption)
+    return Plot(_png(fig), alt, caption, fig)
 
 
 def battery_accuracy(res: dict) -> Plot:
@@ -428,4 +436,4 @@ def battery_accuracy(res: dict) -> Plot:
                + (" Not shown: " + "; ".join(f"{', '.join(n)} ({why})" for why, n in skipped.items())
                   + "." if skipped else ""))  # fmt: skip
     alt = "Days of battery against balanced accuracy: " + ("; ".join(shown) or "none")
-    return Plot(_png(fig), alt, caption)
+    return Plot(_png(fig), alt, caption, fig)

@@ -1,0 +1,480 @@
+"""The Python API: everything the commands do, from a notebook or a script.
+
+    import ecg_energy as ee
+    ee.count("model.onnx").macs                       # exact counts of a .keras/.h5/.tflite/.onnx
+    ee.estimate("model.tflite").to_pandas()           # energy ranges per table, beside seed-flat
+    data = ee.load_data("wfdb:mitdb", task="beats")   # one Dataset from one or more sources
+    ee.evaluate(["a.keras", "a-int8.tflite"], data)   # per-class metrics and the AHA goals
+    ee.measure(["a-int8.tflite"], data)               # the measurement protocol, labelled
+    run = ee.run("runs/nb", data=["synth"], folds=0)  # the whole evaluation into a run folder
+    run.recommendation, run.plot("energy_accuracy")
+
+    with ee.measuring("my loop", inferences=1000) as m:   # any code of yours, metered
+        my_inference_loop()
+    m.result.net_j_per_inference
+
+Every function takes the options of its command under the same names (``--min-seconds`` is
+``min_seconds``) and returns a result object from :mod:`ecg_energy.views`; the commands are thin
+layers over these functions. Errors are ``ecg_energy.errors.EcgEnergyError`` with the same one
+line the commands print.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .errors import ConfigError, DataError
+from .views import Counts, Estimate, Evaluation, Measurement, Run
+
+DEFAULT_TABLES = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
+
+__all__ = ["count", "estimate", "load_data", "evaluate", "measure", "measure_function",
+           "measuring", "run", "open_run", "model_files"]  # fmt: skip
+
+
+def _quiet(echo: Callable[[str], None] | None) -> Callable[[str], None]:
+    return echo if echo is not None else (lambda _m: None)
+
+
+# --- counting and estimating -------------------------------------------------------------------
+
+
+def count(model: str, *, unsafe_load: bool = False) -> Counts:
+    """Exact per-operation counts of a model file: MACs and other arithmetic by precision,
+    weight bytes, activation traffic, peak activation memory, anything not counted."""
+    from .ops.files import count_file
+
+    return Counts(count_file(os.fspath(model), unsafe_load))
+
+
+def estimate(model: str, *, tables: Sequence[str] = DEFAULT_TABLES, buffer_kib: int = 256,
+             unsafe_load: bool = False) -> Estimate:  # fmt: skip
+    """Estimated datapath energy per inference (low-high per table), from the model's counts."""
+    from .ops.files import count_file
+    from .pipeline import estimate_variants
+
+    path = os.fspath(model)
+    name = os.path.splitext(os.path.basename(path))[0]
+    fc = count_file(path, unsafe_load)
+    return Estimate(estimate_variants({name: fc}, tuple(tables), buffer_kib * 1024))
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+def load_data(*sources: str, task: str = "rhythm", lead: str | None = None,
+              window_s: float = 4.0, stride_s: float = 2.0, annotator: str = "atr",
+              split: str = "auto", cache: str = "runs/cache"):  # fmt: skip
+    """One Dataset from one or more sources (``synth``, ``synth:SEED``, ``wfdb:FOLDER``,
+    ``kaggle:FILE.csv``); with several, records are named ``<source>/<record>``."""
+    from .data.sources import load_sources
+    from .data.wfdb_source import ReadOptions
+
+    try:
+        opts = ReadOptions(task=task, lead=lead, window_s=window_s, stride_s=stride_s,
+                           annotator=annotator, split=split)  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    ds, _warnings = load_sources(list(sources or ("synth",)), opts, cache)
+    return ds
+
+
+def _dataset(data, task: str, cache: str):
+    """A Dataset as given, or loaded from a source text / a list of them."""
+    if hasattr(data, "X") and hasattr(data, "class_names"):
+        return data
+    texts = [data] if isinstance(data, str) else list(data)
+    return load_data(*texts, task=task, cache=cache)
+
+
+def _data_text(ds) -> str:
+    prov = ds.provenance or {}
+    parts = prov.get("sources", [prov])
+    names = [p.get("source") or p.get("folder") or "?" for p in parts]
+    return " + ".join(str(n) for n in names)
+
+
+def model_files(paths: Iterable[str]) -> list[str]:
+    """The paths, with every folder replaced by the model files in it (sorted by name)."""
+    out = []
+    for p in map(os.fspath, paths):
+        if not os.path.isdir(p):
+            out.append(p)
+            continue
+        found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(MODEL_SUFFIXES))
+        if not found:
+            raise ConfigError(f"{p}: no model files ({', '.join(MODEL_SUFFIXES)}) in this "
+                              "folder; give model files or a run's models/ folder")  # fmt: skip
+        out += found
+    return out
+
+
+# --- accuracy ----------------------------------------------------------------------------------
+
+
+def held_out_choice(paths: list[str], ds) -> tuple[str, str]:
+    """("test" | "all", why): a model's held-out records when some model was trained on records
+    of this very data, else every record (data the models never saw)."""
+    from .models.io import read_sidecar
+
+    prov = ds.provenance or {}
+    several = "sources" in prov
+    records = set(ds.groups.tolist())
+    for part in prov.get("sources", [prov]):
+        source, folder = part.get("source"), part.get("folder")
+        # this data's records of that source, bare and as "<source>/<record>" (the names a
+        # model trained on several sources gives them)
+        if several:
+            bare = {r.split("/")[-1] for r in records if r.startswith(f"{source}/")}
+        else:
+            bare = records
+        mine = bare | {f"{source}/{r}" for r in bare}
+        for p in paths:
+            seen = read_sidecar(p).get("trained_on") or {}
+            same = source in (seen.get("sources") or []) or folder in (seen.get("folders") or [])
+            if same and mine & set(seen.get("records") or []):
+                return "test", (f"{os.path.basename(p)} was trained on records of {source}; "
+                                "scoring its held-out test records (on='all' / --on all to "
+                                "score every record)")  # fmt: skip
+    return "all", "the models were not trained on this data (on='test' for a held-out split)"
+
+
+def fold_scores(pred, ds, fold, k: int) -> list[dict]:
+    """A fixed model's figures on each of K record folds of ``ds`` (their spread)."""
+    from .models.evaluate import evaluate_predictions
+
+    out = []
+    for f in range(k):
+        m = fold == f
+        e = evaluate_predictions(pred[m], ds.y[m], ds.class_names, ds.rhythm[m],
+                                 ds.amplitude_uv[m], ds.task)  # fmt: skip
+        out.append({"fold": f + 1, "records": sorted(set(ds.groups[m].tolist())),
+                    "balanced_accuracy": e["balanced_accuracy"],
+                    "shock_decision": e.get("shock_decision")})  # fmt: skip
+    return out
+
+
+def check_evaluate_options(on: str, preprocess: str | None) -> None:
+    """``on`` and ``preprocess`` as :func:`evaluate` takes them (checked before any loading)."""
+    from .models.preprocess import PREPROCESSORS
+
+    if on not in ("auto", "test", "all"):
+        raise ConfigError(f"on (--on) must be auto, test or all, not {on!r}")
+    if preprocess is not None and preprocess not in PREPROCESSORS:
+        raise ConfigError(f"preprocess (--preprocess) must be one of {', '.join(PREPROCESSORS)}")
+
+
+def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "auto",
+             seed: int = 0, preprocess: str | None = None, folds: int = 0,
+             unsafe_load: bool = False, task: str = "rhythm", cache: str = "runs/cache",
+             echo: Callable[[str], None] | None = None) -> Evaluation:  # fmt: skip
+    """Evaluate model files (or folders of them) on ``data`` (a Dataset, a source, or a list of
+    sources): five-class metrics, the shock decision and the AHA goals per variant.
+
+    ``on``: ``auto`` (every record, unless a model was trained on this data: then its held-out
+    test records), ``test`` or ``all``. ``folds``: also score K record folds, for the spread.
+    """
+    from .data.dataset import split_by_record
+    from .models.assess import evaluate_files
+
+    say = _quiet(echo)
+    check_evaluate_options(on, preprocess)
+    paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
+    ds = _dataset(data, task, cache)
+    if on == "auto":
+        on, why = held_out_choice(paths, ds)
+        say(f"evaluating on {on} records: {why}")
+    if on == "test":
+        ds = ds.subset(split_by_record(ds, seed=seed).test)
+    preds: dict = {}
+    results = evaluate_files(paths, ds, unsafe=unsafe_load, preprocessing=preprocess,
+                             predictions=preds)  # fmt: skip
+    if folds:
+        from .models.crossval import fold_of_windows
+
+        fold, _ = fold_of_windows(ds, folds, seed)
+        for name in results:
+            results[name]["folds"] = fold_scores(preds[name], ds, fold, folds)
+    return Evaluation({"data": _data_text(ds), "on": on, "examples": len(ds),
+                       "variants": results})  # fmt: skip
+
+
+# --- measurement -------------------------------------------------------------------------------
+
+
+def _meter(meter, country: str, out: str | None, watts_per_core: float | None, say,
+           tracking_mode: str = "process"):  # fmt: skip
+    """A meter by name (``auto`` picks the most direct one available and says why), or a
+    ``energy.meters.Meter`` instance of yours (e.g. an external power meter's reader)."""
+    from .energy.measure import choose_meter
+    from .energy.meters import Meter
+
+    if isinstance(meter, Meter):
+        return meter
+    return choose_meter(meter, country, out, watts_per_core, say, tracking_mode)
+
+
+def _protocol(trials: int, min_seconds: float, idle_seconds: float | None,
+              max_other_share: float | None):  # fmt: skip
+    from .energy.protocol import ProtocolConfig
+
+    try:
+        return ProtocolConfig(trials=trials, min_seconds=min_seconds, idle_seconds=idle_seconds,
+                              max_other_share=max_other_share)  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "auto",
+            protocol: str = "standard", trials: int = 5, min_seconds: float = 2.0,
+            idle_seconds: float | None = None, max_other_share: float | None = None,
+            tracking_mode: str = "process", float_runtime: str = "litert",
+            batches: Sequence[int] = (1, 256), threads: int | None = None, country: str = "USA",
+            carbon_intensity: float | None = None, watts_per_core: float | None = None,
+            out: str | None = None, unsafe_load: bool = False, task: str = "rhythm",
+            cache: str = "runs/cache",
+            echo: Callable[[str], None] | None = None) -> Measurement:  # fmt: skip
+    """Measure energy and latency per inference of model files on the held-out windows of
+    ``data``: interleaved trials, idle baselines, 95% intervals, every figure labelled with its
+    meter and whether it was measured (``protocol="seed"``: the report's one-window method)."""
+    from .data.dataset import split_by_record
+    from .energy.measure import FLOAT_RUNTIMES, measure_files, measure_seed
+    from .energy.meters.codecarbon import TRACKING_MODES
+    from .fsio import atomic_write_json
+
+    say = _quiet(echo)
+    cfg = _protocol(trials, min_seconds, idle_seconds, max_other_share)
+    batches = tuple(int(b) for b in batches)
+    if not batches or min(batches) < 1:
+        raise ConfigError(f"batches (--batch) must be positive batch sizes such as 1,256, "
+                          f"not {batches}")  # fmt: skip
+    if protocol not in ("standard", "seed"):
+        raise ConfigError(f"protocol (--protocol) must be standard or seed, not {protocol!r}")
+    for flag, value, allowed in (("tracking_mode", tracking_mode, TRACKING_MODES),
+                                 ("float_runtime", float_runtime, FLOAT_RUNTIMES)):  # fmt: skip
+        if value not in allowed:
+            raise ConfigError(f"{flag} must be {' or '.join(allowed)}, not {value!r}")
+    paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
+    ds = _dataset(data, task, cache)
+    ds = ds.subset(split_by_record(ds).test)
+    if out:
+        os.makedirs(out, exist_ok=True)
+    if protocol == "seed":
+        result = measure_seed(paths, ds, country, out, threads, unsafe_load, say,
+                              tracking_mode=tracking_mode)  # fmt: skip
+    else:
+        m = _meter(meter, country, out, watts_per_core, say, tracking_mode)
+        result = measure_files(paths, ds, m, cfg, batches, threads, country, carbon_intensity,
+                               unsafe_load, say, float_runtime=float_runtime)  # fmt: skip
+    if out:
+        atomic_write_json(os.path.join(out, "measurements.json"), result)
+    return Measurement(result)
+
+
+def measure_function(fn: Callable[[], object], *, name: str = "function",
+                     inferences_per_call: int = 1, meter: Any = "auto", trials: int = 5,
+                     min_seconds: float = 2.0, idle_seconds: float | None = None,
+                     max_other_share: float | None = None, country: str = "USA",
+                     carbon_intensity: float | None = None,
+                     echo: Callable[[str], None] | None = None) -> Measurement:  # fmt: skip
+    """Measure any callable of yours with the standard protocol: ``fn()`` runs
+    ``inferences_per_call`` inferences (your own loop, runtime or model); it is warmed up,
+    repeated for trials of at least ``min_seconds`` interleaved with idle windows, and reported
+    per inference, gross and net of idle, with 95% intervals and the meter's label."""
+    from .energy.carbon import carbon_intensity_g_per_kwh
+    from .energy.measure import add_carbon
+    from .energy.protocol import Workload, run_protocol
+
+    if not callable(fn):
+        raise ConfigError(f"measure_function needs a callable, not {type(fn).__name__}")
+    if int(inferences_per_call) < 1:
+        raise ConfigError("inferences_per_call must be at least 1")
+    say = _quiet(echo)
+    cfg = _protocol(trials, min_seconds, idle_seconds, max_other_share)
+    m = _meter(meter, country, None, None, say)
+    g, source = carbon_intensity_g_per_kwh(country, carbon_intensity)
+    work = Workload(name, int(inferences_per_call), fn, runtime="python", key=name)
+    result = run_protocol([work], m, cfg, say)
+    return Measurement(add_carbon(result, g, source))
+
+
+@dataclass(frozen=True)
+class BlockReading:
+    """One metered block (``measuring``): gross joules over its seconds, the idle power measured
+    just before it, and the net figure per inference; ``method`` and ``measured`` say where the
+    joules came from (a counter, or a model of one)."""
+
+    name: str
+    joules: float
+    seconds: float
+    inferences: int
+    idle_power_w: float | None
+    method: str
+    measured: bool
+    other_share: float | None = None
+
+    @property
+    def gross_j_per_inference(self) -> float:
+        return self.joules / self.inferences
+
+    @property
+    def net_j_per_inference(self) -> float | None:
+        """Gross minus the idle power over the block's seconds; None when not above idle (a
+        block shorter than the meter resolves is reported unresolved, never negative)."""
+        if self.idle_power_w is None:
+            return None
+        net = self.joules - self.idle_power_w * self.seconds
+        return net / self.inferences if net > 0 else None
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "gross_j_per_inference": self.gross_j_per_inference,
+                "net_j_per_inference": self.net_j_per_inference}  # fmt: skip
+
+
+class measuring:  # noqa: N801 (used as ``with ee.measuring(...)`` and ``@ee.measuring(...)``)
+    """Meter a block of code of yours: an idle window of ``idle_seconds`` first (the baseline),
+    then the block under the meter. One window, so no interval: for figures with intervals use
+    :func:`measure_function`. After the block, ``.result`` is a :class:`BlockReading`.
+
+        with ee.measuring("batch of 1000", inferences=1000) as m:
+            run_my_model(windows)
+        print(m.result.net_j_per_inference, m.result.method, m.result.measured)
+
+    As a decorator, every call of the function is one metered block; ``.results`` keeps them.
+    """
+
+    def __init__(self, name: str = "block", *, inferences: int = 1, meter: Any = "auto",
+                 idle_seconds: float = 2.0, country: str = "USA",
+                 echo: Callable[[str], None] | None = None):  # fmt: skip
+        if int(inferences) < 1:
+            raise ConfigError("inferences must be at least 1")
+        if idle_seconds < 0:
+            raise ConfigError("idle_seconds must be >= 0")
+        self.name, self.inferences, self.idle_seconds = name, int(inferences), float(idle_seconds)
+        self.meter_name, self.country, self.echo = meter, country, _quiet(echo)
+        self.result: BlockReading | None = None
+        self.results: list[BlockReading] = []
+        self._meter = None
+
+    def _get_meter(self):
+        if self._meter is None:
+            self._meter = _meter(self.meter_name, self.country, None, None, self.echo)
+        return self._meter
+
+    def __enter__(self) -> measuring:
+        from .energy.load import LoadProbe
+
+        m = self._get_meter()
+        self._idle_w = None
+        if self.idle_seconds > 0:
+            m.start()
+            time.sleep(self.idle_seconds)
+            r = m.stop()
+            self._idle_w = r.joules / r.seconds if r.seconds > 0 else None
+        self._probe = LoadProbe()
+        self._probe.start()
+        m.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        r = self._meter.stop()
+        share = self._probe.stop()
+        if exc_type is None:
+            self.result = BlockReading(self.name, r.joules, r.seconds, self.inferences,
+                                       self._idle_w, r.method, r.measured, share)  # fmt: skip
+            self.results.append(self.result)
+        return False
+
+    def __call__(self, fn: Callable) -> Callable:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        wrapped.measuring = self  # type: ignore[attr-defined]
+        return wrapped
+
+
+# --- the whole evaluation ----------------------------------------------------------------------
+
+
+def _options_table(options: dict) -> dict:
+    """Keyword options as the TOML-shaped table ``config.from_dict`` reads: nested dicts as they
+    are; ``a__b=1`` or ``{"a.b": 1}`` as ``{"a": {"b": 1}}``; None means not given."""
+    table: dict = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        *parents, last = key.replace("__", ".").split(".")
+        node = table
+        for p in parents:
+            node = node.setdefault(p, {})
+        if isinstance(value, dict) and isinstance(node.get(last), dict):
+            node[last].update(value)
+        else:
+            node[last] = list(value) if isinstance(value, tuple) else value
+    return table
+
+
+def run(out: str = "runs/default", *, config: str | None = None,
+        force: Iterable[str] = (), echo: Callable[[str], None] | None = None,
+        **options: Any) -> Run:  # fmt: skip
+    """Run (or resume) the whole evaluation into the folder ``out`` and return its results.
+
+    ``config``: a TOML file (``ecg-energy run --print-config`` shows every key); ``options``
+    override it with the same keys, e.g. ``data=["wfdb:mitdb"], folds=5,
+    models={"train": {"epochs": 3}}`` or ``models__train__epochs=3``; ``user_models`` are your
+    own model files, evaluated beside the built-in variants. Finished stages are kept and
+    skipped when unchanged; ``force`` redoes the named stages.
+    """
+    from .pipeline import run as run_pipeline
+
+    cfg = run_config(config, **options)
+    outcome = run_pipeline(cfg, os.fspath(out), echo=_quiet(echo), force=frozenset(force))
+    return Run(outcome.results, os.fspath(out), outcome)
+
+
+def run_config(config: str | None = None, **options: Any):
+    """The resolved RunConfig of :func:`run` (a TOML file, then ``options`` over it)."""
+    from .config import RunConfig, from_dict, load_config
+
+    base = load_config(config) if config else RunConfig()
+    return from_dict(_options_table(options), base)
+
+
+def open_run(folder: str) -> Run:
+    """A finished run folder's results (its ``results.json``), to table and plot again."""
+    import json
+
+    from .results import check_results
+
+    path = os.path.join(os.fspath(folder), "results.json")
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: not found; pass a run folder that `ecg-energy run` finished")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            res = json.load(fh)
+    except ValueError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); re-run `ecg-energy run`") from exc
+    check_results(res, path)
+    return Run(res, os.fspath(folder))
+
+
+def with_recommendation(run_result: Run, **changes: Any) -> Run:
+    """The same run recommended under other settings (``constraint``, ``energy``, ``batch``,
+    ``min_balanced_accuracy``), as ``ecg-energy report --constraint ...`` does."""
+    from .report.recommend import RecommendConfig
+    from .results import rerecommend
+
+    try:
+        rc = replace(RecommendConfig(**run_result.data["config"].get("recommend", {})), **changes)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+    return Run(rerecommend(run_result.data, rc), run_result.folder)
