@@ -168,12 +168,12 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
             result = cross_validate(ds, cfg.folds, cfg.split_seed, cfg.models,
                                     os.path.join(out, "folds"), echo,
                                     redo=MODEL_STAGES if "crossval" in ledger.force
-                                    else frozenset())  # fmt: skip
+                                    else frozenset(), unsafe=cfg.unsafe_load)  # fmt: skip
             atomic_write_json(os.path.join(out, "crossval.json"), result)
             return ["crossval.json"], {}
 
         stage("crossval", key_of("crossval", data_digest, asdict(cfg.models), cfg.folds,
-                                 cfg.split_seed), make_crossval)  # fmt: skip
+                                 cfg.split_seed, user_files(cfg.models)), make_crossval)  # fmt: skip
 
     # train, distil, quantize: the built-in variants (model files reused by their build keys)
     paths, variants = _model_stages(cfg, out, echo, ledger, stage, dataset, data_info)
@@ -327,6 +327,12 @@ def _read(out: str, name: str):
         return json.load(fh)
 
 
+def user_files(models) -> dict[str, str | None]:
+    """The content digests of the user's original and student files (None: not given)."""
+    return {k: file_digest(p) if p and os.path.isfile(p) else None
+            for k, p in (("original", models.original), ("student", models.student))}  # fmt: skip
+
+
 def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset, data_info):
     """Train, distil and quantize. Each stage's key covers the data, the training settings and
     the content of the parent models; when all three are fresh no model is loaded at all."""
@@ -334,7 +340,9 @@ def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset
 
     models_dir = os.path.join(out, "models")
     listing = os.path.join(models_dir, "variants.json")
-    train = asdict(cfg.models.train)
+    # what shapes the models besides the data: the training settings, the preprocessing and the
+    # content of the user's original and student files (--original, --student)
+    train = [asdict(cfg.models.train), cfg.models.preprocessing, user_files(cfg.models)]
 
     def digest(name: str, ext: str = ".keras") -> str | None:
         p = os.path.join(models_dir, name + ext)
@@ -373,7 +381,8 @@ def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset
         ledger.forget(s)
     t0 = time.perf_counter()
     built = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_info["key"],
-                           cfg.models, models_dir, echo, redo=redo)  # fmt: skip
+                           cfg.models, models_dir, echo, redo=redo,
+                           unsafe=cfg.unsafe_load)  # fmt: skip
     total = time.perf_counter() - t0
     variants = [{**v.as_dict(), "path": _rel(out, v.path)} for v in built]
     atomic_write_json(listing, variants)

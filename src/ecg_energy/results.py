@@ -143,7 +143,9 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
                for t, e in estimates.get(name, {}).get("estimates", {}).items()}  # fmt: skip
         rows[name] = {
             "name": name,
-            "source": "built-in" if name in built else "user",
+            # built-in, user-original / from-user-original (--original, --student), or user
+            # (a model of yours evaluated beside them, --model)
+            "source": v.get("source", "built-in") if name in built else "user",
             "description": v.get("description") or f"your model {os.path.basename(path)}",
             "file": v["path"] if v else path,
             "format": acc.get("format") or v.get("format") or c.get("source"),

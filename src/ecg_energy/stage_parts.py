@@ -69,6 +69,15 @@ def preflight(cfg: RunConfig) -> None:
         if not os.path.isfile(path):
             raise ModelError(f"{path}: model file not found; check the path given to --model")
         model_format(path)
+    for flag, path in (("--original", cfg.models.original), ("--student", cfg.models.student)):
+        if path is None:
+            continue
+        if not os.path.isfile(path):
+            raise ModelError(f"{path}: file not found; check the path given to {flag}")
+        if model_format(path) != "keras":
+            raise ModelError(f"{path}: {flag} takes a Keras model (.keras or .h5): the students "
+                             "learn from its outputs while training and its LiteRT versions are "
+                             "converted from it; evaluate other formats with --model")  # fmt: skip
     for table in cfg.tables:
         load_table(table)
     if cfg.device.names:

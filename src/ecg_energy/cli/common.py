@@ -107,4 +107,18 @@ LeadOpt = Annotated[str | None, typer.Option(help="Lead name or index (default M
 WindowOpt = Annotated[float, typer.Option("--window-s", help="Rhythm window length, seconds.")]
 StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stride, seconds.")]
 AnnOpt = Annotated[str, typer.Option(help="WFDB annotation file extension.")]
+OriginalOpt = Annotated[
+    str | None,
+    typer.Option(help="Your trained Keras model (.keras, .h5) as the original: it teaches the "
+                 "students and gets LiteRT versions; it is never retrained."),
+]
+StudentOpt = Annotated[
+    str | None,
+    typer.Option(help="Your untrained student architecture (.keras) instead of the built-in."),
+]
+PreprocessOpt = Annotated[
+    str | None,
+    typer.Option("--preprocess", help="Input preprocessing of every variant: none, mulaw or "
+                 "bandpass-mulaw (default: the original's own; none for yours without one)."),
+]
 SplitOpt = Annotated[str, typer.Option(help="auto, ds1ds2 (mitdb inter-patient) or records.")]

@@ -12,9 +12,12 @@ from .common import (
     AnnOpt,
     EpochsOpt,
     LeadOpt,
+    OriginalOpt,
+    PreprocessOpt,
     QuantOpt,
     SplitOpt,
     StrideOpt,
+    StudentOpt,
     TaskOpt,
     UnsafeOpt,
     WindowOpt,
@@ -49,8 +52,13 @@ def train(
     folds: Annotated[
         int, typer.Option(help="Cross-validate by record with K folds first (0: no).")
     ] = 0,
+    original: OriginalOpt = None,
+    student: StudentOpt = None,
+    preprocess: PreprocessOpt = None,
+    unsafe_load: UnsafeOpt = False,
 ) -> None:
-    """Train the original, distil the student (and its plain control), quantize with LiteRT."""
+    """Train the original (or take yours), distil the student (and its plain control), quantize
+    with LiteRT."""
     from dataclasses import replace
 
     from ..data.dataset import split_by_record
@@ -62,9 +70,14 @@ def train(
     cfg = _models_config(epochs, quantize, seed)
     try:
         cfg = replace(cfg, train=replace(cfg.train, temperature=temperature,
-                                         student_loss_weight=hard_weight))  # fmt: skip
+                                         student_loss_weight=hard_weight),
+                      original=original, student=student, preprocessing=preprocess)  # fmt: skip
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    from ..config import RunConfig
+    from ..stage_parts import preflight
+
+    preflight(replace(RunConfig(), data=(data_src,), models=cfg))  # the files, before any work
     opts = _read_options(task, lead, window_s, stride_s, annotator, split)
     ds, _ = load_source(parse_source(data_src), opts, os.path.join(out, "data"))
     if folds:
@@ -72,7 +85,8 @@ def train(
         from ..models.crossval import cross_validate
         from ..pipeline import DEPLOY_FRACTIONS
 
-        cv = cross_validate(ds, folds, seed, cfg, os.path.join(out, "folds"), _echo)
+        cv = cross_validate(ds, folds, seed, cfg, os.path.join(out, "folds"), _echo,
+                            unsafe=unsafe_load)  # fmt: skip
         atomic_write_json(os.path.join(out, "crossval.json"), cv)
         _print_pooled(cv)
         sp = split_by_record(ds, DEPLOY_FRACTIONS, seed=seed)  # deployed: every record
@@ -80,14 +94,15 @@ def train(
         sp = split_by_record(ds, seed=seed)
     tr, va = ds.subset(sp.train), ds.subset(sp.val)
     variants = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key(ds, sp), cfg,
-                              os.path.join(out, "models"), _echo)  # fmt: skip
+                              os.path.join(out, "models"), _echo, unsafe=unsafe_load)  # fmt: skip
     typer.echo(
         f"{'variant':<22}{'format':>8}{'precision':>10}{'KiB':>9}{'train s':>9}{'epochs':>8}"
     )
     for v in variants:
         kib = os.path.getsize(v.path) / 1024
+        yours = {"user-original": "  (yours)", "from-user-original": "  (from yours)"}
         typer.echo(f"{v.name:<22}{v.format:>8}{v.precision:>10}{kib:>9.1f}{v.train_seconds:>9.1f}"
-                   f"{v.epochs:>8}")  # fmt: skip
+                   f"{v.epochs:>8}{yours.get(v.source, '')}")  # fmt: skip
     mark_run_dir(out, {"made_by": "ecg-energy train", "stages": {}})
     typer.echo(f"models in {os.path.join(os.path.abspath(out), 'models')}")
 

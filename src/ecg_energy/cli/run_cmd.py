@@ -10,7 +10,20 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError, DataError
-from .common import AnnOpt, LeadOpt, SplitOpt, StrideOpt, TaskOpt, WindowOpt, _batches, _echo, app
+from .common import (
+    AnnOpt,
+    LeadOpt,
+    OriginalOpt,
+    PreprocessOpt,
+    SplitOpt,
+    StrideOpt,
+    StudentOpt,
+    TaskOpt,
+    WindowOpt,
+    _batches,
+    _echo,
+    app,
+)
 
 Opt = typer.Option
 
@@ -22,8 +35,12 @@ def run(
         list[str] | None, Opt("--data", help="Data source(s); default synth.")
     ] = None,
     model: Annotated[
-        list[str] | None, Opt("--model", help="Your own .keras/.h5/.tflite to evaluate too.")
+        list[str] | None,
+        Opt("--model", help="Your own .keras/.h5/.tflite/.onnx to evaluate too."),
     ] = None,
+    original: OriginalOpt = None,
+    student: StudentOpt = None,
+    preprocess: PreprocessOpt = None,
     out: Annotated[str, Opt(help="Run folder.")] = "runs/default",
     force: Annotated[list[str] | None, Opt(help="Redo this stage even if unchanged.")] = None,
     print_config: Annotated[
@@ -108,7 +125,8 @@ def run(
     from ..report.render import summary_lines
 
     given = dict(  # the options given (None: not given), keys as the TOML's (a__b: [a] b)
-        data=data_src, user_models=model, read__task=task, read__lead=lead,
+        data=data_src, user_models=model, models__original=original, models__student=student,
+        models__preprocessing=preprocess, read__task=task, read__lead=lead,
         read__window_s=window_s, read__stride_s=stride_s, read__annotator=annotator,
         read__split=split, folds=folds, synth__records=records, synth__minutes=minutes, split_seed=seed,
         models__train__seed=seed, models__train__epochs=epochs,

@@ -47,7 +47,8 @@ def _records(ds: Dataset, idx: np.ndarray) -> list[str]:
 
 
 def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
-                   echo: Callable[[str], None] = lambda m: None, redo=frozenset()) -> dict:  # fmt: skip
+                   echo: Callable[[str], None] = lambda m: None, redo=frozenset(),
+                   unsafe: bool = False) -> dict:  # fmt: skip
     """{"folds": [per fold: records, windows, per-variant figures], "variants": pooled metrics,
     "spread": per variant the folds' min and max}."""
     from .variants import build_variants
@@ -65,10 +66,11 @@ def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
                               default=str)  # fmt: skip
         tr, va, te = (ds.subset(part[s]) for s in ("train", "val", "test"))
         built = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key, cfg,
-                               os.path.join(out_dir, str(f)), echo, redo=redo)  # fmt: skip
+                               os.path.join(out_dir, str(f)), echo, redo=redo,
+                               unsafe=unsafe)  # fmt: skip
         scores = {}
         for v in built:
-            mf = load_model_file(v.path)
+            mf = load_model_file(v.path, unsafe=unsafe)
             logits = logits_of(mf, te.X)
             if not np.isfinite(logits).all():
                 raise_nonfinite(v.path)

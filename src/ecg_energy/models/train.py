@@ -22,6 +22,7 @@ keeps falling while the student's classification gets no better.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -277,6 +278,23 @@ def logits_distillation(temperature: float):
     return distillation.LogitsDistillation(
         temperature=temperature, loss=keras.losses.KLDivergence()
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _log_probabilities_layer():
+    import keras
+
+    class LogProbabilities(keras.layers.Layer):
+        """log(p) of a model that outputs probabilities: logits up to a constant per row."""
+
+        def call(self, p):
+            return keras.ops.log(keras.ops.maximum(p, 1e-7))
+
+    return LogProbabilities
+
+
+def LogProbabilities():  # noqa: N802 (a layer class, made when Keras is imported)
+    return _log_probabilities_layer()()
 
 
 def distill(

@@ -36,12 +36,23 @@ class ModelsConfig:
     # LiteRT's runtime: same weights, ~4x faster than tf.function at batch 1 on a 2-core VM)
     quantize: tuple[str, ...] = ("int8",)
     representative_windows: int = 1000  # class-balanced, at most 200 per class
+    # your own trained model (.keras, .h5) as the original: the teacher of the students and the
+    # parent of its LiteRT versions, used as it is (never retrained)
+    original: str | None = None
+    # your own student architecture (.keras, untrained) instead of the built-in student
+    student: str | None = None
+    # the input preprocessing of every variant (None: the original's sidecar's, else the task's
+    # default for the built-in original and "none" for yours)
+    preprocessing: str | None = None
 
     def __post_init__(self) -> None:
         bad = [m for m in self.quantize if m not in MODES]
         if bad:
             raise ValueError(f"unknown LiteRT version {', '.join(bad)}; choose from "
                              "int8, fp16, dynamic, fp32")  # fmt: skip
+        if self.preprocessing is not None and self.preprocessing not in preprocess.PREPROCESSORS:
+            raise ValueError(f"unknown preprocessing {self.preprocessing!r}; choose from "
+                             f"{', '.join(preprocess.PREPROCESSORS)}")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,9 @@ class Variant:
     train_seconds: float = 0.0
     epochs: int = 0
     reused: bool = False
+    # "built-in", "user-original" (your original, used as it is) or "from-user-original" (built
+    # from your original or with your student architecture)
+    source: str = "built-in"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -133,6 +147,48 @@ def shockable_classes(class_names: tuple[str, ...], task: str) -> tuple[int, ...
     return tuple(i for i, c in enumerate(class_names) if c in SHOCKABLE_CLASSES)
 
 
+def variants_preprocessing(cfg: ModelsConfig, task: str) -> tuple[str, str]:
+    """(the preprocessing of every variant, where it came from): the configured one, else the
+    user's original's sidecar's, else ``none`` for a user's original (its windows as they come)
+    and the task's default for the built-in one."""
+    if cfg.preprocessing:
+        return cfg.preprocessing, "as configured"
+    if cfg.original:
+        known = read_sidecar(cfg.original).get("preprocessing")
+        if known in preprocess.PREPROCESSORS:
+            return known, f"from {os.path.basename(sidecar_path(cfg.original))}"
+        return "none", ("windows as they come, in mV: pass --preprocess if your original was "
+                        "trained on other input")  # fmt: skip
+    return preprocess.default_for(task), f"the {task} default"
+
+
+def fitted_to_data(model, path: str, shape: tuple[int, ...], class_names: tuple[str, ...],
+                   what: str):  # fmt: skip
+    """``model`` taking the data's windows (``shape``, e.g. (1000, 1)) and giving one output per
+    class: as it is, or behind a Reshape when it takes (1000,); a one-line ModelError otherwise."""
+    import keras
+
+    from ..errors import ModelError
+
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ModelError(f"{path}: {what} must have one input and one output")
+    got = tuple(int(d) if d is not None else None for d in model.input_shape[1:])
+    n_out = model.output_shape[-1]
+    if n_out != len(class_names):
+        raise ModelError(f"{path}: {what} has {n_out} outputs, the data has {len(class_names)} "
+                         f"classes ({', '.join(class_names)}); give a model with one output per "
+                         "class, in this order, or choose --task")  # fmt: skip
+    if got == tuple(shape):
+        return model
+    if got == tuple(shape[:-1]) and shape[-1] == 1:
+        inp = keras.Input(shape, name="ecg")
+        out = model(keras.layers.Reshape(got, name="to_your_input")(inp))
+        return keras.Model(inp, out, name=model.name)
+    raise ModelError(f"{path}: {what} expects input {got}, the data gives windows of "
+                     f"{tuple(shape)} (choose --window-s so that the windows match its input "
+                     "length at 250 Hz)")  # fmt: skip
+
+
 def build_variants(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -145,19 +201,23 @@ def build_variants(
     models_dir: str,
     echo: Callable[[str], None] | None = None,
     redo: frozenset[str] = frozenset(),
+    unsafe: bool = False,
 ) -> list[Variant]:
     """Train, distil and quantize into ``models_dir``; reuse files whose build key matches.
 
-    ``x_*`` are raw dataset windows; the task's preprocessing is applied here and recorded.
-    ``redo`` names steps ("train", "distil", "quantize") to do again even where a file matches.
-    A child's key includes its parent's content digest, so a parent that changed rebuilds it.
+    ``x_*`` are raw dataset windows; the preprocessing (``variants_preprocessing``) is applied
+    here and recorded. ``redo`` names steps ("train", "distil", "quantize") to do again even
+    where a file matches. A child's key includes its parent's content digest, so a parent that
+    changed rebuilds it. With ``cfg.original`` the user's trained model is the original (copied
+    in as it is, never retrained); with ``cfg.student`` the user's architecture is the students'.
+    ``unsafe``: the user's files may hold Lambda layers (the user trusts them).
     """
-    import keras
 
     from ..ledger import file_digest
+    from .io import load_keras
 
     os.makedirs(models_dir, exist_ok=True)
-    prep = preprocess.default_for(task)
+    prep, _why = variants_preprocessing(cfg, task)
     shock = shockable_classes(class_names, task)
     xt, xv = preprocess.apply(prep, x_train), preprocess.apply(prep, x_val)
     length, n_classes = int(xt.shape[1]), len(class_names)
@@ -168,24 +228,39 @@ def build_variants(
     keys: dict[str, str] = {}
     models: dict[str, object] = {}
 
-    def keras_variant(name: str, arch: str, parent: str | None, description: str, fit, step: str):
+    shape = tuple(int(d) for d in xt.shape[1:])
+
+    def fresh(arch: str):
+        """A new, untrained network: the built-in architecture, or the user's student file."""
+        if arch == "user-student":
+            return fitted_to_data(load_keras(cfg.student, unsafe), cfg.student, shape,
+                                  class_names, "the student")  # fmt: skip
+        return architectures.build(arch, length, n_classes, seed=cfg.train.seed)
+
+    def keras_variant(name: str, arch: str, parent: str | None, description: str, fit, step: str,
+                      source: str = "built-in"):  # fmt: skip
         path = os.path.join(models_dir, f"{name}.keras")
         # the architecture's own definition is part of the key: a changed network is retrained
-        definition = fingerprint(architectures.build(arch, length, n_classes, seed=cfg.train.seed))
+        definition = fingerprint(fresh(arch))
+        if arch == "user-student":
+            definition += file_digest(cfg.student)  # its initial weights too
         settings = {**asdict(cfg.train), "preprocessing": prep}
         key = build_key(data_key + definition, settings, name, keys.get(parent or "", ""))
         meta = _reusable(path, key) if step not in redo else None
         if meta is not None:
             keys[name] = f"{key}:{file_digest(path)}"
             say(f"  {name}: reusing {path}")
-            models[name] = keras.saving.load_model(path, safe_mode=True, compile=False)
+            models[name] = load_keras(path, unsafe)
             variants.append(Variant(name, path, "keras", "fp32", parent, description,
-                                    meta.get("train_seconds", 0.0), meta.get("epochs", 0), True))  # fmt: skip
+                                    meta.get("train_seconds", 0.0), meta.get("epochs", 0), True,
+                                    source))  # fmt: skip
             return
         if os.path.isfile(sidecar_path(path)):  # a model being replaced is not valid meanwhile
             os.unlink(sidecar_path(path))
-        say(f"  {name}: training ({architectures.ARCHITECTURES[arch].__doc__.splitlines()[0]})")
-        result = fit(architectures.build(arch, length, n_classes, seed=cfg.train.seed))
+        what = (f"your architecture {os.path.basename(cfg.student)}" if arch == "user-student"
+                else architectures.ARCHITECTURES[arch].__doc__.splitlines()[0])  # fmt: skip
+        say(f"  {name}: training ({what})")
+        result = fit(fresh(arch))
         models[name] = result.model
         _save_keras(result.model, path)
         atomic_write_json(sidecar_path(path), {
@@ -198,20 +273,33 @@ def build_variants(
         say(f"  {name}: {result.epochs_run} epochs (best {result.best_epoch}) in "
             f"{result.seconds:.0f} s")  # fmt: skip
         variants.append(Variant(name, path, "keras", "fp32", parent, description,
-                                round(result.seconds, 2), result.epochs_run))  # fmt: skip
+                                round(result.seconds, 2), result.epochs_run, source=source))  # fmt: skip
 
     tc = cfg.train
     fit_args = {"echo": echo, "preprocessing": prep, "shockable": shock}
-    keras_variant("original", "original", None, "original CNN, float32",
-                  lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "original",
-                                             **fit_args), "train")  # fmt: skip
-    keras_variant("distilled", "student", "original", "student distilled from the original, float32",
-                  lambda m: distill(models["original"], m, (xt, y_train), (xv, y_val), tc,
-                                    **fit_args), "distil")  # fmt: skip
-    keras_variant("student-plain", "student", None,
-                  "same student trained on labels only (control for distillation), float32",
+    if cfg.original:
+        user_original(cfg, shape, class_names, base_meta, prep, data_key, models_dir, unsafe,
+                      variants, keys, models, say)  # fmt: skip
+    else:
+        keras_variant("original", "original", None, "original CNN, float32",
+                      lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "original",
+                                                 **fit_args), "train")  # fmt: skip
+    yours = cfg.original is not None or cfg.student is not None
+    student_arch = "user-student" if cfg.student else "student"
+    student_words = "your student architecture" if cfg.student else "student"
+    teacher_words = "your original" if cfg.original else "the original"
+    teacher = teacher_logits(models["original"], xt[:256]) if cfg.original else None
+    keras_variant("distilled", student_arch, "original",
+                  f"{student_words} distilled from {teacher_words}, float32",
+                  lambda m: distill(models["original"] if teacher is None else teacher, m, (xt, y_train), (xv, y_val),
+                                    tc, **fit_args), "distil",
+                  "from-user-original" if yours else "built-in")  # fmt: skip
+    keras_variant("student-plain", student_arch, None,
+                  f"same {student_words} trained on labels only (control for distillation), "
+                  "float32",
                   lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "plain",
-                                             student=True, **fit_args), "train")  # fmt: skip
+                                             student=True, **fit_args), "train",
+                  "from-user-original" if cfg.student else "built-in")  # fmt: skip
 
     rep = representative_sample(xt, y_train, cfg.representative_windows, tc.seed)
     for parent in ("original", "distilled"):
@@ -221,10 +309,14 @@ def build_variants(
             settings = {"mode": mode, "representative_windows": cfg.representative_windows,
                         "seed": tc.seed, "preprocessing": prep}  # fmt: skip
             key = build_key(data_key, settings, name, keys[parent])
-            desc = f"{parent}, LiteRT {MODES[mode]}"
+            of_user = next(v.source for v in variants if v.name == parent) != "built-in"
+            desc = (f"{'your original' if parent == 'original' and cfg.original else parent}, "
+                    f"LiteRT {MODES[mode]}")  # fmt: skip
+            source = "from-user-original" if of_user else "built-in"
             if "quantize" not in redo and _reusable(path, key) is not None:
                 say(f"  {name}: reusing {path}")
-                variants.append(Variant(name, path, "tflite", mode, parent, desc, reused=True))
+                variants.append(Variant(name, path, "tflite", mode, parent, desc, reused=True,
+                                        source=source))  # fmt: skip
                 continue
             say(f"  {name}: converting")
             _save_bytes(convert(models[parent], mode, rep if mode == "int8" else None), path)
@@ -232,5 +324,53 @@ def build_variants(
                 **base_meta, "variant": name, "precision": mode, "parent": parent,
                 "build_key": key, "representative_windows": len(rep) if mode == "int8" else 0,
             })  # fmt: skip
-            variants.append(Variant(name, path, "tflite", mode, parent, desc))
+            variants.append(Variant(name, path, "tflite", mode, parent, desc, source=source))
     return variants
+
+
+def user_original(cfg: ModelsConfig, shape, class_names, base_meta: dict, prep: str,
+                  data_key: str, models_dir: str, unsafe: bool, variants: list, keys: dict,
+                  models: dict, say) -> None:  # fmt: skip
+    """The user's trained model as the ``original`` variant: checked against the data (input
+    shape, one output per class), copied into ``models_dir`` as it is (behind a Reshape where
+    its input has no channel axis), never trained."""
+    from ..ledger import file_digest
+    from .io import load_keras
+
+    path = os.path.join(models_dir, "original.keras")
+    digest = file_digest(cfg.original)
+    key = build_key(data_key, {"user_original": digest, "preprocessing": prep}, "original")
+    desc = f"your original ({os.path.basename(cfg.original)}), float32"
+    meta = _reusable(path, key)
+    if meta is None:
+        model = fitted_to_data(load_keras(cfg.original, unsafe), cfg.original, shape,
+                               class_names, "your original")  # fmt: skip
+        _save_keras(model, path)
+        atomic_write_json(sidecar_path(path), {
+            **base_meta, "variant": "original", "precision": "fp32", "parent": None,
+            "build_key": key, "user_file": os.path.abspath(cfg.original), "user_digest": digest,
+            "train_seconds": 0.0, "epochs": 0,
+            "trained_on": None,  # not by this tool: what it learnt from is the user's to say
+        })  # fmt: skip
+        say(f"  original: your model {cfg.original} (used as it is, not retrained)")
+    else:
+        say(f"  original: reusing {path} (your model {cfg.original})")
+    models["original"] = load_keras(path, unsafe)
+    keys["original"] = f"{key}:{file_digest(path)}"
+    variants.append(Variant("original", path, "keras", "fp32", None, desc, 0.0, 0,
+                            meta is not None, "user-original"))  # fmt: skip
+
+
+def teacher_logits(model, sample: np.ndarray):
+    """The teacher as distillation needs it, giving logits: a model whose outputs are already
+    probabilities (a softmax at the end: every row in [0, 1], summing to 1) is followed by a
+    log, which gives logits up to a constant per row (the same softmax at any temperature)."""
+    import keras
+
+    from .train import LogProbabilities
+
+    p = np.asarray(model(sample, training=False))
+    if p.min() >= 0.0 and p.max() <= 1.0 and np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+        inp = keras.Input(model.input_shape[1:])
+        return keras.Model(inp, LogProbabilities()(model(inp)))
+    return model

@@ -7,6 +7,8 @@ the HTML page turns it into ``<code>``.
 
 from __future__ import annotations
 
+import os
+
 from .fmt import (
     aha_cell,
     aha_result,
@@ -345,10 +347,10 @@ def seed_kwh_text(seed: dict) -> str:
 
 
 def reproduced_table(res: dict) -> Table:
-    """The report's method on this run's built-in variants."""
+    """The report's method on the variants this run built (not the models only evaluated)."""
     rows = []
     for name, v in res["variants"].items():
-        if v["source"] != "built-in":
+        if v["source"] == "user":
             continue
         flat, seed = v["estimates"].get("seed-flat"), v.get("seed_window") or {}
         rows.append([f"`{name}`",
@@ -386,10 +388,31 @@ PUBLISHED_NOTE = ("The flat 0.45 pJ per FLOP is half of Horowitz's 45 nm 32-bit 
                   "energy.")  # fmt: skip
 
 
+def yours_facts(res: dict) -> list[str]:
+    """Which models are the user's: the original given with --original (used as it is), what
+    was built from it or with the user's student, and the models only evaluated (--model)."""
+    by = {}
+    for name, v in res["variants"].items():
+        by.setdefault(v.get("source", "built-in"), []).append(f"`{name}`")
+    cfg = res.get("config", {}).get("models", {})
+    out = []
+    if by.get("user-original"):
+        out.append(f"Your models: {', '.join(by['user-original'])} is your model "
+                   f"({os.path.basename(cfg.get('original') or '')}), used as it is and never "
+                   "retrained.")  # fmt: skip
+    if by.get("from-user-original"):
+        made = "your original" if cfg.get("original") else "the built-in original"
+        arch = " with your student architecture" if cfg.get("student") else ""
+        out.append(f"Built from {made}{arch}: {', '.join(by['from-user-original'])}.")
+    if by.get("user"):
+        out.append(f"Your models evaluated beside them: {', '.join(by['user'])}.")
+    return out
+
+
 def run_facts(res: dict) -> list[str]:
     m, ds = res["machine"], res.get("dataset", {})
     libs = ", ".join(f"{k} {v}" for k, v in res["libraries"].items())
-    return [f"Data: {', '.join(res['config']['data'])} ({ds.get('task', '?')} task, "
+    return [*yours_facts(res), f"Data: {', '.join(res['config']['data'])} ({ds.get('task', '?')} task, "
             f"{ds.get('examples', '?')} examples; classes {', '.join(ds.get('classes', []))}).",
             f"Machine: {m.get('processor')}, {m.get('cpus')} CPUs, {m.get('platform')}, "
             f"Python {m.get('python')}.",
