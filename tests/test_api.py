@@ -151,11 +151,21 @@ def test_bad_api_input_is_one_clear_error():
 def test_run_options_take_the_configuration_keys():
     from ecg_energy.api import run_config
 
-    cfg = run_config(data=["synth:1"], folds=3, models__train__epochs=2,
+    cfg = run_config(data=["synth:1"], folds=3, models__train__patience=2,
                      protocol={"trials": 4}, country=None)  # fmt: skip
     assert cfg.data == ("synth:1",) and cfg.folds == 3
-    assert cfg.models.train.epochs == 2 and cfg.protocol.trials == 4
+    assert cfg.models.train.patience == 2 and cfg.protocol.trials == 4
     assert cfg.country == "USA"  # None: not given, the default stays
+    # the run command's option names, as the command takes them
+    cfg = run_config(data="synth:2", original="mine.keras", epochs=3, seed=7, batch="1,8",
+                     quantize="int8,fp16", device="stm32u575", rest_mw=2.5)  # fmt: skip
+    assert cfg.data == ("synth:2",) and cfg.models.original == "mine.keras"
+    assert (cfg.models.train.epochs, cfg.models.train.student_epochs) == (3, 6)
+    assert cfg.split_seed == 7 and cfg.models.train.seed == 7
+    assert cfg.batches == (1, 8) and cfg.models.quantize == ("int8", "fp16")
+    assert cfg.device.names == ("stm32u575",) and cfg.device.rest_w == pytest.approx(0.0025)
+    with pytest.raises(ConfigError, match="unknown setting models.orignal"):
+        run_config(models__orignal="x")
 
 
 def test_open_run_gives_the_table_recommendation_and_figures(tiny_run):

@@ -405,14 +405,62 @@ class measuring:  # noqa: N801 (used as ``with ee.measuring(...)`` and ``@ee.mea
 # --- the whole evaluation ----------------------------------------------------------------------
 
 
-def _options_table(options: dict) -> dict:
-    """Keyword options as the TOML-shaped table ``config.from_dict`` reads: nested dicts as they
-    are; ``a__b=1`` or ``{"a.b": 1}`` as ``{"a": {"b": 1}}``; None means not given."""
-    table: dict = {}
+# the run command's options, by their Python names, and the configuration keys they set
+RUN_OPTIONS = {
+    "data": "data", "model": "user_models", "original": "models.original",
+    "student": "models.student", "preprocess": "models.preprocessing", "task": "read.task",
+    "lead": "read.lead", "window_s": "read.window_s", "stride_s": "read.stride_s",
+    "annotator": "read.annotator", "split": "read.split", "folds": "folds",
+    "records": "synth.records", "minutes": "synth.minutes", "quantize": "models.quantize",
+    "unsafe_load": "unsafe_load", "meter": "meter", "trials": "protocol.trials",
+    "min_seconds": "protocol.min_seconds", "idle_seconds": "protocol.idle_seconds",
+    "max_other_share": "protocol.max_other_share", "tracking_mode": "tracking_mode",
+    "float_runtime": "float_runtime", "batch": "batches", "seed_inferences": "seed_inferences",
+    "threads": "threads", "country": "country", "carbon_intensity": "carbon_intensity",
+    "constraint": "recommend.constraint", "rank_by": "recommend.energy",
+    "device": "device.names", "battery": "device.battery", "device_stride_s": "device.stride_s",
+}  # fmt: skip
+LISTS = ("data", "model", "device")  # one value or several
+
+
+def _as_list(text_or_list, sep: str = ",") -> list:
+    if isinstance(text_or_list, str):
+        return [t.strip() for t in text_or_list.split(sep) if t.strip()]
+    return list(text_or_list)
+
+
+def run_options(options: dict) -> dict:
+    """Keyword options as the TOML-shaped table ``config.from_dict`` reads. The run command's
+    option names (``RUN_OPTIONS``, e.g. ``original``, ``records``, ``batch="1,256"``,
+    ``seed``: the split's and training's, ``epochs``: the original's and twice that for the
+    students, ``rest_mw``) and the configuration's own keys (nested dicts, ``a__b`` or
+    ``"a.b"``); None means not given."""
+    flat: dict = {}
     for key, value in options.items():
         if value is None:
             continue
-        *parents, last = key.replace("__", ".").split(".")
+        if key == "seed":
+            flat["split_seed"] = flat["models.train.seed"] = value
+        elif key == "epochs":
+            flat["models.train.epochs"], flat["models.train.student_epochs"] = value, 2 * value
+        elif key == "rest_mw":
+            flat["device.rest_w"] = value * 1e-3
+        elif key == "batch":
+            try:
+                flat["batches"] = [int(b) for b in _as_list(value if not isinstance(value, int)
+                                                            else [value])]  # fmt: skip
+            except ValueError as exc:
+                raise ConfigError(f"batch (--batch) needs batch sizes such as 1,256, not "
+                                  f"{value!r}") from exc  # fmt: skip
+        elif key == "quantize":
+            flat["models.quantize"] = _as_list(value)
+        elif key in RUN_OPTIONS:
+            flat[RUN_OPTIONS[key]] = [value] if key in LISTS and isinstance(value, str) else value
+        else:
+            flat[key.replace("__", ".")] = value
+    table: dict = {}
+    for key, value in flat.items():
+        *parents, last = key.split(".")
         node = table
         for p in parents:
             node = node.setdefault(p, {})
@@ -429,10 +477,12 @@ def run(out: str = "runs/default", *, config: str | None = None,
     """Run (or resume) the whole evaluation into the folder ``out`` and return its results.
 
     ``config``: a TOML file (``ecg-energy run --print-config`` shows every key); ``options``
-    override it with the same keys, e.g. ``data=["wfdb:mitdb"], folds=5,
-    models={"train": {"epochs": 3}}`` or ``models__train__epochs=3``; ``user_models`` are your
-    own model files, evaluated beside the built-in variants. Finished stages are kept and
-    skipped when unchanged; ``force`` redoes the named stages.
+    override it, by the run command's option names (``data="wfdb:mitdb", folds=5,
+    original="mine.keras", records=4, epochs=2, meter="cputime", device="stm32u575"``) or by
+    the configuration's keys (``models={"train": {"patience": 5}}``,
+    ``protocol__min_seconds=1``); ``model`` takes your own model files to evaluate beside
+    the variants. Finished stages are kept and skipped when unchanged; ``force`` redoes the
+    named stages.
     """
     from .pipeline import run as run_pipeline
 
@@ -446,7 +496,7 @@ def run_config(config: str | None = None, **options: Any):
     from .config import RunConfig, from_dict, load_config
 
     base = load_config(config) if config else RunConfig()
-    return from_dict(_options_table(options), base)
+    return from_dict(run_options(options), base)
 
 
 def open_run(folder: str) -> Run:

@@ -124,24 +124,44 @@ def run(
     from ..config import to_toml
     from ..report.render import summary_lines
 
-    given = dict(  # the options given (None: not given), keys as the TOML's (a__b: [a] b)
-        data=data_src, user_models=model, models__original=original, models__student=student,
-        models__preprocessing=preprocess, read__task=task, read__lead=lead,
-        read__window_s=window_s, read__stride_s=stride_s, read__annotator=annotator,
-        read__split=split, folds=folds, synth__records=records, synth__minutes=minutes, split_seed=seed,
-        models__train__seed=seed, models__train__epochs=epochs,
-        models__train__student_epochs=2 * epochs if epochs else None,
-        models__quantize=[m.strip() for m in quantize.split(",") if m.strip()] if quantize else None,
-        unsafe_load=unsafe_load, meter=meter, protocol__trials=trials,
-        protocol__min_seconds=min_seconds, protocol__idle_seconds=idle_seconds,
-        protocol__max_other_share=max_other_share, tracking_mode=tracking_mode,
-        float_runtime=float_runtime, seed_inferences=seed_inferences,
-        batches=list(_batches(batch)) if batch else None, threads=threads, country=country,
-        carbon_intensity=carbon_intensity, recommend__constraint=constraint,
-        recommend__energy=rank_by, device__names=device, device__battery=battery,
-        device__stride_s=device_stride_s, device__rest_w=rest_mw * 1e-3 if rest_mw is not None
-        else None,
-    )  # fmt: skip
+    given = dict(
+        data=data_src,
+        model=model,
+        original=original,
+        student=student,
+        preprocess=preprocess,
+        task=task,
+        lead=lead,
+        window_s=window_s,
+        stride_s=stride_s,
+        annotator=annotator,
+        split=split,
+        folds=folds,
+        records=records,
+        minutes=minutes,
+        seed=seed,
+        epochs=epochs,
+        quantize=quantize,
+        unsafe_load=unsafe_load,
+        meter=meter,
+        trials=trials,
+        min_seconds=min_seconds,
+        idle_seconds=idle_seconds,
+        max_other_share=max_other_share,
+        tracking_mode=tracking_mode,
+        float_runtime=float_runtime,
+        seed_inferences=seed_inferences,
+        batch=list(_batches(batch)) if batch else None,
+        threads=threads,
+        country=country,
+        carbon_intensity=carbon_intensity,
+        constraint=constraint,
+        rank_by=rank_by,
+        device=device,
+        battery=battery,
+        device_stride_s=device_stride_s,
+        rest_mw=rest_mw,
+    )  # the options given (None: not given), as the API takes them
     cfg = run_config(config, **given)
     if print_config:
         typer.echo(to_toml(cfg), nl=False)
