@@ -20,10 +20,10 @@ PRECISIONS = ("fp32", "fp16", "int8", "hybrid")
 
 @dataclass(frozen=True)
 class OpCount:
-    """The counts of one operation (a Keras layer or a LiteRT operator)."""
+    """The counts of one operation (a Keras layer, a LiteRT operator or an ONNX node)."""
 
     name: str
-    op: str  # the layer class or LiteRT builtin it came from
+    op: str  # the layer class, LiteRT builtin or ONNX operator it came from
     macs: int = 0
     other: dict[str, int] = field(default_factory=dict)  # add, mul, cmp, div, exp
     precision: str = "fp32"  # fp32, fp16, int8 (int8 × int8 -> int32), hybrid (int8 weights)
@@ -51,7 +51,7 @@ class OpCount:
 class ModelCounts:
     """Every operation of a model, and the model's totals."""
 
-    source: str  # "keras" or "tflite"
+    source: str  # "keras", "tflite" or "onnx"
     ops: tuple[OpCount, ...]
     peak_activation_bytes: int
 
@@ -166,31 +166,139 @@ def recurrent_cell_ops(steps: int, units: int, cell: str) -> dict[str, int]:
     raise KeyError(cell)
 
 
-def attention_macs(q_len: int, kv_len: int, model_dim: int, heads: int, key_dim: int,
-                   value_dim: int, out_dim: int, kv_dim: int | None = None) -> dict[str, int]:
+def attention_macs(
+    q_len: int,
+    kv_len: int,
+    model_dim: int,
+    heads: int,
+    key_dim: int,
+    value_dim: int,
+    out_dim: int,
+    kv_dim: int | None = None,
+    key_in_dim: int | None = None,
+) -> dict[str, int]:
     """Multi-head attention (Vaswani et al. 2017), by part:
 
-    - ``projections``: Q = q_len·model_dim·heads·key_dim, K = kv_len·kv_dim·heads·key_dim,
-      V = kv_len·kv_dim·heads·value_dim, output = q_len·heads·value_dim·out_dim;
+    - ``projections``: Q = q_len·model_dim·heads·key_dim, K = kv_len·key_in_dim·heads·key_dim,
+      V = kv_len·kv_dim·heads·value_dim, output = q_len·heads·value_dim·out_dim (``kv_dim``, the
+      value's features, defaults to ``model_dim``; ``key_in_dim``, the key's, to ``kv_dim``: the
+      key is the value unless given apart);
     - ``scores`` (Q·Kᵀ): heads·q_len·kv_len·key_dim;
     - ``context`` (softmax(scores)·V): heads·q_len·kv_len·value_dim.
     E.g. self-attention over 4 steps of 8 features, 2 heads of 4: projections 4·8·8·3 + 4·8·8 =
     1,024, scores 2·4·4·4 = 128, context 128."""
     kv_dim = model_dim if kv_dim is None else kv_dim
-    proj = (q_len * model_dim * heads * key_dim + kv_len * kv_dim * heads * key_dim
-            + kv_len * kv_dim * heads * value_dim + q_len * heads * value_dim * out_dim)
+    key_in_dim = kv_dim if key_in_dim is None else key_in_dim
+    proj = (
+        q_len * model_dim * heads * key_dim
+        + kv_len * key_in_dim * heads * key_dim
+        + kv_len * kv_dim * heads * value_dim
+        + q_len * heads * value_dim * out_dim
+    )
     return {"projections": proj, "scores": heads * q_len * kv_len * key_dim,
             "context": heads * q_len * kv_len * value_dim}  # fmt: skip
 
 
+def attention_ops(
+    q_len: int,
+    kv_len: int,
+    heads: int,
+    key_dim: int,
+    value_dim: int,
+    out_dim: int,
+    use_bias: bool = True,
+) -> dict[str, int]:
+    """The element-wise work of multi-head attention beyond its products: the queries scaled by
+    1/√key_dim (q_len·heads·key_dim multiplies), the softmax over every score
+    (heads·q_len·kv_len elements, as ``activation_ops``), and with biases one add per projected
+    element (Q and K: q_len·heads·key_dim and kv_len·heads·key_dim, V: kv_len·heads·value_dim,
+    output: q_len·out_dim)."""
+    biases = (q_len * heads * key_dim + kv_len * heads * key_dim + kv_len * heads * value_dim
+              + q_len * out_dim) if use_bias else 0  # fmt: skip
+    return merge_ops({"mul": q_len * heads * key_dim, "add": biases},
+                     activation_ops(heads * q_len * kv_len, "softmax"))  # fmt: skip
+
+
+def batch_matmul_macs(batch: int, rows: int, inner: int, cols: int) -> int:
+    """A batch of (rows × inner) · (inner × cols) products: batch·rows·inner·cols. E.g. attention
+    scores of 2 heads over 6 steps with keys of 4: 2·6·4·6 = 288."""
+    return batch * rows * inner * cols
+
+
 def layernorm_ops(rows: int, features: int, scale: bool = True, center: bool = True) -> dict:
-    """Layer normalisation over ``features`` per row: the mean (features adds), the variance
-    (a subtract, a multiply and an add per element), then (x - mean)·rsqrt(var + eps) (a
-    subtract and a multiply per element, one add and one division per row), then γ and β (a
-    multiply and an add per element, when present)."""
+    """Layer normalisation over ``features`` per row, reductions counted as ``pool_ops`` counts an
+    average (features - 1 adds and one multiply by 1/features per row):
+
+    - the mean: (features - 1) adds and one multiply per row;
+    - the variance: a subtract and a square per element, then (features - 1) adds and one
+      multiply per row;
+    - rsqrt(var + eps): one add and one division per row;
+    - (x - mean)·rsqrt: a subtract and a multiply per element;
+    - γ and β, when present: a multiply and an add per element.
+    E.g. 4 rows of 8: add 2·4·7 + 2·32 + 4 + 32 = 156, mul 2·4 + 2·32 + 32 = 104, div 4."""
     e = rows * features
-    return {"add": e + 2 * e + e + rows + (e if center else 0),
-            "mul": e + e + (e if scale else 0), "div": rows}  # fmt: skip
+    return {"add": 2 * rows * (features - 1) + 2 * e + rows + (e if center else 0),
+            "mul": 2 * rows + 2 * e + (e if scale else 0), "div": rows}  # fmt: skip
+
+
+def bidirectional_merge_ops(elems: int, mode: str | None) -> dict[str, int]:
+    """Merging the two directions of a bidirectional layer, per output element (``elems``, the
+    size of one direction's output): concatenation (or none) is free; sum one add, mul one
+    multiply, ave one add and one multiply by ½."""
+    if mode in ("concat", None):
+        return {}
+    if mode == "ave":
+        return {"add": elems, "mul": elems}
+    return elementwise_ops(elems, 2, {"sum": "add", "mul": "mul"}[mode])
+
+
+def resize_ops(out_elems: int, kind: str) -> dict[str, int]:
+    """Resampling: nearest-neighbour copies (free); bilinear is three linear interpolations per
+    output, each a + t·(b - a): 3 multiplies and 6 adds."""
+    if kind == "nearest":
+        return {}
+    if kind == "bilinear":
+        return {"mul": 3 * out_elems, "add": 6 * out_elems}
+    raise KeyError(kind)
+
+
+# unary element-wise operators by the kind of arithmetic they cost
+UNARY_KINDS = {"neg": "add", "abs": "cmp", "square": "mul", "sqrt": "div", "rsqrt": "div",
+               "exp": "exp", "log": "exp"}  # fmt: skip
+
+
+def unary_ops(elems: int, kind: str) -> dict[str, int]:
+    """One operation per element, of the kind ``UNARY_KINDS`` gives: a negation is an add, an
+    absolute value a comparison, a square a multiply, a square root (or its reciprocal) a
+    division, an exponential or logarithm an exp."""
+    return {UNARY_KINDS[kind]: elems}
+
+
+def reduce_ops(out_elems: int, window: int, kind: str) -> dict[str, int]:
+    """A reduction of ``window`` elements to each output: a sum is window - 1 adds, a product
+    window - 1 multiplies, a max, min or logical any/all window - 1 comparisons, a mean as
+    ``pool_ops`` ("avg")."""
+    if kind == "sum":
+        return {"add": out_elems * (window - 1)}
+    if kind == "prod":
+        return {"mul": out_elems * (window - 1)}
+    if kind in ("max", "min", "any", "all"):
+        return pool_ops(out_elems, window, "max")
+    return pool_ops(out_elems, window, "avg")
+
+
+def scale_ops(ops: dict[str, int], times: int) -> dict[str, int]:
+    """Counts of work repeated ``times`` times (a layer applied at every time step, a loop body):
+    scale_ops({"add": 3}, 10) == {"add": 30}."""
+    return {k: v * times for k, v in ops.items() if v * times}
+
+
+def while_trips(start: int, limit: int, step: int) -> int:
+    """Iterations of ``for (i = start; i < limit; i += step)``: ceil((limit - start) / step), at
+    least 0. E.g. a recurrent layer's loop over 10 time steps: while_trips(0, 10, 1) == 10."""
+    if step <= 0:
+        raise ValueError(f"a loop step of {step} does not count up")
+    return max(0, -(-(limit - start) // step))
 
 
 def pool_ops(out_elems: int, window: int, kind: str) -> dict[str, int]:
@@ -221,6 +329,32 @@ def activation_ops(elems: int, kind: str) -> dict[str, int]:
     if kind in ("linear", "none"):
         return {}
     raise KeyError(kind)
+
+
+def pointwise_ops(elems: int, kind: str) -> dict[str, int]:
+    """Element-wise functions beyond ``activation_ops``, per element (a transcendental function,
+    erf or exp, is one ``exp``):
+
+    - ``leaky_relu`` / ``prelu``: a comparison and a multiply (max(x, a·x));
+    - ``elu``: a comparison, an exp, an add and a multiply (a·(exp(x) - 1) below 0);
+    - ``hard_sigmoid``: max(0, min(1, a·x + b)): a multiply, an add, two comparisons;
+    - ``hard_swish``: x · hard_sigmoid(x): one more multiply;
+    - ``erf``: one transcendental;
+    - ``gelu`` (erf form, x·0.5·(1 + erf(x/√2))): three multiplies, an add, an erf;
+    - ``gelu_tanh`` (x·0.5·(1 + tanh(√(2/π)·(x + 0.044715·x³)))): six multiplies, two adds and
+      a tanh (exp, add, div).
+    E.g. GELU over 10 elements: {"mul": 30, "add": 10, "exp": 10}."""
+    table = {
+        "leaky_relu": {"cmp": 1, "mul": 1},
+        "prelu": {"cmp": 1, "mul": 1},
+        "elu": {"cmp": 1, "exp": 1, "add": 1, "mul": 1},
+        "hard_sigmoid": {"mul": 1, "add": 1, "cmp": 2},
+        "hard_swish": {"mul": 2, "add": 1, "cmp": 2},
+        "erf": {"exp": 1},
+        "gelu": {"mul": 3, "add": 1, "exp": 1},
+        "gelu_tanh": {"mul": 6, "add": 3, "exp": 1, "div": 1},
+    }
+    return {k: elems * v for k, v in table[kind].items()}
 
 
 def elementwise_ops(elems: int, inputs: int, kind: str) -> dict[str, int]:
