@@ -34,7 +34,7 @@ DEFAULT_TABLES = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 
 __all__ = ["count", "estimate", "load_data", "evaluate", "measure", "measure_function",
-           "measuring", "run", "open_run", "model_files"]  # fmt: skip
+           "measuring", "run", "open_run", "model_files", "from_torch"]  # fmt: skip
 
 
 def _quiet(echo: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -44,12 +44,29 @@ def _quiet(echo: Callable[[str], None] | None) -> Callable[[str], None]:
 # --- counting and estimating -------------------------------------------------------------------
 
 
-def count(model: str, *, unsafe_load: bool = False) -> Counts:
-    """Exact per-operation counts of a model file: MACs and other arithmetic by precision,
-    weight bytes, activation traffic, peak activation memory, anything not counted."""
+def count(model, *, unsafe_load: bool = False, example_input=None) -> Counts:
+    """Exact per-operation counts of a model file (.keras, .h5, .tflite, .onnx), or of a
+    ``torch.nn.Module`` with its ``example_input`` (exported to ONNX first): MACs and other
+    arithmetic by precision, weight bytes, activation traffic, peak activation memory, and
+    anything not counted."""
     from .ops.files import count_file
 
+    if example_input is not None or not isinstance(model, str | os.PathLike):
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = from_torch(model, example_input, os.path.join(tmp, "model.onnx"))
+            counts = count_file(path, unsafe_load)
+        return Counts(replace(counts, path=f"{type(model).__name__} (PyTorch, via ONNX)"))
     return Counts(count_file(os.fspath(model), unsafe_load))
+
+
+def from_torch(module, example_input, path: str = "model.onnx") -> str:
+    """A ``torch.nn.Module`` as an ONNX file (``torch.onnx.export``, evaluation mode, dynamic
+    batch), to count, evaluate, quantize and measure like any ``.onnx``; returns its path."""
+    from .models.torch_export import torch_to_onnx
+
+    return torch_to_onnx(module, example_input, os.fspath(path))
 
 
 def estimate(model: str, *, tables: Sequence[str] = DEFAULT_TABLES, buffer_kib: int = 256,
@@ -69,18 +86,23 @@ def estimate(model: str, *, tables: Sequence[str] = DEFAULT_TABLES, buffer_kib: 
 
 def load_data(*sources: str, task: str = "rhythm", lead: str | None = None,
               window_s: float = 4.0, stride_s: float = 2.0, annotator: str = "atr",
-              split: str = "auto", cache: str = "runs/cache"):  # fmt: skip
+              split: str = "auto", cache: str = "runs/cache", records: int | None = None,
+              minutes: float | None = None):  # fmt: skip
     """One Dataset from one or more sources (``synth``, ``synth:SEED``, ``wfdb:FOLDER``,
-    ``kaggle:FILE.csv``); with several, records are named ``<source>/<record>``."""
+    ``kaggle:FILE.csv``); with several, records are named ``<source>/<record>``.
+    ``records`` and ``minutes`` size the synthetic database (as ``run --records --minutes``)."""
     from .data.sources import load_sources
+    from .data.synth import SynthConfig
     from .data.wfdb_source import ReadOptions
 
     try:
         opts = ReadOptions(task=task, lead=lead, window_s=window_s, stride_s=stride_s,
                            annotator=annotator, split=split)  # fmt: skip
+        sizes = {k: v for k, v in (("records", records), ("minutes", minutes)) if v is not None}
+        synth = replace(SynthConfig(), **sizes)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    ds, _warnings = load_sources(list(sources or ("synth",)), opts, cache)
+    ds, _warnings = load_sources(list(sources or ("synth",)), opts, cache, synth)
     return ds
 
 

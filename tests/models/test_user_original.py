@@ -71,8 +71,10 @@ def test_train_with_your_original_builds_its_students_and_int8_versions(tmp_path
     "make, fragment",
     [
         (lambda p: _user_model(p, n_classes=3), "has 3 outputs, the data has 5 classes"),
-        (lambda p: _user_model(p, length=360), "expects input (360, 1), the data gives windows "
-                                               "of (1000, 1)"),  # fmt: skip
+        (
+            lambda p: _user_model(p, length=360),
+            "expects input (360, 1), the data gives windows of (1000, 1)",
+        ),  # fmt: skip
     ],
 )
 def test_an_original_that_does_not_fit_the_data_is_one_line(tmp_path, synth_db, capsys, make,

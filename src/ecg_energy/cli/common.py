@@ -109,8 +109,10 @@ StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stri
 AnnOpt = Annotated[str, typer.Option(help="WFDB annotation file extension.")]
 OriginalOpt = Annotated[
     str | None,
-    typer.Option(help="Your trained Keras model (.keras, .h5) as the original: it teaches the "
-                 "students and gets LiteRT versions; it is never retrained."),
+    typer.Option(
+        help="Your trained Keras model (.keras, .h5) as the original: it teaches the "
+        "students and gets LiteRT versions; it is never retrained."
+    ),
 ]
 StudentOpt = Annotated[
     str | None,
@@ -118,7 +120,10 @@ StudentOpt = Annotated[
 ]
 PreprocessOpt = Annotated[
     str | None,
-    typer.Option("--preprocess", help="Input preprocessing of every variant: none, mulaw or "
-                 "bandpass-mulaw (default: the original's own; none for yours without one)."),
+    typer.Option(
+        "--preprocess",
+        help="Input preprocessing of every variant: none, mulaw or "
+        "bandpass-mulaw (default: the original's own; none for yours without one).",
+    ),
 ]
 SplitOpt = Annotated[str, typer.Option(help="auto, ds1ds2 (mitdb inter-patient) or records.")]

@@ -18,7 +18,7 @@ from .common import (
 
 @app.command()
 def count(
-    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .tflite file.")],
+    model: Annotated[str, typer.Argument(help="A .keras, .h5, .tflite or .onnx file.")],
     unsafe_load: UnsafeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
@@ -50,7 +50,7 @@ def count(
 
 @app.command()
 def estimate(
-    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .tflite file.")],
+    model: Annotated[str, typer.Argument(help="A .keras, .h5, .tflite or .onnx file.")],
     table: Annotated[
         list[str] | None,
         typer.Option(help="Energy table: seed-flat, horowitz-45nm, jouppi-7nm or a TOML path."),
@@ -86,7 +86,7 @@ def estimate(
 
 @app.command()
 def measure(
-    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite).")],
+    models: Annotated[list[str], typer.Argument(help="Model files (.keras, .h5, .tflite, .onnx).")],
     data_src: Annotated[
         str, typer.Option("--data", help="Windows to run on; default synth:0.")
     ] = "synth",

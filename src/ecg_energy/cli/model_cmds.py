@@ -110,7 +110,8 @@ def train(
 @app.command()
 def evaluate(
     models: Annotated[
-        list[str], typer.Argument(help="Model files (.keras, .h5, .tflite), or folders of them.")
+        list[str],
+        typer.Argument(help="Model files (.keras, .h5, .tflite, .onnx), or folders of them."),
     ],
     data_src: Annotated[
         list[str] | None,

@@ -47,8 +47,9 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
             "battery_days", "battery_days_low", "battery_days_high", "method")  # fmt: skip
     row.update(dict.fromkeys(keys))
     if model.get("format") != "tflite":
-        row["skipped"] = (f"a {model.get('format', '?')} model: a microcontroller runs the "
-                          ".tflite version (make one with --quantize)")  # fmt: skip
+        fmt = model.get("format", "?")
+        row["skipped"] = (f"{'an' if fmt[:1] in 'aeiou' else 'a'} {fmt} model: a "
+                          "microcontroller runs the .tflite version (make one with --quantize)")  # fmt: skip
         return row
     precision = model_precision(model.get("macs_by_precision") or {})
     row["precision"] = precision

@@ -9,7 +9,7 @@ the same weights, its logits checked against the Keras model's), so every varian
 runtime and a saving is the model's, not TensorFlow's ~0.6 ms of per-call overhead. The TensorFlow
 path (``float_runtime="tensorflow"``) stays available and is labelled; ``compare_runtimes`` also
 measures the first Keras model on the other runtime, so the report can say what the runtime alone
-costs.
+costs. An ``.onnx`` model is measured on onnxruntime, its own runtime (nothing converts it).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def input_batch(x: np.ndarray, batch: int) -> np.ndarray:
 
 
 def runtime_name(runner) -> str:
-    """What runs a model: 'litert', or 'tensorflow' / 'jax' for a Keras model."""
+    """What runs a model: 'litert', 'onnxruntime', or 'tensorflow' / 'jax' for a Keras model."""
     return "litert" if isinstance(runner, LiteRTRunner) else getattr(runner, "backend", "keras")
 
 
@@ -95,6 +95,11 @@ def build_workloads(paths: list[str], ds: Dataset, batches: tuple[int, ...], thr
                 content = fh.read()
             runners["litert"] = lambda c=content: LiteRTRunner(c, num_threads=threads)
             main, record = "litert", {"runtime": "litert"}
+        elif mf.format == "onnx":
+            from ..models.io import load_onnx
+
+            runners["onnxruntime"] = lambda p=path: load_onnx(p, threads)
+            main, record = "onnxruntime", {"runtime": "onnxruntime"}
         else:
             own = runtime_name(mf.runner)
             runners[own] = lambda r=mf.runner: r
@@ -108,7 +113,7 @@ def build_workloads(paths: list[str], ds: Dataset, batches: tuple[int, ...], thr
             if float_runtime == "litert" and content is None:
                 record["note"] = f"measured on {own}: {info.get('why', '')}"
         extra = None
-        if compare_runtimes and not compared and not isinstance(mf.runner, LiteRTRunner):
+        if compare_runtimes and not compared and mf.format == "keras":
             extra = next((r for r in runners if r != main), None)
             compared = extra is not None
             if extra:
@@ -117,7 +122,7 @@ def build_workloads(paths: list[str], ds: Dataset, batches: tuple[int, ...], thr
         for b in batches:
             x = input_batch(x_all, b)
             for rt in [main] + ([extra] if extra and b == min(batches) else []):
-                runner = runners[rt]()  # one LiteRT interpreter per batch size: no resizing
+                runner = runners[rt]()  # one interpreter or session per batch size: no resizing
                 runner.prepare(b)
                 key = f"{mf.name}@{b}" if rt == main else f"{mf.name}@{b}:{rt}"
                 workloads.append(Workload(mf.name, b, measured_call(runner, x), rt, key,
@@ -198,12 +203,13 @@ def measure_files(paths: list[str], ds: Dataset, meter: Meter, cfg: ProtocolConf
 
 def seed_call(mf: ModelFile, x1: np.ndarray) -> tuple[Callable[[], object], str]:
     """One inference the way the evaluated report ran it: Keras ``predict`` on one sample (its
-    ~36-70 ms of framework overhead a call included), or a LiteRT Interpreter's set_tensor /
-    invoke / get_tensor per sample."""
+    ~36-70 ms of framework overhead a call included), a LiteRT Interpreter's set_tensor /
+    invoke / get_tensor per sample, or an onnxruntime session's ``run`` per sample."""
     if isinstance(mf.runner, KerasRunner):
         model = mf.runner.model
         return (lambda: model.predict(x1, verbose=0)), "keras-predict"
-    return (lambda: mf.runner.reference_call(x1)), "litert-invoke"
+    how = "onnxruntime-run" if mf.format == "onnx" else "litert-invoke"
+    return (lambda: mf.runner.reference_call(x1)), how
 
 
 def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir: str | None = None,

@@ -62,7 +62,7 @@ def evaluate_files(
         predictions.update(preds)
     for name, r in results.items():
         parent = r.get("parent")
-        if parent in preds and r["format"] == "tflite":
+        if parent in preds and r["format"] in ("tflite", "onnx"):  # a conversion of its parent
             r["agreement_with_parent"] = agreement(preds[name], preds[parent])
             r["balanced_accuracy_change_vs_parent"] = (
                 r["balanced_accuracy"] - results[parent]["balanced_accuracy"]

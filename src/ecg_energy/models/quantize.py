@@ -32,12 +32,98 @@ def representative_sample(x: np.ndarray, y: np.ndarray, n: int, seed: int) -> np
     return x[np.sort(idx)]
 
 
-def convert(model, mode: str, representative: np.ndarray | None = None) -> bytes:
-    """The Keras ``model`` as a LiteRT flatbuffer (batch 1; runners resize for other batches)."""
+RECURRENT = ("LSTM", "GRU", "SimpleRNN", "RNN")
+
+
+def _unroll_configs(node) -> int:
+    """Set ``unroll`` on every recurrent layer in a serialized model (nested ones too); returns
+    how many were set."""
+    n = 0
+    if isinstance(node, dict):
+        cfg = node.get("config")
+        if node.get("class_name") in RECURRENT and isinstance(cfg, dict) and not cfg.get("unroll"):
+            cfg["unroll"] = True
+            n += 1
+        for v in node.values():
+            n += _unroll_configs(v)
+    elif isinstance(node, list):
+        n += sum(_unroll_configs(v) for v in node)
+    return n
+
+
+def unrolled(model):
+    """``model`` with its recurrent layers unrolled over their (fixed) time steps, same weights:
+    every step becomes plain FULLY_CONNECTED work. LiteRT's INT8 calibration of a looped Keras 3
+    LSTM/GRU (a WHILE loop) crashes the process here; unrolled, it converts. A model without
+    recurrent layers is returned as it is."""
+    import keras
+
+    from ..errors import ModelError
+
+    blob = keras.saving.serialize_keras_object(model)
+    if not _unroll_configs(blob):
+        return model
+    if any(d is None for d in model.input_shape[1:]):
+        raise ModelError(f"{model.name}: its recurrent layers cannot be unrolled for LiteRT: "
+                         f"the number of time steps is not fixed (input {model.input_shape})")  # fmt: skip
+
+    try:
+        clone = keras.saving.deserialize_keras_object(blob)
+        clone.set_weights(model.get_weights())
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{model.name}: its recurrent layers cannot be unrolled for LiteRT "
+                         f"({str(exc).splitlines()[0][:120]}); give them a fixed number of time "
+                         "steps") from exc  # fmt: skip
+    return clone
+
+
+def has_looped_recurrence(model) -> bool:
+    """Whether ``model`` has a recurrent layer that is not unrolled (nested ones too)."""
+    import keras
+
+    return _unroll_configs(keras.saving.serialize_keras_object(model)) > 0
+
+
+def batch_one(model):
+    """``model`` behind an input of batch 1 when it has recurrent layers: the converter cannot
+    size a looped layer's state for a dynamic batch ("TensorListReserve requires element_shape
+    to be static"); with batch 1 it keeps the loop (a WHILE whose body is one step)."""
+    import keras
+
+    if not has_looped_recurrence(model):
+        return model
+    inp = keras.Input(model.input_shape[1:], batch_size=1)
+    return keras.Model(inp, model(inp), name=model.name)
+
+
+def convert(model, mode: str, representative: np.ndarray | None = None,
+            unroll: bool = True) -> bytes:  # fmt: skip
+    """The Keras ``model`` as a LiteRT flatbuffer (batch 1; runners resize for other batches).
+
+    Recurrent layers are unrolled over their time steps (``unrolled``; ``unroll=False`` keeps
+    the loop). A loop is kept only where the steps are unknown, and then converted at batch 1
+    (``batch_one``: it cannot be resized, so such a model runs one window at a time) and never
+    to INT8 (its calibration crashes the converter here)."""
     import tensorflow as tf
+
+    from ..errors import ModelError
 
     if mode not in MODES:
         raise ValueError(f"unknown quantization {mode!r}; choose from {', '.join(MODES)}")
+    if has_looped_recurrence(model):
+        if unroll:
+            try:
+                model = unrolled(model)
+            except ModelError:
+                if mode == "int8":
+                    raise
+                model = batch_one(model)
+        elif mode == "int8":
+            raise ModelError(f"{model.name}: INT8 of a looped recurrent layer is not supported "
+                             "(LiteRT's calibration of its WHILE loop crashes the converter); "
+                             "convert it unrolled")  # fmt: skip
+        else:
+            model = batch_one(model)
     # from_keras_model freezes the variables (a concrete function alone leaves READ_VARIABLE ops
     # that break calibration); it exports through a temporary SavedModel and prints about it
     converter = tf.lite.TFLiteConverter.from_keras_model(model)

@@ -130,7 +130,11 @@ class LiteRTRunner:
     def _bind(self) -> None:
         if not self._may_bind:
             return
-        y = self._out_view()
+        try:
+            y = self._out_view()
+        except ValueError:  # an output LiteRT allocates only when it runs (e.g. an unrolled RNN)
+            self._bound = None
+            return
         shape = (self._batch, *self.input_shape)
         self._bound = (self._interp._interpreter.Invoke, self._in_view(),
                        y.view(np.uint8) if self._out_table is not None else y,

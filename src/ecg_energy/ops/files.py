@@ -1,5 +1,5 @@
 """Counting a model file: ``.keras``/``.h5`` through the layer walker (plus the profiler's FLOPs),
-``.tflite`` from its flatbuffer."""
+``.tflite`` from its flatbuffer, ``.onnx`` from its graph."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .counts import ModelCounts
 class FileCounts:
     path: str
     counts: ModelCounts
-    profiler_flops: int | None  # the report's convention; None for LiteRT files
+    profiler_flops: int | None  # the report's convention; None for LiteRT and ONNX files
 
     def as_dict(self, layers: bool = True) -> dict:
         out = {"file": self.path, "source": self.counts.source, **self.counts.totals(),
@@ -44,6 +44,21 @@ def count_file(path: str, unsafe: bool = False) -> FileCounts:
             except Exception as exc:  # a malformed flatbuffer fails deep inside the parser
                 raise ModelError(
                     f"{path}: cannot read the .tflite graph ({type(exc).__name__})"
+                ) from exc
+            return FileCounts(path, counts, None)
+        if fmt == "onnx":
+            from ..models.io import read_onnx
+            from .onnx_ops import count_onnx
+
+            model = read_onnx(path)  # one line for a corrupt file or a custom operator
+            try:
+                counts = count_onnx(model, path)
+            except ModelError:
+                raise
+            except Exception as exc:  # a graph the checker let through but no shape fits
+                raise ModelError(
+                    f"{path}: cannot count the .onnx graph ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:120] if str(exc) else ''})"
                 ) from exc
             return FileCounts(path, counts, None)
         from .keras_ops import count_keras

@@ -1,0 +1,302 @@
+"""Benchmark: the same network on LiteRT and on onnxruntime, float32 and INT8.
+
+The built-in ``student`` architecture (1000-sample windows, 5 classes), trained for a few epochs
+on synthetic windows (sines of five frequencies with noise: the classes are only there so that
+the logits mean something), becomes four files: LiteRT float32 and full-integer INT8 (the
+project's ``quantize.convert``, calibrated on 200 training windows), ONNX float32 (translated
+from the Keras layers below, its logits checked against Keras') and ONNX INT8 (``quantize_onnx``:
+QDQ, per-channel, calibrated on the same 200 windows).
+
+For each it writes JSON (default benchmarks/results/onnx_vs_litert.json): µs per window at batch
+1 and batch 256 (median of rounds interleaved across the models, one thread, through the runner's
+float32 ``__call__``; for LiteRT also ``native``, the int8-in call a measurement times), the
+counted MACs by precision, the INT8 model's argmax agreement with its float model on 1000
+held-out windows, and the CPU share other processes took while timing (above a few hundredths,
+the timing was disturbed).
+
+    .venv/bin/python benchmarks/onnx_vs_litert.py [--out FILE] [--seconds 0.2] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from ecg_energy.fsio import atomic_write_json
+from ecg_energy.models.architectures import build
+from ecg_energy.models.io import load_model_file
+from ecg_energy.models.onnx_quantize import quantize_onnx
+from ecg_energy.models.quantize import convert
+from ecg_energy.ops.files import count_file
+
+L, CLASSES = 1000, 5
+
+
+def windows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Five classes: sines of 1, 3, 6, 10 and 16 Hz over 4 s at 250 Hz, random phase and
+    amplitude, noise."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % CLASSES
+    t = np.arange(L) / 250.0
+    f = np.array([1.0, 3.0, 6.0, 10.0, 16.0])[y][:, None]
+    x = rng.uniform(0.5, 1.5, (n, 1)) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3, (n, 1)))
+    return (x + 0.1 * rng.standard_normal((n, L))).astype(np.float32)[:, :, None], y
+
+
+# --- Keras -> ONNX for the layers of the built-in architectures (a chain of layers) ------------
+
+
+def _same_pads(length: int, kernel: int, stride: int) -> tuple[list[int], int]:
+    """TensorFlow's 'same': ceil(length / stride) outputs, the odd padding at the end."""
+    out = -(-length // stride)
+    total = max((out - 1) * stride + kernel - length, 0)
+    return [total // 2, total - total // 2], out
+
+
+def keras_to_onnx(model):
+    """The Keras chain ``model`` as an ONNX graph (NCW inside, input (batch, length, channels)
+    like Keras'): Conv1D, DepthwiseConv1D, BatchNormalization, ReLU, MaxPooling1D,
+    GlobalAveragePooling1D, Dropout, Dense; relu or linear activations. Anything else raises."""
+    import onnx
+    from keras import layers
+    from onnx import TensorProto
+    from onnx import helper as oh
+    from onnx import numpy_helper as nh
+
+    nodes, inits = [], []
+    length, channels = int(model.input_shape[1]), int(model.input_shape[2])
+    cur, k = "x", 0
+
+    def name(kind: str) -> str:
+        nonlocal k
+        k += 1
+        return f"{kind}{k}"
+
+    def const(arr, kind: str) -> str:
+        n = name(kind)
+        inits.append(nh.from_array(np.ascontiguousarray(arr, np.float32), n))
+        return n
+
+    def node(op, inputs, **attrs) -> str:
+        out = name(op.lower())
+        nodes.append(oh.make_node(op, inputs, [out], **attrs))
+        return out
+
+    def activation(layer, x):
+        act = getattr(layer.activation, "__name__", "linear")
+        if act not in ("relu", "linear"):
+            raise ValueError(f"{layer.name}: activation {act} is not translated")
+        return node("Relu", [x]) if act == "relu" else x
+
+    cur = node("Transpose", [cur], perm=[0, 2, 1])
+    prev = None
+    flat = False
+    for layer in model.layers:
+        if isinstance(layer, layers.InputLayer):
+            prev = layer
+            continue
+        if prev is not None and layer.input is not prev.output:
+            raise ValueError(f"{layer.name}: not a chain of layers")
+        prev = layer
+        if isinstance(layer, layers.Conv1D | layers.DepthwiseConv1D):
+            (kernel_size,), (stride,) = layer.kernel_size, layer.strides
+            if tuple(layer.dilation_rate) != (1,):
+                raise ValueError(f"{layer.name}: dilation is not translated")
+            kernel = layer.get_weights()[0]
+            if isinstance(layer, layers.DepthwiseConv1D):
+                # (taps, in, multiplier) -> (in · multiplier, 1, taps), one group per input
+                w = kernel.transpose(1, 2, 0).reshape(-1, 1, kernel_size)
+                group, out_ch = channels, channels * kernel.shape[2]
+            else:  # (taps, in, out) -> (out, in, taps)
+                w, group, out_ch = kernel.transpose(2, 1, 0), 1, kernel.shape[2]
+            if layer.padding == "same":
+                pads, out_len = _same_pads(length, kernel_size, stride)
+            else:
+                pads, out_len = [0, 0], (length - kernel_size) // stride + 1
+            inputs = [cur, const(w, "w")]
+            if layer.use_bias:
+                inputs.append(const(layer.get_weights()[1], "b"))
+            cur = node("Conv", inputs, kernel_shape=[kernel_size], strides=[stride], pads=pads,
+                       group=group)  # fmt: skip
+            cur = activation(layer, cur)
+            length, channels = out_len, out_ch
+        elif isinstance(layer, layers.BatchNormalization):
+            weights = dict(zip([v.name for v in layer.weights], layer.get_weights()))
+            gamma = weights.get("gamma", np.ones(channels, np.float32))
+            beta = weights.get("beta", np.zeros(channels, np.float32))
+            cur = node("BatchNormalization", [cur, const(gamma, "g"), const(beta, "be"),
+                                              const(weights["moving_mean"], "mu"),
+                                              const(weights["moving_variance"], "var")],
+                       epsilon=float(layer.epsilon))  # fmt: skip
+        elif isinstance(layer, layers.ReLU):
+            if layer.max_value is not None or float(layer.negative_slope) or float(layer.threshold):
+                raise ValueError(f"{layer.name}: only a plain ReLU is translated")
+            cur = node("Relu", [cur])
+        elif isinstance(layer, layers.MaxPooling1D):
+            (size,), (stride,) = layer.pool_size, layer.strides
+            if layer.padding != "valid":
+                raise ValueError(f"{layer.name}: only valid pooling is translated")
+            cur = node("MaxPool", [cur], kernel_shape=[size], strides=[stride])
+            length = (length - size) // stride + 1
+        elif isinstance(layer, layers.GlobalAveragePooling1D):
+            cur = node("Flatten", [node("GlobalAveragePool", [cur])])
+            flat = True
+        elif isinstance(layer, layers.Dropout):
+            continue
+        elif isinstance(layer, layers.Dense) and flat:
+            kernel, *bias = layer.get_weights()
+            inputs = [cur, const(kernel, "w")] + ([const(bias[0], "b")] if bias else [])
+            cur = activation(layer, node("Gemm", inputs))
+            channels = kernel.shape[1]
+        else:
+            raise ValueError(f"{layer.name}: {type(layer).__name__} is not translated")
+    nodes[-1].output[0] = "logits"
+    graph = oh.make_graph(
+        nodes, model.name, [oh.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                      ["batch", *model.input_shape[1:]])],
+        [oh.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", channels])], inits,
+    )  # fmt: skip
+    m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    return m
+
+
+# --- timing ------------------------------------------------------------------------------------
+
+
+def _cpu_seconds() -> tuple[float, float] | None:
+    try:
+        with open("/proc/stat") as fh:
+            ticks = [int(t) for t in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz
+
+
+def calls_for(fn, seconds: float) -> int:
+    """How many calls of ``fn`` take about ``seconds`` (after three warm-up calls)."""
+    for _ in range(3):
+        fn()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 0.05:
+        fn()
+        n += 1
+    return max(1, int(seconds / ((time.perf_counter() - t0) / n)))
+
+
+def interleaved(calls: dict[str, tuple], repeats: int) -> dict[str, dict]:
+    """Rounds of every (key: fn, batch, calls) in turn, ``repeats`` times, so that a load that
+    comes and goes falls on every model alike: median µs per window per key, the interquartile
+    range, and the CPU share other processes took over all rounds."""
+    rounds: dict[str, list[float]] = {k: [] for k in calls}
+    before, own = _cpu_seconds(), os.times()
+    for _ in range(repeats):
+        for key, (fn, batch, n) in calls.items():
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            rounds[key].append((time.perf_counter() - t0) / n / batch * 1e6)
+    after, own_after = _cpu_seconds(), os.times()
+    share = None
+    if before is not None and after is not None:
+        mine = own_after.user + own_after.system - own.user - own.system
+        other = (after[0] - before[0]) - mine
+        share = round(max(0.0, other / max(after[1] - before[1], 1e-9)), 4)
+    return {k: {"us_per_window": float(np.median(r)),
+                "us_iqr": [float(q) for q in np.percentile(r, [25, 75])],
+                "calls_per_round": calls[k][2], "other_cpu_share": share}
+            for k, r in rounds.items()}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="benchmarks/results/onnx_vs_litert.json")
+    ap.add_argument("--seconds", type=float, default=0.2, help="length of one timing round, s")
+    ap.add_argument("--repeats", type=int, default=7, help="rounds of every model, interleaved")
+    ap.add_argument("--epochs", type=int, default=3)
+    args = ap.parse_args()
+
+    import keras
+
+    from ecg_energy.models.runners import KerasRunner
+
+    x_train, y_train = windows(2000, 0)
+    x_eval, _ = windows(1000, 1)
+    calib = x_train[np.random.default_rng(2).choice(len(x_train), 200, replace=False)]
+    model = build("student", L, CLASSES, seed=0)
+    model.compile(keras.optimizers.Adam(3e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+    t0 = time.perf_counter()
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=64, verbose=0)
+    train_s = time.perf_counter() - t0
+    ref = KerasRunner(model).predict(x_eval)
+    result: dict = {"architecture": "student", "input": [L, 1], "classes": CLASSES,
+                    "epochs": args.epochs, "train_seconds": round(train_s, 1),
+                    "calibration_windows": len(calib), "eval_windows": len(x_eval),
+                    "threads": 1, "cpu_count": os.cpu_count(), "models": {}}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        import onnx
+
+        paths = {"litert-fp32": os.path.join(tmp, "s.tflite"),
+                 "litert-int8": os.path.join(tmp, "s-int8.tflite"),
+                 "onnx-fp32": os.path.join(tmp, "s.onnx"),
+                 "onnx-int8": os.path.join(tmp, "s-int8.onnx")}  # fmt: skip
+        with open(paths["litert-fp32"], "wb") as fh:
+            fh.write(convert(model, "fp32"))
+        with open(paths["litert-int8"], "wb") as fh:
+            fh.write(convert(model, "int8", calib))
+        onnx.save(keras_to_onnx(model), paths["onnx-fp32"])
+        quantize_onnx(paths["onnx-fp32"], calib, paths["onnx-int8"])
+        preds, calls = {}, {}
+        for key, path in paths.items():
+            mf = load_model_file(path)
+            counts = count_file(path).counts
+            logits = mf.runner.predict(x_eval)
+            preds[key] = logits.argmax(1)
+            result["models"][key] = {
+                "file_bytes": os.path.getsize(path), "precision": mf.precision,
+                "macs": counts.macs, "macs_by_precision": counts.macs_by_precision(),
+                "max_abs_logit_diff_vs_keras": float(np.max(np.abs(logits - ref)))}  # fmt: skip
+            for b in (1, 256):
+                xb = np.ascontiguousarray(x_eval[:b])
+                runner = load_model_file(path).runner  # one per batch size: no resizing
+                runner.prepare(b)
+                fns = {f"batch{b}": lambda r=runner, xb=xb: r(xb)}
+                if hasattr(runner, "native"):
+                    xn = np.ascontiguousarray(runner.quantize_input(xb))
+                    fns[f"batch{b}_native"] = lambda r=runner, xn=xn: r.native(xn)
+                for name, fn in fns.items():
+                    calls[(key, name)] = (fn, b, calls_for(fn, args.seconds))
+        timed = interleaved(calls, args.repeats)
+        for (key, name), figures in timed.items():
+            result["models"][key][name] = figures
+        for key, entry in result["models"].items():
+            print(f"{key:<12} batch 1 {entry['batch1']['us_per_window']:8.1f} µs/window   "
+                  f"batch 256 {entry['batch256']['us_per_window']:7.2f} µs/window   "
+                  f"MACs {entry['macs_by_precision']}")  # fmt: skip
+    if result["models"]["onnx-fp32"]["max_abs_logit_diff_vs_keras"] > 1e-3:
+        raise SystemExit("the ONNX translation's logits differ from Keras'; figures not written")
+    result["int8_argmax_agreement_with_float"] = {
+        "litert": float(np.mean(preds["litert-int8"] == preds["litert-fp32"])),
+        "onnx": float(np.mean(preds["onnx-int8"] == preds["onnx-fp32"])),
+    }
+    result["argmax_agreement_onnx_int8_vs_litert_int8"] = float(
+        np.mean(preds["onnx-int8"] == preds["litert-int8"]))  # fmt: skip
+    m = result["models"]
+    result["onnx_int8_over_litert_int8_latency"] = {
+        f"batch{b}": m["onnx-int8"][f"batch{b}"]["us_per_window"]
+        / m["litert-int8"][f"batch{b}"]["us_per_window"] for b in (1, 256)
+    }  # fmt: skip
+    print("INT8 agreement with float:", result["int8_argmax_agreement_with_float"])
+    atomic_write_json(args.out, result)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
