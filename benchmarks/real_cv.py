@@ -81,12 +81,26 @@ def main(argv=None) -> int:
     ap.add_argument("--pretrain", choices=("synth",), default=None,
                     help="start every fold from weights trained on the embedded synthetic "
                          "database (synth:0, all its records but a fifth for selection)")  # fmt: skip
-    ap.add_argument("--gain", type=float, nargs=2, default=list(preprocess.AUGMENT_GAIN),
-                    metavar=("LO", "HI"), help="augmentation gain range (log-uniform)")
-    ap.add_argument("--noise-mv", type=float, default=preprocess.AUGMENT_NOISE_MV,
-                    help="augmentation white noise, mV RMS")
-    ap.add_argument("--lr", type=float, default=None,
-                    help="learning rate (default: the run's, for the architecture)")
+    ap.add_argument(
+        "--gain",
+        type=float,
+        nargs=2,
+        default=list(preprocess.AUGMENT_GAIN),
+        metavar=("LO", "HI"),
+        help="augmentation gain range (log-uniform)",
+    )
+    ap.add_argument(
+        "--noise-mv",
+        type=float,
+        default=preprocess.AUGMENT_NOISE_MV,
+        help="augmentation white noise, mV RMS",
+    )
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default: the run's, for the architecture)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)

@@ -29,7 +29,7 @@ class Plot:
     ``figure``, the matplotlib Figure it was drawn on (to restyle or save it in other formats).
     In a notebook it shows as its image."""
 
-    png: bytes
+    png: bytes = field(repr=False)
     alt: str
     caption: str
     figure: Figure | None = field(default=None, compare=False, repr=False)
