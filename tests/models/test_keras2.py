@@ -440,3 +440,24 @@ def test_real_keras2_files(name, macs):
         pytest.skip(f"{path} is not beside this checkout")
     assert keras2_version(str(path)).startswith("2.")
     assert count_file(str(path)).counts.totals()["macs"] == macs
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_keras_3_file_with_a_custom_class_is_refused_naming_it(tmp_path, suffix):
+    import keras
+
+    from ecg_energy.errors import ModelError
+    from ecg_energy.models.io import load_keras
+
+    @keras.saving.register_keras_serializable(package="mine")
+    class Doubling(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    path = tmp_path / f"custom{suffix}"
+    keras.Sequential([keras.Input((10, 1)), Doubling(), keras.layers.Flatten(),
+                      keras.layers.Dense(2)]).save(path)  # fmt: skip
+    keras.saving.get_custom_objects().pop("mine>Doubling")  # a class this process does not have
+    with pytest.raises(ModelError, match=r"custom class 'Doubling' \(package 'mine'\).*"
+                                         r"register_keras_serializable"):  # fmt: skip
+        load_keras(str(path))

@@ -68,3 +68,29 @@ def test_a_module_that_does_not_export_is_one_line(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing half-written
     with pytest.raises(ModelError, match="not a torch.nn.Module"):
         ee.from_torch(lambda x: x, torch.zeros(1, 1, 1000), tmp_path / "f.onnx")
+
+
+def test_a_cnn_lstm_counts_the_same_from_pytorch_as_from_keras():
+    import keras
+
+    from ecg_energy.ops.keras_ops import count_keras
+
+    class ConvLSTM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(1, 8, 10, stride=10)
+            self.lstm = torch.nn.LSTM(8, 16, batch_first=True)
+            self.head = torch.nn.Linear(16, 5)
+
+        def forward(self, x):  # x: (batch, 1, 1000)
+            h, _ = self.lstm(torch.relu(self.conv(x)).transpose(1, 2))
+            return self.head(h[:, -1])
+
+    inp = keras.Input((1000, 1))
+    x = keras.layers.Conv1D(8, 10, strides=10, activation="relu")(inp)
+    twin = keras.Model(inp, keras.layers.Dense(5)(keras.layers.LSTM(16)(x)))
+    # conv 100 × 10 × 1 × 8 = 8,000; LSTM 100 steps × 4 gates × 16 × (8 + 16) = 153,600;
+    # head 16 × 5 = 80
+    hand = 8_000 + 153_600 + 80
+    assert ee.count(ConvLSTM(), example_input=torch.zeros(1, 1, 1000)).macs == hand
+    assert count_keras(twin).macs == hand

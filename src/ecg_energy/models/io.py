@@ -77,6 +77,12 @@ def load_keras(path: str, unsafe: bool = False):
             raise ModelError(f"{path}: contains a Lambda layer (Python code stored in the file); "
                              f"refused. {UNSAFE_HINT}") from exc  # fmt: skip
         if "could not be deserialized" in msg or "Could not locate" in msg or "Unknown" in msg:
+            from .keras2 import refused, stored_config
+
+            config = stored_config(path)
+            why = refused(config, unsafe) if isinstance(config, dict) else None
+            if why:  # the class that needs code, by name, and the way out
+                raise ModelError(f"{path}: {why}") from exc
             raise ModelError(f"{path}: uses custom layers or objects this tool does not know; "
                              "custom code is refused (register it in your own code to load it)") from exc  # fmt: skip
         if "File not found" in msg or "zip file" in msg:

@@ -487,6 +487,21 @@ def load_keras2(path: str, version: str, unsafe: bool = False):
         raise ModelError(f"{path}: {_explain(exc, version)}") from exc
 
 
+def stored_config(path: str) -> dict | None:
+    """The model config a ``.keras`` zip or an ``.h5`` file holds (None when unreadable)."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                return json.loads(zf.read("config.json"))
+        import h5py
+
+        with h5py.File(path, "r") as src:
+            raw = src.attrs["model_config"]
+            return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
 def _checked(path: str, config, unsafe: bool) -> dict:
     if not isinstance(config, dict):
         raise ModelError(f"{path}: its model config is not a Keras model; re-save the model")
