@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -188,3 +189,43 @@ def test_open_run_of_a_folder_without_results(tmp_path):
 
     with pytest.raises(DataError, match="results.json: not found"):
         ee.open_run(str(tmp_path))
+
+
+def _five_class_model(path):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((1000, 1))
+    x = keras.layers.Conv1D(8, 10, strides=10, activation="relu")(inp)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    keras.Model(inp, keras.layers.Dense(5)(x)).save(path)
+    return path
+
+
+def test_quantize_a_keras_model_calibrated_on_training_records(tmp_path, synth_db):
+    data = ee.load_data(f"wfdb:{synth_db}", cache=str(tmp_path / "cache"))
+    src = _five_class_model(tmp_path / "mine.keras")
+    paths = ee.quantize(str(src), data, modes="int8,fp16", out=str(tmp_path / "q"), windows=50)
+    assert [os.path.basename(p) for p in paths] == ["mine-int8.tflite", "mine-fp16.tflite"]
+    meta = json.loads((tmp_path / "q" / "mine-int8.json").read_text())
+    assert meta["parent"] == "mine" and meta["precision"] == "int8"
+    from ecg_energy.data.dataset import split_by_record
+
+    train_y = data.y[split_by_record(data, seed=0).train]
+    # 50 windows, 10 of each of the 5 classes, or all of a class that has fewer
+    want = sum(min(10, int((train_y == k).sum())) for k in np.unique(train_y))
+    assert meta["representative_windows"] == want <= 50 and meta["preprocessing"] == "none"
+    # conv 100 positions × 10 taps × 1 × 8 = 8,000; dense 8 × 5 = 40: all of it INT8
+    assert ee.count(paths[0]).macs_by_precision == {"int8": 8_040}
+    ev = ee.evaluate([str(src), *paths], data, on="all")
+    assert 0.0 <= ev.variants["mine-int8"]["agreement_with_parent"] <= 1.0
+
+
+def test_quantize_refuses_what_it_cannot_make(tmp_path):
+    src = _five_class_model(tmp_path / "mine.keras")
+    with pytest.raises(ConfigError, match="for a keras model: int8, fp16, dynamic, fp32; not int4"):
+        ee.quantize(str(src), modes="int4")
+    lite = tmp_path / "m.tflite"
+    lite.write_bytes(b"\0\0\0\0TFL3" + b"\0" * 64)
+    with pytest.raises(ConfigError, match="already a LiteRT model"):
+        ee.quantize(str(lite))

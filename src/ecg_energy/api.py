@@ -34,7 +34,7 @@ DEFAULT_TABLES = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 
 __all__ = ["count", "estimate", "load_data", "evaluate", "measure", "measure_function",
-           "measuring", "run", "open_run", "model_files", "from_torch"]  # fmt: skip
+           "measuring", "run", "open_run", "model_files", "from_torch", "quantize"]  # fmt: skip
 
 
 def _quiet(echo: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -134,6 +134,72 @@ def model_files(paths: Iterable[str]) -> list[str]:
                               "folder; give model files or a run's models/ folder")  # fmt: skip
         out += found
     return out
+
+
+# --- quantization ------------------------------------------------------------------------------
+
+
+def quantize(model: str, data: Any = "synth", *, modes: Sequence[str] = ("int8",),
+             out: str | None = None, preprocess: str | None = None, windows: int = 1000,
+             seed: int = 0, unsafe_load: bool = False, task: str = "rhythm",
+             cache: str = "runs/cache",
+             echo: Callable[[str], None] | None = None) -> list[str]:  # fmt: skip
+    """Quantized versions of a model file, calibrated on ``windows`` class-balanced windows of
+    the training records of ``data`` (the record-wise split a run uses; never its validation or
+    test records): a Keras model becomes LiteRT files (``modes``: int8, fp16, dynamic, fp32), an
+    ONNX model an INT8 ONNX file (onnxruntime's static QDQ quantization, per-channel weights).
+    Each file is written atomically into ``out`` (default: beside the model) as
+    ``<stem>-<mode>.tflite`` / ``<stem>-int8.onnx``, with a ``.json`` naming its parent and
+    preprocessing, so ``evaluate`` reports its agreement with the parent. Returns the paths."""
+    from .data.dataset import split_by_record
+    from .fsio import atomic_write_bytes, atomic_write_json
+    from .models import preprocess as prep_mod
+    from .models.io import check_fits, load_keras, load_model_file, model_format, read_sidecar
+    from .models.quantize import MODES, convert, representative_sample
+
+    say = _quiet(echo)
+    path = os.fspath(model)
+    fmt = model_format(path)
+    modes = tuple(_as_list(modes))
+    if fmt == "tflite":
+        raise ConfigError(f"{path}: already a LiteRT model; quantize its Keras or ONNX source")
+    allowed = ("int8",) if fmt == "onnx" else tuple(MODES)
+    bad = [m for m in modes if m not in allowed]
+    if not modes or bad:
+        raise ConfigError(f"modes (--mode) for a {fmt} model: {', '.join(allowed)}; not "
+                          f"{', '.join(bad) or 'none'}")  # fmt: skip
+    if preprocess is not None and preprocess not in prep_mod.PREPROCESSORS:
+        raise ConfigError(f"preprocess (--preprocess) must be one of "
+                          f"{', '.join(prep_mod.PREPROCESSORS)}")  # fmt: skip
+    mf = load_model_file(path, unsafe=unsafe_load)
+    ds = _dataset(data, task, cache)
+    check_fits(mf, ds.input_shape, ds.class_names)
+    prep = preprocess or mf.preprocessing
+    train = ds.subset(split_by_record(ds, seed=seed).train)
+    rep = representative_sample(prep_mod.apply(prep, train.X), train.y, windows, seed)
+    say(f"calibrating on {len(rep)} windows of {len(set(train.groups.tolist()))} training records")
+    meta = {**read_sidecar(path), "parent": mf.name, "preprocessing": prep,
+            "class_names": list(ds.class_names), "representative_windows": len(rep)}  # fmt: skip
+    meta.pop("build_key", None)
+    folder = out or os.path.dirname(os.path.abspath(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    written = []
+    for mode in modes:
+        if fmt == "onnx":
+            from .models.onnx_quantize import quantize_onnx
+
+            target = os.path.join(folder, f"{stem}-int8.onnx")
+            os.makedirs(folder, exist_ok=True)
+            quantize_onnx(path, rep, target)
+        else:
+            target = os.path.join(folder, f"{stem}-{mode}.tflite")
+            keras_model = load_keras(path, unsafe_load)
+            atomic_write_bytes(target, convert(keras_model, mode, rep if mode == "int8" else None))
+        atomic_write_json(os.path.splitext(target)[0] + ".json",
+                          {**meta, "variant": f"{mf.name}-{mode}", "precision": mode})  # fmt: skip
+        say(f"  wrote {target}")
+        written.append(target)
+    return written
 
 
 # --- accuracy ----------------------------------------------------------------------------------

@@ -172,6 +172,44 @@ def evaluate(
                            f"{100 * min(bal):.1f}%-{100 * max(bal):.1f}%")  # fmt: skip
 
 
+@app.command()
+def quantize(
+    model: Annotated[str, typer.Argument(help="A .keras, .h5 or .onnx model file.")],
+    data_src: Annotated[
+        list[str] | None,
+        typer.Option("--data", help="Data whose training records calibrate it; default synth."),
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="LiteRT versions of a Keras model: int8[,fp16,dynamic,fp32]; "
+            "an ONNX model: int8 (QDQ)."
+        ),
+    ] = "int8",
+    out: Annotated[
+        str | None, typer.Option(help="Folder for the files (default: beside the model).")
+    ] = None,
+    preprocess: PreprocessOpt = None,
+    windows: Annotated[int, typer.Option(help="Calibration windows (class-balanced).")] = 1000,
+    task: TaskOpt = "rhythm",
+    seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
+    unsafe_load: UnsafeOpt = False,
+    cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
+) -> None:
+    """Quantize a model of yours, calibrated on training records of the data: LiteRT versions of
+    a Keras model, an INT8 (QDQ) version of an ONNX model."""
+    from ..api import load_data
+    from ..api import quantize as quantize_model
+
+    if windows < 1:
+        raise ConfigError("--windows must be at least 1")
+    ds = load_data(*(data_src or ["synth"]), task=task, cache=cache)
+    for path in quantize_model(model, ds, modes=mode, out=out, preprocess=preprocess,
+                               windows=windows, seed=seed, unsafe_load=unsafe_load,
+                               echo=_echo):  # fmt: skip
+        typer.echo(path)
+
+
 def _print_pooled(cv: dict) -> None:
     """The cross-validation's pooled shock decision and AHA verdict per variant."""
     typer.echo(f"cross-validation by record, {cv['k']} folds (every record tested once):")
