@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from ecg_energy.data.wfdb_source import load_wfdb
+from ecg_energy.energy.load import LoadProbe
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models import preprocess
 from ecg_energy.models.io import load_model_file
@@ -57,34 +58,22 @@ def time_call(fn, min_seconds: float = 1.0, repeats: int = 5) -> list[float]:
     return out
 
 
-def _cpu_seconds() -> tuple[float, float] | None:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat; None elsewhere."""
-    try:
-        with open("/proc/stat") as fh:
-            ticks = [int(t) for t in fh.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    hz = os.sysconf("SC_CLK_TCK")
-    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz  # all but idle and iowait
-
-
 def timed(runner, x: np.ndarray, b: int) -> dict:
     """Latency per inference at batch ``b`` (median and quartiles), throughput, other CPU use."""
     runner.prepare(b)
     xb = np.ascontiguousarray(x[np.arange(b) % len(x)])
-    before, own = _cpu_seconds(), os.times()
+    probe = LoadProbe()  # other processes' share of the machine meanwhile
+    probe.start()
     per_call = time_call(lambda r=runner, xb=xb: r(xb))
-    after, own_after = _cpu_seconds(), os.times()
+    other = probe.stop()
     per_inf = np.array(per_call) / b
     out = {
         "latency_s_median": float(np.median(per_inf)),
         "latency_s_iqr": [float(q) for q in np.percentile(per_inf, [25, 75])],
         "throughput_per_s": float(1 / np.median(per_inf)),
     }
-    if before is not None and after is not None:
-        mine = own_after.user + own_after.system - own.user - own.system
-        other = (after[0] - before[0]) - mine
-        out["other_cpu_share"] = round(max(0.0, other / max(after[1] - before[1], 1e-9)), 4)
+    if other is not None:
+        out["other_cpu_share"] = round(other, 4)
     return out
 
 

@@ -43,6 +43,7 @@ import time
 
 import numpy as np
 
+from ecg_energy.energy.load import LoadProbe
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models.architectures import build
 from ecg_energy.models.io import load_model_file
@@ -186,16 +187,6 @@ def keras_to_onnx(model):
 # --- timing ------------------------------------------------------------------------------------
 
 
-def _cpu_seconds() -> tuple[float, float] | None:
-    try:
-        with open("/proc/stat") as fh:
-            ticks = [int(t) for t in fh.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    hz = os.sysconf("SC_CLK_TCK")
-    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz
-
-
 def calls_for(fn, seconds: float) -> int:
     """How many calls of ``fn`` take about ``seconds`` (after three warm-up calls)."""
     for _ in range(3):
@@ -212,19 +203,16 @@ def interleaved(calls: dict[str, tuple], repeats: int) -> dict[str, dict]:
     comes and goes falls on every model alike: median µs per window per key, the interquartile
     range, and the CPU share other processes took over all rounds."""
     rounds: dict[str, list[float]] = {k: [] for k in calls}
-    before, own = _cpu_seconds(), os.times()
+    probe = LoadProbe()  # other processes' share of the machine meanwhile
+    probe.start()
     for _ in range(repeats):
         for key, (fn, batch, n) in calls.items():
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
             rounds[key].append((time.perf_counter() - t0) / n / batch * 1e6)
-    after, own_after = _cpu_seconds(), os.times()
-    share = None
-    if before is not None and after is not None:
-        mine = own_after.user + own_after.system - own.user - own.system
-        other = (after[0] - before[0]) - mine
-        share = round(max(0.0, other / max(after[1] - before[1], 1e-9)), 4)
+    other = probe.stop()
+    share = None if other is None else round(other, 4)
     return {k: {"us_per_window": float(np.median(r)),
                 "us_iqr": [float(q) for q in np.percentile(r, [25, 75])],
                 "calls_per_round": calls[k][2], "other_cpu_share": share}
