@@ -187,6 +187,24 @@ def keras_to_onnx(model):
 # --- timing ------------------------------------------------------------------------------------
 
 
+def four_files(model, calib: np.ndarray, folder: str, stem: str) -> dict[str, str]:
+    """LiteRT float32 and INT8, ONNX float32 and INT8 (QDQ) of ``model`` in ``folder``, the INT8
+    ones calibrated on ``calib``: {key: path}."""
+    import onnx
+
+    paths = {"litert-fp32": os.path.join(folder, f"{stem}.tflite"),
+             "litert-int8": os.path.join(folder, f"{stem}-int8.tflite"),
+             "onnx-fp32": os.path.join(folder, f"{stem}.onnx"),
+             "onnx-int8": os.path.join(folder, f"{stem}-int8.onnx")}  # fmt: skip
+    with open(paths["litert-fp32"], "wb") as fh:
+        fh.write(convert(model, "fp32"))
+    with open(paths["litert-int8"], "wb") as fh:
+        fh.write(convert(model, "int8", calib))
+    onnx.save(keras_to_onnx(model), paths["onnx-fp32"])
+    quantize_onnx(paths["onnx-fp32"], calib, paths["onnx-int8"])
+    return paths
+
+
 def calls_for(fn, seconds: float) -> int:
     """How many calls of ``fn`` take about ``seconds`` (after three warm-up calls)."""
     for _ in range(3):
@@ -255,18 +273,7 @@ def synthetic(args) -> None:
                     "calibration_windows": len(calib), "eval_windows": len(x_eval),
                     "threads": 1, "cpu_count": os.cpu_count(), "models": {}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        import onnx
-
-        paths = {"litert-fp32": os.path.join(tmp, "s.tflite"),
-                 "litert-int8": os.path.join(tmp, "s-int8.tflite"),
-                 "onnx-fp32": os.path.join(tmp, "s.onnx"),
-                 "onnx-int8": os.path.join(tmp, "s-int8.onnx")}  # fmt: skip
-        with open(paths["litert-fp32"], "wb") as fh:
-            fh.write(convert(model, "fp32"))
-        with open(paths["litert-int8"], "wb") as fh:
-            fh.write(convert(model, "int8", calib))
-        onnx.save(keras_to_onnx(model), paths["onnx-fp32"])
-        quantize_onnx(paths["onnx-fp32"], calib, paths["onnx-int8"])
+        paths = four_files(model, calib, tmp, "s")
         preds, calls = {}, {}
         for key, path in paths.items():
             mf = load_model_file(path)
@@ -346,7 +353,6 @@ def load_real(sources: list[str]):
 
 def real_model(path: str, ds, split, args) -> dict:
     """Every variant of the Keras model at ``path`` on the test split (see the module's doc)."""
-    import onnx
 
     from ecg_energy.models import preprocess
     from ecg_energy.models.evaluate import agreement, evaluate_predictions
@@ -384,18 +390,8 @@ def real_model(path: str, ds, split, args) -> dict:
     if out["test_records_in_training"]:
         print(f"warning: {path} was trained on test records {out['test_records_in_training']}")
     with tempfile.TemporaryDirectory() as tmp:
-        paths = {"keras-fp32": path,
-                 "litert-fp32": os.path.join(tmp, "m.tflite"),
-                 "litert-int8": os.path.join(tmp, "m-int8.tflite"),
-                 "onnx-fp32": os.path.join(tmp, "m.onnx"),
-                 "onnx-int8": os.path.join(tmp, "m-int8.onnx")}  # fmt: skip
         t0 = time.perf_counter()
-        with open(paths["litert-fp32"], "wb") as fh:
-            fh.write(convert(model, "fp32"))
-        with open(paths["litert-int8"], "wb") as fh:
-            fh.write(convert(model, "int8", rep))
-        onnx.save(keras_to_onnx(model), paths["onnx-fp32"])
-        quantize_onnx(paths["onnx-fp32"], rep, paths["onnx-int8"])
+        paths = {"keras-fp32": path, **four_files(model, rep, tmp, "m")}
         out["convert_seconds"] = round(time.perf_counter() - t0, 1)
         logits, runners, calls = {}, {}, {}
         for key in RUNTIMES:
