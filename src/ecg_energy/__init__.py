@@ -2,7 +2,7 @@
 
 The Python API (:mod:`ecg_energy.api`) is importable from here: ``ecg_energy.count``,
 ``estimate``, ``load_data``, ``evaluate``, ``measure``, ``measure_function``, ``measuring``,
-``run``, ``open_run``, ``from_torch``, ``quantize``. It loads on first use, so ``import ecg_energy`` stays light.
+``run``, ``open_run``, ``from_torch``, ``quantize``, ``sweep``. It loads on first use, so ``import ecg_energy`` stays light.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _API = ("count", "estimate", "load_data", "evaluate", "measure", "measure_function",
-        "measuring", "run", "open_run", "with_recommendation", "model_files", "from_torch", "quantize")  # fmt: skip
+        "measuring", "run", "open_run", "with_recommendation", "model_files", "from_torch", "quantize", "sweep")  # fmt: skip
 
 __all__ = ["__version__", *_API]
 

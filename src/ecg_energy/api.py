@@ -34,7 +34,7 @@ DEFAULT_TABLES = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 
 __all__ = ["count", "estimate", "load_data", "evaluate", "measure", "measure_function",
-           "measuring", "run", "open_run", "model_files", "from_torch", "quantize"]  # fmt: skip
+           "measuring", "run", "open_run", "model_files", "from_torch", "quantize", "sweep"]  # fmt: skip
 
 
 def _quiet(echo: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -616,3 +616,26 @@ def with_recommendation(run_result: Run, **changes: Any) -> Run:
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from exc
     return Run(rerecommend(run_result.data, rc), run_result.folder)
+
+
+def sweep(config: str | dict, out: str = "runs/sweep", *, address: str | None = None,
+          budget: int | None = None, workers: int | None = None,
+          echo: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """Run (or resume) a sweep on Ray Tune into ``out`` and return its results (sweep.json).
+
+    ``config``: a sweep file (TOML, as ``examples/sweep.toml``) or the same as a dict;
+    ``address``: an existing Ray cluster (HOST:PORT), else a local Ray on this machine's cores;
+    ``budget`` and ``workers`` override the file's. Needs the extra: ``pip install
+    'ecg-energy[sweep]'``."""
+    from .sweep import require_ray
+    from .sweep.space import check_sweep, load_sweep, parse_sweep
+
+    require_ray()
+    cfg = load_sweep(config) if isinstance(config, str | os.PathLike) else parse_sweep(config)
+    changes = {k: v for k, v in (("budget", budget), ("workers", workers)) if v is not None}
+    if changes:
+        cfg = replace(cfg, **changes)
+        check_sweep(cfg)
+    from .sweep.run import run_sweep
+
+    return run_sweep(cfg, os.fspath(out), address=address, echo=_quiet(echo))

@@ -46,3 +46,38 @@ def test_beat_task_input(name):
 def test_unknown_architecture():
     with pytest.raises(KeyError, match="unknown architecture 'resnet'"):
         build("resnet", 1000, 5)
+
+
+# width 0.5, depth 2 (filters 4 | 6, 8), 1000 samples (strides 5, 2, 2: 200, 100, 50 positions):
+#   conv 200·7·1·4; depthwise 100·7·4, 50·7·6; pointwise 100·4·6, 50·6·8; dense 8·5 = 15,340 MACs
+STUDENT_HALF_2 = 5_600 + 2_800 + 2_100 + 2_400 + 2_400 + 40
+# width 2, depth 4 (filters 16 | 24, 32, 48, 64), first conv stride 4 and 9 taps (250, 125, 63,
+# 32, 16 positions): conv 250·9·16; depthwise 125·7·16, 63·7·24, 32·7·32, 16·7·48;
+#   pointwise 125·16·24, 63·24·32, 32·32·48, 16·48·64; dense 64·5            = 268,136 MACs
+STUDENT_WIDE_4 = (36_000 + 14_000 + 10_584 + 7_168 + 5_376 + 48_000 + 48_384 + 49_152 + 49_152
+                  + 320)  # fmt: skip
+
+
+def test_student_defaults_are_the_student():
+    model = build("student", 1000, 5, width=1.0, depth=3, stride=5, kernel=7)
+    assert model.count_params() == 1_489
+    assert total_macs(model) == STUDENT_1000 == 52_720
+
+
+@pytest.mark.parametrize(("params", "macs"), [
+    ({"width": 0.5, "depth": 2}, STUDENT_HALF_2),
+    ({"width": 2.0, "depth": 4, "stride": 4, "kernel": 9}, STUDENT_WIDE_4),
+])  # fmt: skip
+def test_student_parametrised_by_hand(params, macs):
+    assert total_macs(build("student", 1000, 5, **params)) == macs
+
+
+def test_student_filters_round_half_up():
+    from ecg_energy.models.architectures import student_filters
+
+    assert student_filters() == (8, 12, 16, 24)
+    assert student_filters(0.625, 1) == (5, 8)  # 8 x 0.625 = 5, 12 x 0.625 = 7.5 -> 8
+    with pytest.raises(ValueError, match="depth must be 1 to 6"):
+        student_filters(1.0, 7)
+    with pytest.raises(ValueError, match="width must be positive"):
+        student_filters(0.0, 3)

@@ -19,6 +19,7 @@ from .common import _echo, app
 # the commands register themselves on the app when imported; --help lists them in this order
 # isort: off
 from . import data_cmds, run_cmd, model_cmds, energy_cmds, device_cmds  # noqa: F401
+from . import sweep_cmd  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

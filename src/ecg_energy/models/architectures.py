@@ -4,7 +4,9 @@
   10.5 M multiply-accumulates (21 MFLOPs at 2 FLOPs per MAC) for a 1000-sample window.
 - ``student``: a microcontroller-class network (strided first convolution, depthwise-separable
   convolutions, widths 8-24): 52,720 MACs for a 1000-sample window (105 kFLOPs at 2 per MAC,
-  119 kFLOPs by TensorFlow's profiler), 198× fewer.
+  119 kFLOPs by TensorFlow's profiler), 198× fewer. Its size is parametrised (width multiplier,
+  number of separable blocks, first-layer stride and kernel) so that sweeps can search it; the
+  defaults are that network exactly.
 
 Both output logits (no softmax): distillation needs them, and argmax is unchanged.
 """
@@ -29,14 +31,15 @@ def register_architecture(name: str):
     return deco
 
 
-def build(name: str, input_len: int, n_classes: int, seed: int = 0):
-    """A fresh, uncompiled Keras model ``name`` for inputs (input_len, 1)."""
+def build(name: str, input_len: int, n_classes: int, seed: int = 0, **params):
+    """A fresh, uncompiled Keras model ``name`` for inputs (input_len, 1); ``params`` go to the
+    architecture (e.g. ``width=0.5, depth=2`` for the student)."""
     import keras
 
     if name not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     keras.utils.set_random_seed(seed)
-    return ARCHITECTURES[name](input_len, n_classes)
+    return ARCHITECTURES[name](input_len, n_classes, **params)
 
 
 def _conv_block(x, filters: int, kernel: int, pool: bool):
@@ -66,19 +69,55 @@ def original(input_len: int, n_classes: int):
     return keras.Model(inputs, outputs, name="original")
 
 
+# the student's filters at width 1: the first convolution, then the pointwise convolution of each
+# depthwise-separable block (the default network uses the first three blocks)
+STUDENT_FIRST_FILTERS = 8
+STUDENT_BLOCK_FILTERS = (12, 16, 24, 32, 48, 64)
+STUDENT_DEPTHWISE_KERNEL = 7  # taps of every depthwise convolution (~0.9 s receptive field)
+
+
+def scaled(filters: int, width: float) -> int:
+    """``filters`` × ``width``, rounded half up, at least 1: scaled(8, 0.5) = 4, scaled(12, 1.25)
+    = 15, scaled(12, 0.625) = 8 (7.5 rounds up)."""
+    return max(1, int(filters * width + 0.5))
+
+
+def student_filters(width: float = 1.0, depth: int = 3) -> tuple[int, ...]:
+    """The student's filters: (first convolution, block 1, ..., block ``depth``).
+
+    >>> student_filters(), student_filters(0.5, 2)
+    ((8, 12, 16, 24), (4, 6, 8))"""
+    if not width > 0:
+        raise ValueError(f"student width must be positive, not {width!r}")
+    if not 1 <= depth <= len(STUDENT_BLOCK_FILTERS):
+        raise ValueError(f"student depth must be 1 to {len(STUDENT_BLOCK_FILTERS)} separable "
+                         f"blocks, not {depth!r}")  # fmt: skip
+    return tuple(scaled(f, width) for f in (STUDENT_FIRST_FILTERS, *STUDENT_BLOCK_FILTERS[:depth]))
+
+
 @register_architecture("student")
-def student(input_len: int, n_classes: int):
+def student(input_len: int, n_classes: int, width: float = 1.0, depth: int = 3, stride: int = 5,
+            kernel: int = 7):  # fmt: skip
     """Strided conv (8 filters of 7 taps, stride 5), three depthwise-separable stride-2 blocks with 7-tap
-    depthwise kernels (receptive field ~0.9 s at 250 Hz), global average pooling, dense."""
+    depthwise kernels (receptive field ~0.9 s at 250 Hz), global average pooling, dense.
+
+    ``width`` scales every layer's filters (``student_filters``), ``depth`` is the number of
+    separable blocks (1-6; widths 12, 16, 24, 32, 48, 64 at width 1), ``stride`` and ``kernel``
+    are the first convolution's. The defaults give the network above (1,489 parameters, 52,720
+    MACs for a 1000-sample window)."""
     import keras
     from keras import layers
 
+    if stride < 1 or kernel < 1:
+        raise ValueError(f"student stride and kernel must be at least 1, not {stride}, {kernel}")
+    first, *blocks = student_filters(width, depth)
     inputs = keras.Input((input_len, 1), name="ecg")
-    x = layers.Conv1D(8, 7, strides=5, padding="same", use_bias=False)(inputs)
+    x = layers.Conv1D(first, kernel, strides=stride, padding="same", use_bias=False)(inputs)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
-    for filters in (12, 16, 24):
-        x = layers.DepthwiseConv1D(7, strides=2, padding="same", use_bias=False)(x)
+    for filters in blocks:
+        x = layers.DepthwiseConv1D(STUDENT_DEPTHWISE_KERNEL, strides=2, padding="same",
+                                   use_bias=False)(x)  # fmt: skip
         x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = layers.ReLU()(x)
         x = layers.Conv1D(filters, 1, use_bias=False)(x)
