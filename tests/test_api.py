@@ -43,6 +43,14 @@ def test_count_gives_hand_counted_macs_and_tables(tmp_path):
     assert "1,184 MACs" in repr(c)
 
 
+def test_count_takes_a_keras_model_in_memory(tmp_path):
+    import keras
+
+    model = keras.saving.load_model(_conv_model(tmp_path / "m.keras"))
+    c = ee.count(model)
+    assert c.macs == 1_176 + 8 and "(Keras, in memory)" in c.data["file"]
+
+
 def test_estimate_prices_the_flat_figure_beside_the_tables(tmp_path):
     import keras
 

@@ -45,12 +45,24 @@ def _quiet(echo: Callable[[str], None] | None) -> Callable[[str], None]:
 
 
 def count(model, *, unsafe_load: bool = False, example_input=None) -> Counts:
-    """Exact per-operation counts of a model file (.keras, .h5, .tflite, .onnx), or of a
-    ``torch.nn.Module`` with its ``example_input`` (exported to ONNX first): MACs and other
+    """Exact per-operation counts of a model file (.keras, .h5, .tflite, .onnx), of a Keras
+    model in memory, or of a ``torch.nn.Module`` with its ``example_input`` (exported to ONNX
+    first): MACs and other
     arithmetic by precision, weight bytes, activation traffic, peak activation memory, and
     anything not counted."""
-    from .ops.files import count_file
+    from .ops.files import FileCounts, count_file
 
+    if _is_keras_model(model):  # a model in memory, as a notebook has it
+        import warnings
+
+        from .ops.keras_ops import count_keras
+        from .ops.profiler import profiler_flops
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # uncounted layers are listed in the counts
+            counts = count_keras(model)
+        return Counts(FileCounts(f"{model.name} (Keras, in memory)", counts,
+                                 profiler_flops(model)))  # fmt: skip
     if example_input is not None or not isinstance(model, str | os.PathLike):
         import tempfile
 
@@ -59,6 +71,13 @@ def count(model, *, unsafe_load: bool = False, example_input=None) -> Counts:
             counts = count_file(path, unsafe_load)
         return Counts(replace(counts, path=f"{type(model).__name__} (PyTorch, via ONNX)"))
     return Counts(count_file(os.fspath(model), unsafe_load))
+
+
+def _is_keras_model(obj) -> bool:
+    import sys
+
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(obj, keras.Model)
 
 
 def from_torch(module, example_input, path: str = "model.onnx") -> str:
