@@ -203,6 +203,7 @@ def quantize(model: str, data: Any = "synth", *, modes: Sequence[str] = ("int8",
     folder = out or os.path.dirname(os.path.abspath(path))
     stem = os.path.splitext(os.path.basename(path))[0]
     written = []
+    keras_model = load_keras(path, unsafe_load) if fmt == "keras" else None
     for mode in modes:
         if fmt == "onnx":
             from .models.onnx_quantize import quantize_onnx
@@ -212,7 +213,6 @@ def quantize(model: str, data: Any = "synth", *, modes: Sequence[str] = ("int8",
             quantize_onnx(path, rep, target)
         else:
             target = os.path.join(folder, f"{stem}-{mode}.tflite")
-            keras_model = load_keras(path, unsafe_load)
             atomic_write_bytes(target, convert(keras_model, mode, rep if mode == "int8" else None))
         atomic_write_json(os.path.splitext(target)[0] + ".json",
                           {**meta, "variant": f"{mf.name}-{mode}", "precision": mode})  # fmt: skip

@@ -94,3 +94,14 @@ def test_a_cnn_lstm_counts_the_same_from_pytorch_as_from_keras():
     hand = 8_000 + 153_600 + 80
     assert ee.count(ConvLSTM(), example_input=torch.zeros(1, 1, 1000)).macs == hand
     assert count_keras(twin).macs == hand
+
+
+def test_the_measured_call_feeds_a_channels_first_model_its_own_layout(tmp_path):
+    from ecg_energy.energy.measure import measured_call
+    from ecg_energy.models.io import load_model_file
+
+    path = ee.from_torch(_net(), torch.zeros(1, 1, 1000), tmp_path / "net.onnx")
+    runner = load_model_file(str(path)).runner
+    x = np.random.default_rng(2).normal(size=(4, 1000, 1)).astype("float32")
+    assert runner.native_input(x).shape == (4, 1, 1000)  # transposed once, outside the loop
+    assert np.array_equal(measured_call(runner, x)(), runner(x))

@@ -74,17 +74,6 @@ def _models_config(epochs: int, quantize: str, seed: int):
         raise ConfigError(str(exc)) from exc
 
 
-def _protocol_config(trials: int, min_seconds: float, idle_seconds: float | None,
-                     max_other_share: float | None = None):  # fmt: skip
-    from ..energy.protocol import ProtocolConfig
-
-    try:
-        return ProtocolConfig(trials=trials, min_seconds=min_seconds, idle_seconds=idle_seconds,
-                              max_other_share=max_other_share)  # fmt: skip
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
 def _batches(text: str) -> tuple[int, ...]:
     try:
         batches = tuple(int(b) for b in text.split(",") if b.strip())

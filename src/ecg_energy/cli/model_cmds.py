@@ -150,7 +150,6 @@ def evaluate(
     from ..report.text import format_evaluation
 
     check_evaluate_options(on, preprocess)
-    _read_options(task, lead, window_s, stride_s, annotator, split)  # checked before loading
     sources = list(data_src or ["synth"])
     ds = load_data(*sources, task=task, lead=lead, window_s=window_s, stride_s=stride_s,
                    annotator=annotator, split=split, cache=cache)  # fmt: skip

@@ -133,9 +133,14 @@ def build_workloads(paths: list[str], ds: Dataset, batches: tuple[int, ...], thr
 def measured_call(runner, x: np.ndarray) -> Callable[[], object]:
     """The call a trial repeats: a LiteRT model on input already in its own dtype (an INT8
     model's windows quantized once, here, as every model's windows were preprocessed once), so
-    the trial holds the model and its runtime; a Keras model through its compiled function."""
+    the trial holds the model and its runtime; an ONNX model likewise on input already in its own
+    layout (a channels-first model's windows transposed once, here); a Keras model through its
+    compiled function."""
     if isinstance(runner, LiteRTRunner):
         xn = np.ascontiguousarray(runner.quantize_input(x))
+        return lambda: runner.native(xn)
+    if hasattr(runner, "native_input") and getattr(runner, "fixed_batch", None) in (None, len(x)):
+        xn = runner.native_input(x)  # an ONNX model's windows in its own layout, once
         return lambda: runner.native(xn)
     return lambda: runner(x)
 
