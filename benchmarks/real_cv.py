@@ -101,6 +101,11 @@ def main(argv=None) -> int:
         default=None,
         help="learning rate (default: the run's, for the architecture)",
     )
+    ap.add_argument("--record-balance", action="store_true",
+                    help="split every class's share of an epoch equally among its records")  # fmt: skip
+    ap.add_argument("--attenuate-asystole", action="store_true",
+                    help="the augmentation only attenuates asystole windows, never amplifies "
+                         "them (the run draws every class's gain alike)")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
@@ -131,7 +136,10 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         res = train_classifier(model, (xt, yt), (xv, ds.y[val]), cfg, f"fold{k}", student=student,
                                echo=echo, preprocessing=args.prep,
-                               shockable=shockable_classes(ds.class_names, "rhythm"))  # fmt: skip
+                               shockable=shockable_classes(ds.class_names, "rhythm"),
+                               attenuate_only=(list(ds.class_names).index("ASYS"),)
+                               if args.attenuate_asystole else None,
+                               groups=ds.groups[train] if args.record_balance else None)  # fmt: skip
         seconds.append(time.perf_counter() - t)
         logits = np.concatenate([np.asarray(res.model(xs_test[i:i + 512], training=False))
                                  for i in range(0, len(test), 512)])  # fmt: skip

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     # the run's own input pipeline: a fresh class-balanced draw per epoch, augmented per batch
     from ecg_energy.models import preprocess
 
-    def aug(xb, r):
+    def aug(xb, r, _labels):
         return preprocess.augment("bandpass-mulaw", xb, r)
 
     model.fit(balanced_batches(x[:256], y[:256], args.batch, 0, aug), epochs=1, verbose=0)

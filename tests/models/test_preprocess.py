@@ -40,3 +40,26 @@ def test_augment_scales_in_mv_and_leaves_unscaled_inputs_alone():
     assert noise.std() == pytest.approx(0.02, rel=0.1)
     beats = np.random.default_rng(1).random((3, 8)).astype(np.float32)
     assert preprocess.augment("none", beats, rng) is beats
+
+
+def test_augment_only_attenuates_windows_given_a_gain_cap():
+    # half the windows capped at gain 1 (asystole): their 1 mV sample becomes 0.5-1 mV (+ noise),
+    # the others keep the full 1/2-2 range; log-uniform, so the capped median is 1/sqrt(2)
+    rng = np.random.default_rng(0)
+    x = preprocess.compand(np.tile(np.array([0.0, 1.0, -1.0, 0.5]), (4000, 1)))
+    cap = np.where(np.arange(4000) % 2 == 0, 1.0, np.inf)
+    gain = preprocess.expand(preprocess.augment("bandpass-mulaw", x, rng, cap))[:, 1]
+    capped, free = gain[::2], gain[1::2]
+    assert capped.min() > 0.5 - 0.1 and capped.max() < 1.0 + 0.1
+    assert np.median(capped) == pytest.approx(2**-0.5, abs=0.03)
+    assert free.max() > 1.8 and np.median(free) == pytest.approx(1.0, abs=0.08)
+
+
+def test_training_augmentation_can_leave_asystole_unamplified():
+    from ecg_energy.models.train import augmenter
+
+    x = preprocess.compand(np.tile(np.array([0.0, 1.0]), (3000, 1)))
+    y = np.arange(3000) % 5  # every fifth window asystole
+    gain = preprocess.expand(augmenter("bandpass-mulaw", (2,))(x, np.random.default_rng(0), y))
+    assert gain[y == 2, 1].max() < 1.0 + 0.1  # attenuated only
+    assert gain[y != 2, 1].max() > 1.8  # the other classes up to 2x

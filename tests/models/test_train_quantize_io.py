@@ -56,6 +56,23 @@ def test_balanced_draw_by_hand():
     assert sorted(idx[y[idx] == 1].tolist()) == [4, 5]
 
 
+def test_balanced_draw_splits_a_class_among_its_records():
+    rng = np.random.default_rng(0)
+    # ten draws of one class held by record a (8 windows) and b (2): five each, so b's two
+    # windows are drawn twice and one of them a third time; a's five are distinct
+    y = np.zeros(10, dtype=int)
+    groups = np.array(["a"] * 8 + ["b"] * 2)
+    idx = balanced_draw(y, 10, rng, groups)
+    assert (groups[idx] == "a").sum() == 5 and len(set(idx[groups[idx] == "a"].tolist())) == 5
+    assert sorted(np.bincount(idx[groups[idx] == "b"] - 8).tolist()) == [2, 3]
+    # two classes, 12 draws: six per class; class 1 is in records a and b: three from each
+    y = np.array([0] * 6 + [1] * 6)
+    groups = np.array(["a"] * 6 + ["a"] * 5 + ["b"])
+    idx = balanced_draw(y, 12, rng, groups)
+    assert np.bincount(y[idx]).tolist() == [6, 6]
+    assert idx.tolist().count(11) == 3  # record b's single window of class 1
+
+
 def test_selection_score_by_hand():
     y, pred = np.array([0, 0, 3, 4]), np.array([0, 3, 4, 4])
     # shock decision (3, 4 shockable): sensitivity 2/2, specificity 1/2 -> 0.75; five-class
@@ -179,3 +196,17 @@ def test_same_seed_same_weights():
     b = train_classifier(build("student", L, 2, seed=5), (xt, yt), (xv, yv), cfg, "b").model
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_cross_entropy_of_logits_by_hand():
+    from ecg_energy.models.train import cross_entropy
+
+    # equal logits: log 2 for either label; [log 3, 0] with label 0: p = 3/4, -log(3/4)
+    assert cross_entropy(np.zeros((2, 2)), np.array([0, 1])) == pytest.approx(np.log(2))
+    assert cross_entropy(np.array([[np.log(3), 0.0]]), np.array([0])) == pytest.approx(
+        np.log(4 / 3)
+    )
+    # a large shift of all logits changes nothing (computed stably)
+    assert cross_entropy(np.array([[1000.0 + np.log(3), 1000.0]]), np.array([0])) == pytest.approx(
+        np.log(4 / 3)
+    )

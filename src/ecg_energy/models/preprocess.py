@@ -84,13 +84,22 @@ AUGMENT_GAIN = (0.5, 2.0)
 AUGMENT_NOISE_MV = 0.02
 
 
-def augment(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def augment(name: str, x: np.ndarray, rng: np.random.Generator,
+            max_gain: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """Training windows ``x`` (already preprocessed with ``name``) with a random gain and noise
-    in mV, preprocessed again; unchanged for preprocessing that is not in mV (``none``)."""
+    in mV, preprocessed again; unchanged for preprocessing that is not in mV (``none``).
+
+    ``max_gain`` (one per window) lowers the top of the gain range for windows whose label rests
+    on their amplitude: an asystole window amplified 2x may no longer be asystole, so its gain is
+    drawn log-uniform over [low, min(high, max_gain)] instead (e.g. 1: attenuated only)."""
     if name not in ("mulaw", "bandpass-mulaw"):
         return x
     n = len(x)
-    gain = np.exp(rng.uniform(*np.log(AUGMENT_GAIN), size=(n,) + (1,) * (x.ndim - 1)))
+    lo, hi = np.log(AUGMENT_GAIN[0]), np.full(n, np.log(AUGMENT_GAIN[1]))
+    if max_gain is not None:
+        hi = np.maximum(lo, np.minimum(hi, np.log(np.asarray(max_gain, dtype=np.float64))))
+    u = rng.uniform(size=n)
+    gain = np.exp(lo + u * (hi - lo)).reshape((n,) + (1,) * (x.ndim - 1))
     mv = expand(x) * gain + rng.normal(0.0, AUGMENT_NOISE_MV, size=x.shape)
     return compand(mv)
 

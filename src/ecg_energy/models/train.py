@@ -14,8 +14,9 @@ Model selection watches the trained network on the validation records (never tes
 every epoch, keeps the best epoch's weights, and stops after ``patience`` epochs without
 improvement. For a shock adviser (``shockable`` classes given, ``select="auto"``) the score is the
 shock decision's balanced accuracy, (sensitivity + specificity) / 2, ties broken by the five-class
-balanced accuracy, then the lower validation loss: the decision the device acts on, rather than
-VT-versus-VF confusions that change nothing. Otherwise the balanced accuracy (ties: lower loss).
+balanced accuracy, then the network's lower validation cross-entropy: the decision the device
+acts on, rather than VT-versus-VF confusions that change nothing. Otherwise the balanced accuracy
+(ties: lower cross-entropy).
 Never the loss alone, because the distiller's validation loss mixes in the teacher term, which
 keeps falling while the student's classification gets no better.
 """
@@ -69,28 +70,48 @@ class TrainResult:
     seconds: float = 0.0
 
 
-def balanced_draw(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _shares(n: int, k: int) -> np.ndarray:
+    """``n`` split into ``k`` shares that differ by at most one, the larger first."""
+    shares = np.full(k, n // k)
+    shares[: n % k] += 1
+    return shares
+
+
+def _draw(idx: np.ndarray, share: int, rng: np.random.Generator) -> np.ndarray:
+    reps, extra = divmod(int(share), len(idx))
+    return np.concatenate([np.tile(idx, reps), rng.choice(idx, extra, replace=False)])
+
+
+def balanced_draw(y: np.ndarray, n: int, rng: np.random.Generator,
+                  groups: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """``n`` indices with every class of ``y`` equally often (shares differ by at most one): a
     class with fewer windows than its share is repeated whole and topped up without replacement, a
-    larger class subsampled without replacement. Pure for a given ``rng``; shuffled.
+    larger class subsampled without replacement. With ``groups`` (the record of every window), a
+    class's share is split equally among the records that hold it, and each record's part drawn
+    the same way, so no patient's many windows of a class outweigh the others'. Pure for a given
+    ``rng``; shuffled.
 
-    E.g. y = [0, 0, 0, 0, 0, 0, 1], n = 4 -> two distinct 0s and the single 1 twice.
+    E.g. y = [0, 0, 0, 0, 0, 0, 1], n = 4 -> two distinct 0s and the single 1 twice; with groups
+    [a, a, a, a, a, b, b], n = 4 -> one 0 of record a, the 0 of record b, the 1 twice.
     """
     classes = np.unique(y)
-    shares = np.full(len(classes), n // len(classes))
-    shares[: n % len(classes)] += 1
     parts = []
-    for k, share in zip(classes, shares):
+    for k, share in zip(classes, _shares(n, len(classes))):
         idx = np.flatnonzero(y == k)
-        reps, extra = divmod(int(share), len(idx))
-        parts.append(np.concatenate([np.tile(idx, reps), rng.choice(idx, extra, replace=False)]))
+        if groups is None:
+            parts.append(_draw(idx, share, rng))
+            continue
+        recs = np.unique(groups[idx])
+        for rec, part in zip(recs, _shares(int(share), len(recs))):
+            parts.append(_draw(idx[groups[idx] == rec], part, rng))
     out = np.concatenate(parts)
     return out[rng.permutation(len(out))]
 
 
-def balanced_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment=None):
+def balanced_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment=None,
+                     groups: np.ndarray | None = None):  # fmt: skip
     """A Keras ``PyDataset``: each epoch a fresh :func:`balanced_draw` of ``len(y)`` windows in
-    batches, each batch passed through ``augment(x, rng)`` when given. Seeded by (seed, epoch,
+    batches, each batch passed through ``augment(x, rng, labels)`` when given. Seeded by (seed, epoch,
     batch), so a run repeats exactly whatever order Keras asks for the batches in."""
     import keras
 
@@ -101,7 +122,8 @@ def balanced_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, a
             self._draw()
 
         def _draw(self):
-            self.index = balanced_draw(y, len(y), np.random.default_rng([seed, self.epoch]))
+            self.index = balanced_draw(y, len(y), np.random.default_rng([seed, self.epoch]),
+                                       groups)  # fmt: skip
 
         def __len__(self):
             return -(-len(self.index) // batch_size)
@@ -110,7 +132,7 @@ def balanced_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, a
             sel = self.index[i * batch_size : (i + 1) * batch_size]
             xb = x[sel]
             if augment is not None:
-                xb = augment(xb, np.random.default_rng([seed, self.epoch, i, 1]))
+                xb = augment(xb, np.random.default_rng([seed, self.epoch, i, 1]), y[sel])
             return xb, y[sel]
 
         def on_epoch_end(self):
@@ -169,8 +191,20 @@ def selection_score(y: np.ndarray, pred: np.ndarray, shockable=None) -> tuple[fl
     return (float((shock[truth].mean() + (~shock[~truth]).mean()) / 2), bal)
 
 
+def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of integer labels ``y`` under ``logits``, in nats: logits [0, 0] give
+    log 2 whatever the label; [log 3, 0] with label 0 gives log(4/3)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), np.asarray(y, dtype=int)].mean())
+
+
 def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
-    """Keep the weights of the epoch with the best :func:`selection_score`; stop early."""
+    """Keep the weights of the epoch with the best :func:`selection_score` (ties: the lower
+    validation cross-entropy of the network itself); stop early. The one pass over the
+    validation windows per epoch gives both, so ``fit`` gets no ``validation_data`` of its own
+    (for a distiller, Keras' own validation ran the teacher over every validation window too)."""
     import keras
 
     class BestEpoch(keras.callbacks.Callback):
@@ -181,18 +215,24 @@ def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
             self.best_weights = None
             self.scores: list[float] = []  # five-class balanced accuracy per epoch
             self.shock_scores: list[float] = []  # the shock decision's, where it is selected on
+            self.losses: list[float] = []  # the network's cross-entropy on the labels
 
         def on_epoch_end(self, epoch, logs=None):
-            pred = np.argmax(np.asarray(net(x_val, training=False)), axis=1)
+            logits = np.concatenate([np.asarray(net(x_val[i : i + 1024], training=False))
+                                     for i in range(0, len(x_val), 1024)])  # fmt: skip
+            pred = np.argmax(logits, axis=1)
             score = selection_score(y_val, pred, shockable)
+            loss = cross_entropy(logits, y_val)
             self.scores.append(score[-1])
+            self.losses.append(loss)
             if len(score) > 1:
                 self.shock_scores.append(score[0])
             if logs is not None:
+                logs["val_loss"] = loss
                 logs["val_balanced_accuracy"] = score[-1]
                 if len(score) > 1:
                     logs["val_shock_balanced_accuracy"] = score[0]
-            key = (*score, -(logs or {}).get("val_loss", 0.0))
+            key = (*score, -loss)
             if key > self.best:
                 self.best = key
                 self.best_epoch = epoch + 1
@@ -207,24 +247,36 @@ def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
     return BestEpoch()
 
 
-def _fit(model, net, x, y, val, epochs, patience, cfg, preprocessing, name, echo,
-         shockable=None) -> TrainResult:  # fmt: skip
-    """Fit ``model`` (the network itself, or a distiller around it); select on ``net``."""
-    from functools import partial
-
+def augmenter(preprocessing: str, attenuate_only=None):
+    """The per-batch augmentation ``(x, rng, labels) -> x`` of :func:`_fit`: a random gain and
+    noise (``preprocess.augment``), the classes in ``attenuate_only`` (whose label rests on a
+    low amplitude: asystole) never amplified."""
     from . import preprocess
 
-    aug = partial(preprocess.augment, preprocessing) if cfg.augment else None
-    batches = balanced_batches(x, y, cfg.batch_size, cfg.seed, aug)
+    def aug(xb, rng, yb):
+        cap = None
+        if attenuate_only:
+            cap = np.where(np.isin(yb, attenuate_only), 1.0, np.inf)
+        return preprocess.augment(preprocessing, xb, rng, cap)
+
+    return aug
+
+
+def _fit(model, net, x, y, val, epochs, patience, cfg, preprocessing, name, echo,
+         shockable=None, attenuate_only=None, groups=None) -> TrainResult:  # fmt: skip
+    """Fit ``model`` (the network itself, or a distiller around it); select on ``net``."""
+    aug = augmenter(preprocessing, attenuate_only) if cfg.augment else None
+    batches = balanced_batches(x, y, cfg.batch_size, cfg.seed, aug, groups)
     if cfg.select != "auto":
         shockable = None
     select = _selection_callback(net, val[0], val[1], patience, shockable)
     t0 = time.perf_counter()
     hist = model.fit(
-        batches, validation_data=val, epochs=epochs, verbose=0,
+        batches, epochs=epochs, verbose=0,
         callbacks=[select, _progress_callback(name, epochs, echo)],
     )  # fmt: skip
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    history["val_loss"] = select.losses
     history["val_balanced_accuracy"] = select.scores
     if select.shock_scores:
         history["val_shock_balanced_accuracy"] = select.shock_scores
@@ -247,10 +299,14 @@ def train_classifier(
     echo: Callable[[str], None] | None = None,
     preprocessing: str = "none",
     shockable: tuple[int, ...] | None = None,
+    attenuate_only: tuple[int, ...] | None = None,
+    groups: np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``model`` (logits out) with cross-entropy on class-balanced batches. ``train`` and
     ``val`` are already preprocessed with ``preprocessing`` (which augmentation needs to know);
-    ``shockable`` names the classes that advise a shock (model selection)."""
+    ``shockable`` names the classes that advise a shock (model selection), ``attenuate_only``
+    those whose windows the augmentation may only attenuate (asystole); ``groups`` (each training
+    window's record) balances every class's draw over its records too."""
     import keras
 
     make_deterministic(cfg.seed)
@@ -262,7 +318,7 @@ def train_classifier(
     epochs = cfg.student_epochs if student else cfg.epochs
     patience = cfg.student_patience if student else cfg.patience
     return _fit(model, model, *train, val, epochs, patience, cfg, preprocessing, name, echo,
-                shockable)  # fmt: skip
+                shockable, attenuate_only, groups)  # fmt: skip
 
 
 def logits_distillation(temperature: float):
@@ -307,6 +363,8 @@ def distill(
     echo: Callable[[str], None] | None = None,
     preprocessing: str = "none",
     shockable: tuple[int, ...] | None = None,
+    attenuate_only: tuple[int, ...] | None = None,
+    groups: np.ndarray | None = None,
 ) -> TrainResult:
     """Knowledge distillation: the student matches the teacher's logits softened by
     ``cfg.temperature`` (KL divergence scaled by T², Hinton et al. 2015) and the hard labels,
@@ -327,4 +385,4 @@ def distill(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     return _fit(distiller, student, *train, val, cfg.student_epochs, cfg.student_patience, cfg,
-                preprocessing, name, echo, shockable)  # fmt: skip
+                preprocessing, name, echo, shockable, attenuate_only, groups)  # fmt: skip
