@@ -8,7 +8,9 @@ and the AHA table with exact lower 90% bounds; plus each fold's figures and the 
 
 Settings under test (what the generalisation measurements vary): ``--prep`` (the input
 preprocessing, default the run's ``bandpass-mulaw``), ``--no-augment`` (the run augments training
-windows with a random gain and noise), ``--epochs`` and ``--patience``. The model is trained by
+windows with a random gain and noise), ``--gain``, ``--noise-mv``, ``--flip`` (polarity
+inversion), ``--attenuate-asystole``, ``--record-balance`` (each class's share of an epoch split
+equally among its records), ``--lr``, ``--weight-decay``, ``--epochs`` and ``--patience``. The model is trained by
 the run's own ``train_classifier`` on the run's own folds. (Earlier results in
 ``benchmarks/results/real_cv/`` came from this script's previous options: ``--filter``,
 ``--augment`` as one extra augmented copy per window, ``--scale``, ``--balance sqrt``, with
@@ -101,6 +103,10 @@ def main(argv=None) -> int:
         default=None,
         help="learning rate (default: the run's, for the architecture)",
     )
+    ap.add_argument("--flip", type=float, default=preprocess.AUGMENT_FLIP,
+                    help="share of augmented windows whose polarity is inverted")  # fmt: skip
+    ap.add_argument("--weight-decay", type=float, default=0.0,
+                    help="decoupled weight decay of the original's optimizer")  # fmt: skip
     ap.add_argument("--record-balance", action="store_true",
                     help="split every class's share of an epoch equally among its records")  # fmt: skip
     ap.add_argument("--attenuate-asystole", action="store_true",
@@ -111,6 +117,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     preprocess.AUGMENT_GAIN = tuple(args.gain)  # read by preprocess.augment at each call
     preprocess.AUGMENT_NOISE_MV = args.noise_mv
+    preprocess.AUGMENT_FLIP = args.flip
     t0 = time.perf_counter()
     ds = load(args.data)
     folds, rec_fold = fold_of_windows(ds, args.folds, args.seed)  # the run's own folds
@@ -119,7 +126,8 @@ def main(argv=None) -> int:
     student = args.arch != "original"
     cfg = TrainConfig(epochs=args.epochs, student_epochs=args.epochs, patience=args.patience,
                       student_patience=args.patience, seed=args.seed,
-                      augment=not args.no_augment, select=args.select)  # fmt: skip
+                      augment=not args.no_augment, select=args.select,
+                      weight_decay=args.weight_decay)  # fmt: skip
     if args.lr is not None:
         cfg = replace(cfg, learning_rate=args.lr, student_learning_rate=args.lr)
     x_all = preprocess.apply(args.prep, ds.X)

@@ -108,3 +108,18 @@ def test_records_without_shockable_windows_say_what_cannot_be_computed():
                                    "coarse VF sensitivity (no coarse VF windows)",
                                    "rapid VT sensitivity (no rapid VT windows)",
                                    "asystole specificity (no asystole windows)"]  # fmt: skip
+
+
+def test_decision_over_consecutive_windows_by_hand():
+    from ecg_energy.models.evaluate import causal_mean, previous_window
+
+    # record a: windows at 0, 2, 6 s (4 s missing: the third has no predecessor); record b at 2 s
+    groups = np.array(["a", "a", "a", "b"])
+    prev = previous_window(groups, np.array([0.0, 2.0, 6.0, 2.0]), 2.0)
+    assert prev.tolist() == [-1, 0, -1, -1]
+    p = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    chain = np.array([-1, 0, 1])
+    assert causal_mean(p, chain, 1).tolist() == p.tolist()
+    assert causal_mean(p, chain, 2).tolist() == [[1, 0], [0.5, 0.5], [0, 1]]
+    # three windows: the last averages all three, (1 + 0 + 0) / 3 of class 0
+    assert causal_mean(p, chain, 3)[2] == pytest.approx([1 / 3, 2 / 3])

@@ -195,3 +195,28 @@ def not_computable(rows: list[AhaRow], n_pos: int, n_neg: int) -> list[str]:
     out += [f"{r.group} {r.measure} (no {r.group} windows)" for r in rows
             if r.goal is not None and r.n == 0]  # fmt: skip
     return out
+
+
+# A decision over consecutive windows (benchmarks/consecutive_windows.py): a device that analyses
+# every stride can average its last few outputs; these two pure helpers make that decision.
+
+
+def previous_window(groups: np.ndarray, start_s: np.ndarray, stride_s: float) -> np.ndarray:
+    """The index of each window's predecessor (same record, starting ``stride_s`` earlier), or
+    -1. E.g. groups [a, a, a, b], starts [0, 2, 6, 2], stride 2 -> [-1, 0, -1, -1]."""
+    at = {(g, round(float(s), 3)): i for i, (g, s) in enumerate(zip(groups, start_s))}
+    return np.array([at.get((g, round(float(s) - stride_s, 3)), -1)
+                     for g, s in zip(groups, start_s)], dtype=int)  # fmt: skip
+
+
+def causal_mean(p: np.ndarray, prev: np.ndarray, n: int) -> np.ndarray:
+    """Mean of each row of ``p`` and of up to ``n - 1`` predecessors along ``prev`` (-1: none).
+    E.g. p = [[1, 0], [0, 1], [0, 1]], prev = [-1, 0, 1], n = 2 -> [[1, 0], [.5, .5], [0, 1]]."""
+    total, count = np.array(p, dtype=np.float64), np.ones(len(p))
+    at = np.arange(len(p))
+    for _ in range(n - 1):
+        at = np.where(at >= 0, prev[np.maximum(at, 0)], -1)
+        have = at >= 0
+        total[have] += p[at[have]]
+        count += have
+    return total / count[:, None]

@@ -40,6 +40,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 1e-3
     student_learning_rate: float = 3e-3
+    weight_decay: float = 0.0  # decoupled weight decay of the original's optimizer (not students')
     patience: int = 8
     student_patience: int = 15
     temperature: float = 4.0  # softening of the teacher's logits (Hinton et al., 2015)
@@ -53,6 +54,8 @@ class TrainConfig:
             raise ValueError("epochs and batch size must be at least 1")
         if not 0.0 <= self.student_loss_weight <= 1.0:
             raise ValueError("student_loss_weight must be between 0 and 1")
+        if self.weight_decay < 0:
+            raise ValueError("weight_decay must not be negative")
         if self.temperature <= 0:
             raise ValueError("temperature must be positive")
         if self.select not in ("auto", "balanced-accuracy"):
@@ -311,8 +314,9 @@ def train_classifier(
 
     make_deterministic(cfg.seed)
     lr = cfg.student_learning_rate if student else cfg.learning_rate
+    decay = None if student or not cfg.weight_decay else cfg.weight_decay
     model.compile(
-        optimizer=keras.optimizers.Adam(lr),
+        optimizer=keras.optimizers.Adam(lr, weight_decay=decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     epochs = cfg.student_epochs if student else cfg.epochs
