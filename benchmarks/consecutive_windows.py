@@ -8,6 +8,7 @@ of the window and the ``n - 1`` before it in the same record (fewer where the re
 window was skipped), argmax, shock if that class is shockable. ``n = 3`` is 8 s of ECG at the
 default 4 s windows and 2 s stride; the device runs the same one inference per stride, so the
 energy per decision is unchanged. Every figure is pooled over the folds, with the AHA table.
+The run itself makes this decision with ``--decide-over N`` (``decide_over`` in the config).
 
     .venv/bin/python benchmarks/consecutive_windows.py --run runs/real --out FILE
 """
@@ -25,14 +26,13 @@ from ecg_energy.data.sources import load_sources
 from ecg_energy.data.wfdb_source import ReadOptions
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models.assess import logits_of
-from ecg_energy.models.evaluate import causal_mean, evaluate_predictions, previous_window
+from ecg_energy.models.evaluate import (
+    causal_mean,
+    evaluate_predictions,
+    previous_window,
+    softmax,
+)
 from ecg_energy.models.io import load_model_file
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def main(argv=None) -> int:

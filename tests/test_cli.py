@@ -319,6 +319,10 @@ def test_bad_quantization_is_one_line(capsys):
                          "int8, fp16, dynamic, fp32")  # fmt: skip
 
 
+def test_a_decision_over_no_window_is_one_line(capsys):
+    _fails_with_one_line(capsys, ["run", "--decide-over", "0"], "decide_over", "at least 1")
+
+
 def test_models_config_accepts_every_litert_version():
     from ecg_energy.models.variants import ModelsConfig
 
@@ -410,3 +414,24 @@ def test_nearest_command():
     assert nearest("devics", ["device", "devices", "count"]) in ("devices", "device")
     assert nearest("mesure", ["measure", "estimate"]) == "measure"
     assert nearest("zzzz", ["measure", "estimate"]) is None
+
+
+def test_evaluate_decides_over_windows_and_keeps_each_window_beside(tiny_run, synth_db, capsys):
+    model = str(tiny_run[0] / "models" / "distilled-int8.tflite")
+    data = ["--data", f"wfdb:{synth_db}", "--on", "all", "--json"]
+    assert main(["evaluate", model, *data]) == 0
+    alone = json.loads(capsys.readouterr().out)["variants"]["distilled-int8"]
+    assert main(["evaluate", model, *data, "--decide-over", "3"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    over = res["variants"]["distilled-int8"]
+    # the per-window figures of the 3-window decision are the plain evaluation's
+    assert over["per_window"]["shock_decision"] == alone["shock_decision"]
+    assert over["per_window"]["balanced_accuracy"] == alone["balanced_accuracy"]
+    # 4-s windows every 2 s: 3 windows are 8 s of ECG; each of the 12 records' first windows
+    # (and a window after one left out at a rhythm change) has none before it
+    assert over["decision"]["windows"] == 3 and over["decision"]["stride_s"] == 2.0
+    assert over["decision"]["seconds_of_ecg"] == 8.0
+    assert 0.5 < over["decision"]["with_predecessor"] <= 1 - 12 / res["examples"]
+    assert sum(map(sum, over["confusion"]["matrix"])) == sum(map(sum, alone["confusion"]["matrix"]))
+    _fails_with_one_line(capsys, ["evaluate", model, *data, "--decide-over", "0"],
+                         "--decide-over", "at least 1")  # fmt: skip

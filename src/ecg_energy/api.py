@@ -266,31 +266,38 @@ def fold_scores(pred, ds, fold, k: int) -> list[dict]:
     return out
 
 
-def check_evaluate_options(on: str, preprocess: str | None) -> None:
-    """``on`` and ``preprocess`` as :func:`evaluate` takes them (checked before any loading)."""
+def check_evaluate_options(on: str, preprocess: str | None, decide_over: int = 1) -> None:
+    """``on``, ``preprocess`` and ``decide_over`` as :func:`evaluate` takes them (checked before
+    any loading)."""
     from .models.preprocess import PREPROCESSORS
 
     if on not in ("auto", "test", "all"):
         raise ConfigError(f"on (--on) must be auto, test or all, not {on!r}")
     if preprocess is not None and preprocess not in PREPROCESSORS:
         raise ConfigError(f"preprocess (--preprocess) must be one of {', '.join(PREPROCESSORS)}")
+    if decide_over < 1:
+        raise ConfigError("decide_over (--decide-over) must be at least 1 window (1: each "
+                          "window alone)")  # fmt: skip
 
 
 def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "auto",
              seed: int = 0, preprocess: str | None = None, folds: int = 0,
              unsafe_load: bool = False, task: str = "rhythm", cache: str = "runs/cache",
-             echo: Callable[[str], None] | None = None) -> Evaluation:  # fmt: skip
+             echo: Callable[[str], None] | None = None,
+             decide_over: int = 1) -> Evaluation:  # fmt: skip
     """Evaluate model files (or folders of them) on ``data`` (a Dataset, a source, or a list of
     sources): five-class metrics, the shock decision and the AHA goals per variant.
 
     ``on``: ``auto`` (every record, unless a model was trained on this data: then its held-out
     test records), ``test`` or ``all``. ``folds``: also score K record folds, for the spread.
+    ``decide_over``: decide each window on the mean of it and the ``decide_over - 1`` windows
+    before it in its record (the per-window figures stay beside, under ``per_window``).
     """
     from .data.dataset import split_by_record
     from .models.assess import evaluate_files
 
     say = _quiet(echo)
-    check_evaluate_options(on, preprocess)
+    check_evaluate_options(on, preprocess, decide_over)
     paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
     ds = _dataset(data, task, cache)
     if on == "auto":
@@ -300,7 +307,7 @@ def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "aut
         ds = ds.subset(split_by_record(ds, seed=seed).test)
     preds: dict = {}
     results = evaluate_files(paths, ds, unsafe=unsafe_load, preprocessing=preprocess,
-                             predictions=preds)  # fmt: skip
+                             predictions=preds, decide_over=decide_over)  # fmt: skip
     if folds:
         from .models.crossval import fold_of_windows
 
@@ -518,6 +525,7 @@ RUN_OPTIONS = {
     "student": "models.student", "preprocess": "models.preprocessing", "task": "read.task",
     "lead": "read.lead", "window_s": "read.window_s", "stride_s": "read.stride_s",
     "annotator": "read.annotator", "split": "read.split", "folds": "folds",
+    "decide_over": "decide_over",
     "records": "synth.records", "minutes": "synth.minutes", "quantize": "models.quantize",
     "unsafe_load": "unsafe_load", "meter": "meter", "trials": "protocol.trials",
     "min_seconds": "protocol.min_seconds", "idle_seconds": "protocol.idle_seconds",

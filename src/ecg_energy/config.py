@@ -39,6 +39,10 @@ class RunConfig:
     # cross-validation by record: every record tested once by models trained without it (K >= 2);
     # 0: one held-out split of split_fractions
     folds: int = 0
+    # the shock decision over consecutive windows: each window decided on the mean class
+    # probabilities of it and the decide_over - 1 before it in its record (one inference per
+    # stride still); 1: every window on its own, as the report decided
+    decide_over: int = 1
     models: ModelsConfig = field(default_factory=ModelsConfig)
     tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
     buffer_bytes: int = 256 * 1024
@@ -73,6 +77,8 @@ class RunConfig:
             )
         if self.folds == 1 or self.folds < 0:
             raise ValueError("folds must be 0 (one held-out split) or at least 2")
+        if self.decide_over < 1:
+            raise ValueError("decide_over must be at least 1 window (1: each window alone)")
         if self.buffer_bytes < 0:
             raise ValueError("buffer_bytes must be >= 0")
         if not self.batches or min(self.batches) < 1:

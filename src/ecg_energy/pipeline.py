@@ -168,12 +168,15 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
             result = cross_validate(ds, cfg.folds, cfg.split_seed, cfg.models,
                                     os.path.join(out, "folds"), echo,
                                     redo=MODEL_STAGES if "crossval" in ledger.force
-                                    else frozenset(), unsafe=cfg.unsafe_load)  # fmt: skip
+                                    else frozenset(), unsafe=cfg.unsafe_load,
+                                    decide_over=cfg.decide_over)  # fmt: skip
             atomic_write_json(os.path.join(out, "crossval.json"), result)
             return ["crossval.json"], {}
 
+        decision = [cfg.decide_over] if cfg.decide_over != 1 else []  # earlier runs' keys hold
         stage("crossval", key_of("crossval", data_digest, asdict(cfg.models), cfg.folds,
-                                 cfg.split_seed, user_files(cfg.models)), make_crossval)  # fmt: skip
+                                 cfg.split_seed, user_files(cfg.models), *decision),
+              make_crossval)  # fmt: skip
 
     # train, distil, quantize: the built-in variants (model files reused by their build keys)
     paths, variants = _model_stages(cfg, out, echo, ledger, stage, dataset, data_info)
@@ -261,15 +264,18 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                           "variants": cv["variants"]}  # fmt: skip
             if cfg.user_models:  # a user's own models were not built per fold: every record
                 evaluation["variants"].update(evaluate_files(list(cfg.user_models), ds,
-                                                             unsafe=cfg.unsafe_load, echo=echo))  # fmt: skip
+                                                             unsafe=cfg.unsafe_load, echo=echo,
+                                                             decide_over=cfg.decide_over))  # fmt: skip
         else:
             evaluation = {"split": "test", "records": list(split.records["test"]),
                           "variants": evaluate_files(paths, ds.subset(split.test),
-                                                     unsafe=cfg.unsafe_load, echo=echo)}  # fmt: skip
+                                                     unsafe=cfg.unsafe_load, echo=echo,
+                                                     decide_over=cfg.decide_over)}  # fmt: skip
         atomic_write_json(os.path.join(out, "evaluation.json"), evaluation)
         return ["evaluation.json"], {}
 
     ekey = [file_digest(os.path.join(out, "crossval.json"))] if cfg.folds else []
+    ekey += [cfg.decide_over] if cfg.decide_over != 1 else []
     stage("evaluate", key_of("evaluate", models, data_digest, *ekey), make_evaluation)
 
     # device: every variant on the chosen boards (TFLM's arena and agreement on test windows)

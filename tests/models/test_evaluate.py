@@ -123,3 +123,61 @@ def test_decision_over_consecutive_windows_by_hand():
     assert causal_mean(p, chain, 2).tolist() == [[1, 0], [0.5, 0.5], [0, 1]]
     # three windows: the last averages all three, (1 + 0 + 0) / 3 of class 0
     assert causal_mean(p, chain, 3)[2] == pytest.approx([1 / 3, 2 / 3])
+
+
+def test_window_stride_is_the_commonest_step_within_records():
+    from ecg_energy.models.evaluate import window_stride
+
+    # record a steps 2, 2, 4 (a window left out); record b has one window: the stride is 2 s
+    groups = np.array(["a", "a", "a", "a", "b"])
+    assert window_stride(groups, np.array([0.0, 2.0, 4.0, 8.0, 0.0])) == 2.0
+    # beats of a CSV: every start 0, no step at all
+    assert window_stride(np.array(["r1", "r1", "r2"]), np.zeros(3)) is None
+
+
+def test_decide_over_two_windows_by_hand():
+    from ecg_energy.models.evaluate import decide_over
+
+    # logits = log(p), so the class probabilities are p itself. Record a at 0, 2, 4 s:
+    # alone the argmaxes are 0, 1, 1; over 2 windows the means are
+    # [.9, .1], [(.9+.3)/2, (.1+.7)/2] = [.6, .4] -> 0, [(.3+.45)/2, (.7+.55)/2] = [.375, .625] -> 1.
+    # Record b's only window (at 2 s, as a's second) has no predecessor: it stays class 1.
+    p = np.array([[0.9, 0.1], [0.3, 0.7], [0.45, 0.55], [0.2, 0.8]])
+    groups = np.array(["a", "a", "a", "b"])
+    pred, how = decide_over(np.log(p), groups, np.array([0.0, 2.0, 4.0, 2.0]), 2)
+    assert pred.tolist() == [0, 0, 1, 1]
+    assert how == {"windows": 2, "stride_s": 2.0, "with_predecessor": 0.5}
+    alone, _ = decide_over(np.log(p), groups, np.array([0.0, 2.0, 4.0, 2.0]), 1)
+    assert alone.tolist() == [0, 1, 1, 1]
+    with pytest.raises(ValueError, match="at least 1"):
+        decide_over(np.log(p), groups, np.zeros(4), 0)
+
+
+def test_scores_over_windows_keep_the_per_window_figures_beside():
+    from ecg_energy.data.dataset import Dataset
+    from ecg_energy.models.assess import scores
+
+    # one record, six 4-s windows 2 s apart: NSR, NSR, VF, VF, VF, NSR (truth). The model says
+    # P(VF) = .1, .6, .9, .9, .2, .55 (rest NSR): alone it shocks windows 1, 2, 3, 5, i.e. one
+    # missed VF (4) and two false shocks (1, 5). Over 2 windows P(VF) = .1, .35, .75, .9, .55,
+    # .375: shocks 2, 3, 4 -> every VF shocked, no NSR shocked.
+    n = 6
+    y = np.array([0, 0, 4, 4, 4, 0])
+    pvf = np.array([0.1, 0.6, 0.9, 0.9, 0.2, 0.55])
+    p = np.full((n, 5), 1e-9)
+    p[:, 4], p[:, 0] = pvf, 1 - pvf
+    ds = Dataset(X=np.zeros((n, 1000, 1), np.float32), y=y, groups=np.array(["r"] * n),
+                 class_names=CLASSES, fs_hz=250.0, task="rhythm",
+                 rhythm=np.array(["N" if c == 0 else "VF" for c in y]),
+                 shockable=y == 4, amplitude_uv=np.full(n, 800.0), rate_bpm=np.full(n, np.nan),
+                 start_s=np.arange(n) * 2.0, fixed_split=np.array([""] * n))  # fmt: skip
+    pred, m = scores(np.log(p), ds, windows=2)
+    assert pred.tolist() == [0, 0, 4, 4, 4, 0]
+    assert m["shock_decision"]["sensitivity"] == 1.0 and m["shock_decision"]["specificity"] == 1.0
+    assert m["decision"] == {"windows": 2, "stride_s": 2.0, "with_predecessor": 5 / 6,
+                             "seconds_of_ecg": 6.0}  # fmt: skip
+    alone = m["per_window"]["shock_decision"]
+    assert (alone["sensitivity"], alone["specificity"]) == (2 / 3, 1 / 3)
+    assert m["per_window"]["aha"]["coarse VF"]["n"] == 3
+    own, m1 = scores(np.log(p), ds, windows=1)
+    assert own.tolist() == [0, 4, 4, 4, 0, 4] and "decision" not in m1

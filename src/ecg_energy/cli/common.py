@@ -96,6 +96,13 @@ LeadOpt = Annotated[str | None, typer.Option(help="Lead name or index (default M
 WindowOpt = Annotated[float, typer.Option("--window-s", help="Rhythm window length, seconds.")]
 StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stride, seconds.")]
 AnnOpt = Annotated[str, typer.Option(help="WFDB annotation file extension.")]
+DecideOpt = Annotated[
+    int,
+    typer.Option(
+        help="Decide each window's rhythm on the mean of it and the N-1 windows before it "
+        "(1: each window alone)."
+    ),
+]
 OriginalOpt = Annotated[
     str | None,
     typer.Option(

@@ -10,6 +10,7 @@ import typer
 from ..errors import ConfigError
 from .common import (
     AnnOpt,
+    DecideOpt,
     EpochsOpt,
     LeadOpt,
     OriginalOpt,
@@ -52,6 +53,7 @@ def train(
     folds: Annotated[
         int, typer.Option(help="Cross-validate by record with K folds first (0: no).")
     ] = 0,
+    decide_over: DecideOpt = 1,
     original: OriginalOpt = None,
     student: StudentOpt = None,
     preprocess: PreprocessOpt = None,
@@ -85,8 +87,10 @@ def train(
         from ..models.crossval import cross_validate
         from ..pipeline import DEPLOY_FRACTIONS
 
+        if decide_over < 1:
+            raise ConfigError("--decide-over must be at least 1 window (1: each window alone)")
         cv = cross_validate(ds, folds, seed, cfg, os.path.join(out, "folds"), _echo,
-                            unsafe=unsafe_load)  # fmt: skip
+                            unsafe=unsafe_load, decide_over=decide_over)  # fmt: skip
         atomic_write_json(os.path.join(out, "crossval.json"), cv)
         _print_pooled(cv)
         sp = split_by_record(ds, DEPLOY_FRACTIONS, seed=seed)  # deployed: every record
@@ -143,18 +147,19 @@ def evaluate(
     folds: Annotated[
         int, typer.Option(help="Also score K record folds of the data, for the spread (0: no).")
     ] = 0,
+    decide_over: DecideOpt = 1,
 ) -> None:
     """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
     from ..api import check_evaluate_options, load_data
     from ..api import evaluate as evaluate_models
     from ..report.text import format_evaluation
 
-    check_evaluate_options(on, preprocess)
+    check_evaluate_options(on, preprocess, decide_over)
     sources = list(data_src or ["synth"])
     ds = load_data(*sources, task=task, lead=lead, window_s=window_s, stride_s=stride_s,
                    annotator=annotator, split=split, cache=cache)  # fmt: skip
     ev = evaluate_models(models, ds, on=on, seed=seed, preprocess=preprocess, folds=folds,
-                         unsafe_load=unsafe_load, echo=_echo)  # fmt: skip
+                         unsafe_load=unsafe_load, echo=_echo, decide_over=decide_over)  # fmt: skip
     data_text = " + ".join(sources)
     results = ev.variants
     if as_json:

@@ -59,6 +59,13 @@ def run(
             "deployed models then learn from every record."
         ),
     ] = None,
+    decide_over: Annotated[
+        int | None,
+        Opt(
+            help="Decide each window's rhythm on the mean of it and the N-1 windows before it "
+            "(default 1: each window alone)."
+        ),
+    ] = None,
     records: Annotated[int | None, Opt(help="Synthetic records.")] = None,
     minutes: Annotated[float | None, Opt(help="Minutes per synthetic record.")] = None,
     seed: Annotated[int | None, Opt(help="Seed of the split and of training.")] = None,
@@ -137,6 +144,7 @@ def run(
         annotator=annotator,
         split=split,
         folds=folds,
+        decide_over=decide_over,
         records=records,
         minutes=minutes,
         seed=seed,

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..data.dataset import Dataset
 from . import preprocess
-from .evaluate import agreement, evaluate_predictions
+from .evaluate import agreement, decide_over, evaluate_predictions
 from .io import ModelFile, check_fits, load_model_file
 
 
@@ -19,6 +19,38 @@ def logits_of(mf: ModelFile, x_raw: np.ndarray, preprocessing: str | None = None
     return mf.runner.predict(x)
 
 
+def scores(logits: np.ndarray, ds: Dataset, windows: int = 1) -> tuple[np.ndarray, dict]:
+    """(the decided classes, every metric of them) for a model's logits on ``ds``.
+
+    ``windows`` > 1 decides each window on the mean class probabilities of it and the
+    ``windows - 1`` before it in its record (``evaluate.decide_over``): every metric, the
+    confusion matrix and the AHA table are then those of that decision, with ``decision`` saying
+    how it was made and ``per_window`` the per-window shock decision and AHA verdict beside it.
+    """
+    metrics = lambda p: evaluate_predictions(p, ds.y, ds.class_names, ds.rhythm,  # noqa: E731
+                                             ds.amplitude_uv, ds.task)  # fmt: skip
+    own = np.argmax(logits, axis=1)
+    if windows == 1:
+        return own, metrics(own)
+    if ds.task != "rhythm":
+        from ..errors import ConfigError
+
+        raise ConfigError(f"decide_over {windows}: a decision over consecutive windows needs "
+                          "rhythm windows, not the beat task; use decide_over 1")  # fmt: skip
+    pred, how = decide_over(logits, ds.groups, ds.start_s, windows)
+    if how["stride_s"] is not None:
+        how["seconds_of_ecg"] = ds.X.shape[1] / ds.fs_hz + (windows - 1) * how["stride_s"]
+    alone = metrics(own)
+    out = metrics(pred)
+    out["decision"] = how
+    out["per_window"] = {k: alone.get(k) for k in ("balanced_accuracy", "shock_decision",
+                                                   "aha_all_pass")}  # fmt: skip
+    if "aha" in alone:
+        out["per_window"]["aha"] = {g: {k: r[k] for k in ("n", "estimate", "lower90", "passed")}
+                                    for g, r in alone["aha"].items()}  # fmt: skip
+    return pred, out
+
+
 def evaluate_files(
     paths: list[str],
     ds: Dataset,
@@ -26,12 +58,13 @@ def evaluate_files(
     preprocessing: str | None = None,
     echo: Callable[[str], None] | None = None,
     predictions: dict[str, np.ndarray] | None = None,
+    decide_over: int = 1,
 ) -> dict[str, dict]:
     """Evaluate every model file on ``ds``; a quantized model is also compared with its parent.
 
     Returns {variant name: metrics}; each carries the file, format, precision, preprocessing and
     seconds spent predicting. ``predictions``, when given, receives each variant's predicted
-    classes.
+    classes. ``decide_over``: the windows each decision averages (``scores``).
     """
     results: dict[str, dict] = {}
     preds: dict[str, np.ndarray] = {}
@@ -43,7 +76,7 @@ def evaluate_files(
         seconds = time.perf_counter() - t0
         if not np.isfinite(logits).all():
             raise_nonfinite(mf.path)
-        pred = np.argmax(logits, axis=1)
+        pred, metrics = scores(logits, ds, decide_over)
         name = mf.name if mf.name not in results else path
         preds[name] = pred
         results[name] = {
@@ -53,7 +86,7 @@ def evaluate_files(
             "parent": mf.meta.get("parent"),
             "preprocessing": preprocessing or mf.preprocessing,
             "predict_seconds": round(seconds, 3),
-            **evaluate_predictions(pred, ds.y, ds.class_names, ds.rhythm, ds.amplitude_uv, ds.task),
+            **metrics,
         }
         if echo:
             r = results[name]

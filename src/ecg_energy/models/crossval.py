@@ -18,8 +18,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..data.dataset import Dataset, _two_way, record_class_counts, record_folds
-from .assess import logits_of, raise_nonfinite
-from .evaluate import agreement, evaluate_predictions
+from .assess import logits_of, raise_nonfinite, scores
+from .evaluate import agreement
 from .io import load_model_file
 
 VAL_FRACTION = 0.2  # of a fold's training records, held out for model selection
@@ -48,13 +48,15 @@ def _records(ds: Dataset, idx: np.ndarray) -> list[str]:
 
 def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
                    echo: Callable[[str], None] = lambda m: None, redo=frozenset(),
-                   unsafe: bool = False) -> dict:  # fmt: skip
+                   unsafe: bool = False, decide_over: int = 1) -> dict:  # fmt: skip
     """{"folds": [per fold: records, windows, per-variant figures], "variants": pooled metrics,
-    "spread": per variant the folds' min and max}."""
+    "spread": per variant the folds' min and max}. ``decide_over``: the windows each decision
+    averages (``assess.scores``); a record's windows are all in one fold, so pooling the folds'
+    outputs and deciding over them is deciding within each fold."""
     from .variants import build_variants
 
     folds, of_record = fold_of_windows(ds, k, seed)
-    preds: dict[str, np.ndarray] = {}
+    outputs: dict[str, np.ndarray] = {}
     parents: dict[str, str | None] = {}
     per_fold = []
     for f in range(k):
@@ -68,31 +70,31 @@ def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
         built = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key, cfg,
                                os.path.join(out_dir, str(f)), echo, redo=redo,
                                unsafe=unsafe)  # fmt: skip
-        scores = {}
+        fold_scores = {}
         for v in built:
             mf = load_model_file(v.path, unsafe=unsafe)
             logits = logits_of(mf, te.X)
             if not np.isfinite(logits).all():
                 raise_nonfinite(v.path)
-            pred = np.argmax(logits, axis=1)
-            preds.setdefault(v.name, np.full(len(ds), -1))[part["test"]] = pred
+            pooled_out = outputs.setdefault(v.name, np.full((len(ds), logits.shape[1]), np.nan))
+            pooled_out[part["test"]] = logits
             parents[v.name] = v.parent
-            m = evaluate_predictions(pred, te.y, ds.class_names, te.rhythm, te.amplitude_uv,
-                                     ds.task)  # fmt: skip
-            scores[v.name] = {"balanced_accuracy": m["balanced_accuracy"],
-                              "shock_decision": m.get("shock_decision"),
-                              "aha_all_pass": m.get("aha_all_pass"),
-                              "train_seconds": v.train_seconds, "epochs": v.epochs}  # fmt: skip
+            _, m = scores(logits, te, decide_over)
+            fold_scores[v.name] = {"balanced_accuracy": m["balanced_accuracy"],
+                                   "shock_decision": m.get("shock_decision"),
+                                   "aha_all_pass": m.get("aha_all_pass"),
+                                   "train_seconds": v.train_seconds,
+                                   "epochs": v.epochs}  # fmt: skip
         per_fold.append({"fold": f + 1, "records": records,
                          "windows": {s: int(len(i)) for s, i in part.items()},
-                         "variants": scores})  # fmt: skip
-    pooled = {}
-    for name, pred in preds.items():
-        m = evaluate_predictions(pred, ds.y, ds.class_names, ds.rhythm, ds.amplitude_uv, ds.task)
+                         "variants": fold_scores})  # fmt: skip
+    pooled, preds = {}, {}
+    for name, logits in outputs.items():
+        preds[name], pooled[name] = scores(logits, ds, decide_over)
+    for name, m in pooled.items():
         parent = parents.get(name)
         if parent in preds:
-            m["agreement_with_parent"] = agreement(pred, preds[parent])
-        pooled[name] = m
+            m["agreement_with_parent"] = agreement(preds[name], preds[parent])
     return {"k": k, "seed": seed, "records_by_fold": {str(f + 1): sorted(r for r, x in
                                                                             of_record.items()
                                                                             if x == f)

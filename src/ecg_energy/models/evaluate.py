@@ -197,8 +197,47 @@ def not_computable(rows: list[AhaRow], n_pos: int, n_neg: int) -> list[str]:
     return out
 
 
-# A decision over consecutive windows (benchmarks/consecutive_windows.py): a device that analyses
-# every stride can average its last few outputs; these two pure helpers make that decision.
+# A decision over consecutive windows (``decide_over``): a device that analyses every stride can
+# act on the mean of its last few outputs, at the same one inference per stride. These pure
+# helpers make that decision; ``assess.scores`` applies it to a model's logits on a dataset.
+
+
+def window_stride(groups: np.ndarray, start_s: np.ndarray) -> float | None:
+    """The stride of a windowed dataset: the most common step between the starts of a record's
+    successive windows, or None where no record has two windows at different times (beats of the
+    Kaggle CSVs). E.g. groups [a, a, a, a, b], starts [0, 2, 4, 8, 0] -> 2.0."""
+    steps: list[float] = []
+    starts = np.asarray(start_s, dtype=np.float64)
+    for g in np.unique(groups):
+        s = np.unique(np.round(starts[groups == g], 3))
+        steps += np.diff(s).tolist()
+    if not steps:
+        return None
+    values, counts = np.unique(np.round(steps, 3), return_counts=True)
+    return float(values[np.argmax(counts)])
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, in float64: logits -> class probabilities."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def decide_over(logits: np.ndarray, groups: np.ndarray, start_s: np.ndarray,
+                windows: int) -> tuple[np.ndarray, dict]:  # fmt: skip
+    """The class decided for each window from the mean class probabilities of it and of up to
+    ``windows - 1`` windows before it in the same record (one stride apart), and how:
+    {"windows", "stride_s", "with_predecessor" (the share of windows with the one before)}.
+    ``windows`` 1 is the window's own argmax."""
+    if windows < 1:
+        raise ValueError("decide_over must be at least 1 window")
+    stride = window_stride(groups, start_s)
+    prev = (previous_window(groups, start_s, stride) if stride is not None
+            else np.full(len(groups), -1))  # fmt: skip
+    pred = np.argmax(causal_mean(softmax(logits), prev, windows), axis=1)
+    return pred, {"windows": int(windows), "stride_s": stride,
+                  "with_predecessor": float((prev >= 0).mean()) if len(prev) else 0.0}  # fmt: skip
 
 
 def previous_window(groups: np.ndarray, start_s: np.ndarray, stride_s: float) -> np.ndarray:

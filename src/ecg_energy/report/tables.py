@@ -248,7 +248,26 @@ def contamination_text(res: dict) -> str:
     return text
 
 
+def decision_words(res: dict) -> str:
+    """How the windows' rhythms were decided, when over more than one window."""
+    how = next(((v.get("accuracy") or {}).get("decision") for v in res["variants"].values()
+                if (v.get("accuracy") or {}).get("decision")), None)  # fmt: skip
+    if not how:
+        return ""
+    span = (f" ({how['seconds_of_ecg']:g} s of ECG, one inference every {how['stride_s']:g} s)"
+            if how.get("seconds_of_ecg") is not None else "")  # fmt: skip
+    return (f" Each window's rhythm is decided on the mean class probabilities of it and the "
+            f"{how['windows'] - 1} window{'s' if how['windows'] != 2 else ''} before it in its "
+            f"record{span}; "
+            f"{pct(how['with_predecessor'])} of the windows have the one before. Every figure "
+            f"is that decision's; the shock table also gives each window on its own.")  # fmt: skip
+
+
 def accuracy_intro(res: dict) -> str:
+    return _accuracy_intro(res) + decision_words(res)
+
+
+def _accuracy_intro(res: dict) -> str:
     ev = res["evaluation"]
     if ev.get("folds"):
         folds = "; ".join(
@@ -285,15 +304,28 @@ def shock_table(res: dict) -> Table | None:
             return f" ({pct(r[0])}-{pct(r[1])})" if r else ""
 
         mid = sd.get("intermediate")
-        rows.append([f"`{name}`", f"{pct(sd['sensitivity'])}{rng('shock_sensitivity')}",
-                     f"{pct(sd['specificity'])}{rng('shock_specificity')}",
-                     f"{sd['shockable']:,} / {sd['non_shockable']:,}",
-                     "" if mid is None else f"{sd['intermediate_shocked']:,} of {mid:,}"])  # fmt: skip
+        row = [f"`{name}`", f"{pct(sd['sensitivity'])}{rng('shock_sensitivity')}",
+               f"{pct(sd['specificity'])}{rng('shock_specificity')}",
+               f"{sd['shockable']:,} / {sd['non_shockable']:,}",
+               "" if mid is None else f"{sd['intermediate_shocked']:,} of {mid:,}"]  # fmt: skip
+        alone = ((v.get("accuracy") or {}).get("per_window") or {}).get("shock_decision")
+        if alone:
+            row.append(f"{pct(alone['sensitivity'])} / {pct(alone['specificity'])}")
+        rows.append(row)
     if not rows:
         return None
     fold_words = " (range over the folds)" if ev.get("folds") else ""
-    return (["variant", f"shock sensitivity{fold_words}", f"shock specificity{fold_words}",
-             "windows shockable / not", "intermediate (fine VF, slow VT) shocked"], rows)  # fmt: skip
+    header = [
+        "variant",
+        f"shock sensitivity{fold_words}",
+        f"shock specificity{fold_words}",
+        "windows shockable / not",
+        "intermediate (fine VF, slow VT) shocked",
+    ]
+    if any(len(r) > len(header) for r in rows):
+        header.append("each window alone: sensitivity / specificity")
+        rows = [r + [""] * (len(header) - len(r)) for r in rows]
+    return header, rows
 
 
 def accuracy_table(res: dict) -> Table:

@@ -33,6 +33,18 @@ def format_evaluation(results: dict[str, dict]) -> str:
         lines.append(row)
     lines.append("percent on held-out records; Se/Sp = sensitivity/specificity of the shock decision; "
                  "'!' misses the AHA goal; agree = same class as the float parent")  # fmt: skip
+    how = next((r["decision"] for r in results.values() if r.get("decision")), None)
+    if how:
+        alone = "; ".join(
+            f"{name} {_pct(sd['sensitivity']).strip()}/{_pct(sd['specificity']).strip()}"
+            for name, r in results.items()
+            if (sd := (r.get("per_window") or {}).get("shock_decision"))
+            and sd.get("sensitivity") is not None
+            and sd.get("specificity") is not None
+        )
+        lines.append(f"each window decided on the mean of it and the {how['windows'] - 1} before "
+                     f"it in its record" + (f"; each window alone, shock Se/Sp: {alone}"
+                                            if alone else ""))  # fmt: skip
     missing = next((r.get("not_computable") for r in results.values()
                     if r.get("not_computable")), None)  # fmt: skip
     if missing:
