@@ -35,6 +35,7 @@ from ecg_energy.data.dataset import concatenate
 from ecg_energy.data.wfdb_source import ReadOptions, load_wfdb
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models import architectures, preprocess
+from ecg_energy.models.assess import scores
 from ecg_energy.models.crossval import fold_of_windows, fold_split
 from ecg_energy.models.evaluate import evaluate_predictions
 from ecg_energy.models.train import TrainConfig, train_classifier
@@ -112,7 +113,19 @@ def main(argv=None) -> int:
     ap.add_argument("--attenuate-asystole", action="store_true",
                     help="the augmentation only attenuates asystole windows, never amplifies "
                          "them (the run draws every class's gain alike)")  # fmt: skip
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the folds (and of training)")
+    ap.add_argument(
+        "--train-seed",
+        type=int,
+        default=None,
+        help="seed of training alone (default: --seed): the same folds, another draw",
+    )
+    ap.add_argument(
+        "--decide-over",
+        type=int,
+        default=4,
+        help="also the shock decision over this many consecutive windows",
+    )
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     preprocess.AUGMENT_GAIN = tuple(args.gain)  # read by preprocess.augment at each call
@@ -122,10 +135,12 @@ def main(argv=None) -> int:
     ds = load(args.data)
     folds, rec_fold = fold_of_windows(ds, args.folds, args.seed)  # the run's own folds
     pred = np.full(len(ds), -1)
+    logits_all = np.zeros((len(ds), len(ds.class_names)))
     per_fold, seconds = [], []
     student = args.arch != "original"
     cfg = TrainConfig(epochs=args.epochs, student_epochs=args.epochs, patience=args.patience,
-                      student_patience=args.patience, seed=args.seed,
+                      student_patience=args.patience,
+                      seed=args.seed if args.train_seed is None else args.train_seed,
                       augment=not args.no_augment, select=args.select,
                       weight_decay=args.weight_decay)  # fmt: skip
     if args.lr is not None:
@@ -138,7 +153,7 @@ def main(argv=None) -> int:
         train, val, test = part["train"], part["val"], part["test"]
         val_recs = set(ds.groups[val].tolist())
         xt, yt, xv, xs_test = x_all[train], ds.y[train], x_all[val], x_all[test]
-        model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=args.seed)
+        model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=cfg.seed)
         if start is not None:
             model.set_weights(start)
         t = time.perf_counter()
@@ -152,6 +167,7 @@ def main(argv=None) -> int:
         logits = np.concatenate([np.asarray(res.model(xs_test[i:i + 512], training=False))
                                  for i in range(0, len(test), 512)])  # fmt: skip
         pred[test] = np.argmax(logits, axis=1)
+        logits_all[test] = logits
         m = evaluate_predictions(pred[test], ds.y[test], ds.class_names, ds.rhythm[test],
                                  ds.amplitude_uv[test], "rhythm")  # fmt: skip
         per_fold.append({"fold": k, "test_records": sorted(set(ds.groups[test].tolist())),
@@ -182,7 +198,13 @@ def main(argv=None) -> int:
         m = ds.rhythm == r
         by_rhythm[str(r)] = {"windows": int(m.sum()), "shock_advised": int(shock_pred[m].sum()),
                              "records": int(len(np.unique(ds.groups[m])))}  # fmt: skip
+    _, decided = scores(logits_all, ds, args.decide_over)
     doc = {"settings": vars(args), "windows": int(len(ds)), "records": len(rec_fold),
+           "decided_over_windows": {"windows": args.decide_over,
+                                    "shock_decision": decided.get("shock_decision"),
+                                    "aha_all_pass": decided.get("aha_all_pass"),
+                                    "aha": {g: {k: r[k] for k in ("n", "estimate", "passed")}
+                                            for g, r in (decided.get("aha") or {}).items()}},
            "by_record": by_record, "by_rhythm": by_rhythm,
            "shock_sensitivity": sens, "shock_specificity": spec, "pooled": pooled,
            "folds": per_fold, "train_seconds": seconds,
