@@ -89,6 +89,12 @@ def test_evaluate_a_constant_model_gives_its_known_confusion_matrix(tmp_path, sy
     assert row["accuracy"] == pytest.approx(support[k] / support.sum())
     assert row["balanced_accuracy"] == pytest.approx(1 / np.count_nonzero(support))
     assert ev.data["examples"] == len(ds) and ev.data["on"] == "all"
+    # the same probabilities in every window: a mean over 3 windows decides exactly the same
+    ev3 = ee.evaluate(str(tmp_path / "const.keras"), ds, on="all", decide_over=3)
+    assert (ev3.confusion("const").to_numpy() == expected).all()
+    row3 = ev3.to_pandas().set_index("variant").loc["const"]
+    assert row3["decide_over"] == 3
+    assert row3["per_window_shock_specificity"] == row3["shock_specificity"]
 
 
 class ScriptedMeter(Meter):

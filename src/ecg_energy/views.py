@@ -155,13 +155,21 @@ class Evaluation(Result):
         out = []
         for name, r in self.variants.items():
             sd = r.get("shock_decision") or {}
-            out.append({"variant": name, "precision": r.get("precision"),
-                        "balanced_accuracy": r.get("balanced_accuracy"),
-                        "accuracy": r.get("accuracy"), "macro_f1": r.get("macro_f1"),
-                        "shock_sensitivity": sd.get("sensitivity"),
-                        "shock_specificity": sd.get("specificity"),
-                        "aha_all_pass": r.get("aha_all_pass"),
-                        "agreement_with_parent": r.get("agreement_with_parent")})  # fmt: skip
+            row = {"variant": name, "precision": r.get("precision"),
+                   "balanced_accuracy": r.get("balanced_accuracy"),
+                   "accuracy": r.get("accuracy"), "macro_f1": r.get("macro_f1"),
+                   "shock_sensitivity": sd.get("sensitivity"),
+                   "shock_specificity": sd.get("specificity"),
+                   "aha_all_pass": r.get("aha_all_pass"),
+                   "agreement_with_parent": r.get("agreement_with_parent")}  # fmt: skip
+            if r.get("decision"):  # decided over windows: each window alone beside it
+                alone = r.get("per_window") or {}
+                one = alone.get("shock_decision") or {}
+                row.update({"decide_over": r["decision"]["windows"],
+                            "per_window_shock_sensitivity": one.get("sensitivity"),
+                            "per_window_shock_specificity": one.get("specificity"),
+                            "per_window_aha_all_pass": alone.get("aha_all_pass")})  # fmt: skip
+            out.append(row)
         return out
 
     def per_class(self, variant: str) -> list[dict]:
