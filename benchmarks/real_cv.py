@@ -10,7 +10,9 @@ Settings under test (what the generalisation measurements vary): ``--prep`` (the
 preprocessing, default the run's ``bandpass-mulaw``), ``--no-augment`` (the run augments training
 windows with a random gain and noise), ``--gain``, ``--noise-mv``, ``--flip`` (polarity
 inversion), ``--attenuate-asystole``, ``--record-balance`` (each class's share of an epoch split
-equally among its records), ``--lr``, ``--weight-decay``, ``--epochs`` and ``--patience``. The model is trained by
+equally among its records), ``--other-lead`` (the training records' second lead as more training
+windows), ``--average-epochs`` (selection on weights averaged over about that many epochs),
+``--lr``, ``--weight-decay``, ``--epochs`` and ``--patience``. The model is trained by
 the run's own ``train_classifier`` on the run's own folds. (Earlier results in
 ``benchmarks/results/real_cv/`` came from this script's previous options: ``--filter``,
 ``--augment`` as one extra augmented copy per window, ``--scale``, ``--balance sqrt``, with
@@ -35,6 +37,7 @@ from ecg_energy.data.dataset import concatenate
 from ecg_energy.data.wfdb_source import ReadOptions, load_wfdb
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models import architectures, preprocess
+from ecg_energy.models import train as train_module
 from ecg_energy.models.assess import scores
 from ecg_energy.models.crossval import fold_of_windows, fold_split
 from ecg_energy.models.evaluate import evaluate_predictions
@@ -49,6 +52,37 @@ def load(folders: list[str]):
         name = os.path.basename(os.path.normpath(f))
         parts.append(replace(ds, groups=np.array([f"{name}/{g}" for g in ds.groups])))
     return concatenate(parts)
+
+
+def other_lead(folders: list[str], ds):
+    """For every window of ``ds`` (read from each record's default lead), the same stretch of the
+    record's other lead, to be labelled as ``ds`` labels it (the default lead's QRS rates decided
+    rapid or slow VT); records with one lead give none. Returns (X, the index into ``ds`` of each
+    row)."""
+    import wfdb
+
+    from ecg_energy.data.wfdb_examples import ReadLog, rhythm_windows
+    from ecg_energy.data.wfdb_read import PREFERRED_LEADS, list_records, read_record
+
+    xs, idx = [], []
+    where = {(g, round(float(s), 3)): i for i, (g, s) in enumerate(zip(ds.groups, ds.start_s))}
+    for f in folders:
+        db = os.path.basename(os.path.normpath(f))
+        for name in list_records(f):
+            names = list(wfdb.rdheader(os.path.join(f, name)).sig_name)
+            if len(names) < 2:
+                continue
+            first = next((i for want in PREFERRED_LEADS for i, n in enumerate(names)
+                          if n.upper() == want), 0)  # fmt: skip
+            other = next(i for i in range(len(names)) if i != first)
+            rec = read_record(f, name, str(other))
+            part = rhythm_windows(rec, ReadOptions(), ReadLog())
+            for x, s in zip(part.X, part.start_s):
+                i = where.get((f"{db}/{name}", round(float(s), 3)))
+                if i is not None:
+                    xs.append(x)
+                    idx.append(i)
+    return np.stack(xs), np.array(idx)
 
 
 def pretrained(args, cfg, student: bool, echo) -> list:
@@ -67,6 +101,14 @@ def pretrained(args, cfg, student: bool, echo) -> list:
     echo(f"pre-trained on {len(split.train)} synthetic windows: {res.epochs_run} epochs "
          f"in {res.seconds:.0f} s")  # fmt: skip
     return res.model.get_weights()
+
+
+_BALANCED_DRAW = train_module.balanced_draw
+
+
+def epoch_windows(n: int) -> None:
+    """Every training epoch draws ``n`` windows (the run draws as many as the training set has)."""
+    train_module.balanced_draw = lambda y, _n, rng, groups=None: _BALANCED_DRAW(y, n, rng, groups)
 
 
 def main(argv=None) -> int:
@@ -126,6 +168,11 @@ def main(argv=None) -> int:
         default=4,
         help="also the shock decision over this many consecutive windows",
     )
+    ap.add_argument("--average-epochs", type=float, default=0.0,
+                    help="select on (and keep) the weights averaged over about this many epochs")  # fmt: skip
+    ap.add_argument("--other-lead", action="store_true",
+                    help="also train on the training records' second lead (same windows, same "
+                         "labels; an epoch keeps the first lead's number of windows)")  # fmt: skip
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     preprocess.AUGMENT_GAIN = tuple(args.gain)  # read by preprocess.augment at each call
@@ -142,17 +189,29 @@ def main(argv=None) -> int:
                       student_patience=args.patience,
                       seed=args.seed if args.train_seed is None else args.train_seed,
                       augment=not args.no_augment, select=args.select,
-                      weight_decay=args.weight_decay)  # fmt: skip
+                      weight_decay=args.weight_decay,
+                      average_epochs=args.average_epochs)  # fmt: skip
     if args.lr is not None:
         cfg = replace(cfg, learning_rate=args.lr, student_learning_rate=args.lr)
     x_all = preprocess.apply(args.prep, ds.X)
     echo = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     start = pretrained(args, cfg, student, echo) if args.pretrain else None
+    if args.other_lead:
+        x2_raw, of2 = other_lead(args.data, ds)
+        x2_all = preprocess.apply(args.prep, x2_raw)
+        echo(f"other lead: {len(of2)} windows of {len(np.unique(ds.groups[of2]))} records")
     for k in range(args.folds):
         part = fold_split(ds, folds, k, args.seed)  # and their train / validation records
         train, val, test = part["train"], part["val"], part["test"]
         val_recs = set(ds.groups[val].tolist())
         xt, yt, xv, xs_test = x_all[train], ds.y[train], x_all[val], x_all[test]
+        gt = ds.groups[train]
+        if args.other_lead:
+            more = np.isin(of2, train)
+            xt = np.concatenate([xt, x2_all[more]])
+            yt = np.concatenate([yt, ds.y[of2[more]]])
+            gt = np.concatenate([gt, ds.groups[of2[more]]])
+            epoch_windows(len(train))
         model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=cfg.seed)
         if start is not None:
             model.set_weights(start)
@@ -162,7 +221,7 @@ def main(argv=None) -> int:
                                shockable=shockable_classes(ds.class_names, "rhythm"),
                                attenuate_only=(list(ds.class_names).index("ASYS"),)
                                if args.attenuate_asystole else None,
-                               groups=ds.groups[train] if args.record_balance else None)  # fmt: skip
+                               groups=gt if args.record_balance else None)  # fmt: skip
         seconds.append(time.perf_counter() - t)
         logits = np.concatenate([np.asarray(res.model(xs_test[i:i + 512], training=False))
                                  for i in range(0, len(test), 512)])  # fmt: skip

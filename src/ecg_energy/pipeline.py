@@ -174,7 +174,10 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
             return ["crossval.json"], {}
 
         decision = [cfg.decide_over] if cfg.decide_over != 1 else []  # earlier runs' keys hold
-        stage("crossval", key_of("crossval", data_digest, asdict(cfg.models), cfg.folds,
+        from .models.variants import train_settings
+
+        models_key = {**asdict(cfg.models), "train": train_settings(cfg.models.train)}
+        stage("crossval", key_of("crossval", data_digest, models_key, cfg.folds,
                                  cfg.split_seed, user_files(cfg.models), *decision),
               make_crossval)  # fmt: skip
 
@@ -343,12 +346,13 @@ def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset
     """Train, distil and quantize. Each stage's key covers the data, the training settings and
     the content of the parent models; when all three are fresh no model is loaded at all."""
     from .models.quantize import MODES
+    from .models.variants import train_settings
 
     models_dir = os.path.join(out, "models")
     listing = os.path.join(models_dir, "variants.json")
     # what shapes the models besides the data: the training settings, the preprocessing and the
     # content of the user's original and student files (--original, --student)
-    train = [asdict(cfg.models.train), cfg.models.preprocessing, user_files(cfg.models)]
+    train = [train_settings(cfg.models.train), cfg.models.preprocessing, user_files(cfg.models)]
 
     def digest(name: str, ext: str = ".keras") -> str | None:
         p = os.path.join(models_dir, name + ext)

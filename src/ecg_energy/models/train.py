@@ -47,6 +47,10 @@ class TrainConfig:
     student_loss_weight: float = 0.5  # weight of the hard-label loss; 1 - it goes to the teacher
     augment: bool = True  # random gain and noise on training windows (inputs in mV only)
     select: str = "auto"  # "auto": the shock decision where there is one; "balanced-accuracy"
+    # weights averaged over about this many epochs (an exponential moving average updated every
+    # batch, BatchNorm statistics included); model selection scores and keeps the averaged
+    # weights. 0: the weights as trained
+    average_epochs: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -58,6 +62,8 @@ class TrainConfig:
             raise ValueError("weight_decay must not be negative")
         if self.temperature <= 0:
             raise ValueError("temperature must be positive")
+        if self.average_epochs < 0:
+            raise ValueError("average_epochs must not be negative")
         if self.select not in ("auto", "balanced-accuracy"):
             raise ValueError("select must be auto or balanced-accuracy")
 
@@ -203,11 +209,30 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-log_p[np.arange(len(y)), np.asarray(y, dtype=int)].mean())
 
 
-def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
+def average_step(mean: list[np.ndarray] | None, weights: list[np.ndarray],
+                 decay: float) -> list[np.ndarray]:  # fmt: skip
+    """One update of an exponential moving average of weights: ``decay`` · mean + (1 − ``decay``)
+    · weights, the first update the weights themselves. E.g. mean [2.0], weights [4.0], decay 0.75
+    -> [2.5]."""
+    if mean is None:
+        return [np.array(w, dtype=np.float64) for w in weights]
+    return [decay * m + (1.0 - decay) * np.asarray(w, dtype=np.float64)
+            for m, w in zip(mean, weights)]  # fmt: skip
+
+
+def average_decay(epochs: float, steps_per_epoch: int) -> float:
+    """The decay of a moving average over about ``epochs`` epochs of ``steps_per_epoch`` batches
+    (its mean age, 1 / (1 − decay), is that many steps): 1 epoch of 200 steps -> 0.995."""
+    return 1.0 - 1.0 / max(1.0, epochs * steps_per_epoch)
+
+
+def _selection_callback(net, x_val, y_val, patience: int, shockable=None, decay: float = 0.0):
     """Keep the weights of the epoch with the best :func:`selection_score` (ties: the lower
     validation cross-entropy of the network itself); stop early. The one pass over the
     validation windows per epoch gives both, so ``fit`` gets no ``validation_data`` of its own
-    (for a distiller, Keras' own validation ran the teacher over every validation window too)."""
+    (for a distiller, Keras' own validation ran the teacher over every validation window too).
+    With ``decay`` > 0 the network's weights are averaged after every batch
+    (:func:`average_step`), and the averaged weights are what is scored and kept."""
     import keras
 
     class BestEpoch(keras.callbacks.Callback):
@@ -216,11 +241,20 @@ def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
             self.best: tuple[float, ...] = (-1.0,)
             self.best_epoch = 0
             self.best_weights = None
+            self.mean: list[np.ndarray] | None = None  # the moving average, with decay > 0
             self.scores: list[float] = []  # five-class balanced accuracy per epoch
             self.shock_scores: list[float] = []  # the shock decision's, where it is selected on
             self.losses: list[float] = []  # the network's cross-entropy on the labels
 
+        def on_train_batch_end(self, batch, logs=None):
+            if decay > 0:
+                self.mean = average_step(self.mean, net.get_weights(), decay)
+
         def on_epoch_end(self, epoch, logs=None):
+            trained = None
+            if self.mean is not None:
+                trained = net.get_weights()
+                net.set_weights([m.astype(w.dtype) for m, w in zip(self.mean, trained)])
             logits = np.concatenate([np.asarray(net(x_val[i : i + 1024], training=False))
                                      for i in range(0, len(x_val), 1024)])  # fmt: skip
             pred = np.argmax(logits, axis=1)
@@ -242,6 +276,8 @@ def _selection_callback(net, x_val, y_val, patience: int, shockable=None):
                 self.best_weights = net.get_weights()
             elif epoch + 1 - self.best_epoch >= patience:
                 self.model.stop_training = True
+            if trained is not None:
+                net.set_weights(trained)
 
         def on_train_end(self, logs=None):
             if self.best_weights is not None:
@@ -272,7 +308,8 @@ def _fit(model, net, x, y, val, epochs, patience, cfg, preprocessing, name, echo
     batches = balanced_batches(x, y, cfg.batch_size, cfg.seed, aug, groups)
     if cfg.select != "auto":
         shockable = None
-    select = _selection_callback(net, val[0], val[1], patience, shockable)
+    decay = average_decay(cfg.average_epochs, len(batches)) if cfg.average_epochs > 0 else 0.0
+    select = _selection_callback(net, val[0], val[1], patience, shockable, decay)
     t0 = time.perf_counter()
     hist = model.fit(
         batches, epochs=epochs, verbose=0,

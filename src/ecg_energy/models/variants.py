@@ -76,6 +76,18 @@ class Variant:
         return asdict(self)
 
 
+# training settings added after models were first built: in a build key only when set, so the
+# models built before them keep their keys
+LATER_TRAIN_SETTINGS = {"average_epochs": 0.0}
+
+
+def train_settings(train) -> dict:
+    """The training settings a model's build key holds (``LATER_TRAIN_SETTINGS`` only when not
+    their default)."""
+    return {k: v for k, v in asdict(train).items()
+            if k not in LATER_TRAIN_SETTINGS or v != LATER_TRAIN_SETTINGS[k]}  # fmt: skip
+
+
 def build_key(data_key: str, settings: dict, name: str, parent_key: str = "") -> str:
     """A short hash of everything a model file depends on: the data, the settings that shape this
     file (not the other variants' settings), and its parent's key and content."""
@@ -244,7 +256,7 @@ def build_variants(
         definition = fingerprint(fresh(arch))
         if arch == "user-student":
             definition += file_digest(cfg.student)  # its initial weights too
-        settings = {**asdict(cfg.train), "preprocessing": prep}
+        settings = {**train_settings(cfg.train), "preprocessing": prep}
         key = build_key(data_key + definition, settings, name, keys.get(parent or "", ""))
         meta = _reusable(path, key) if step not in redo else None
         if meta is not None:
