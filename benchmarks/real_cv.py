@@ -116,6 +116,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", action="append", required=True)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--arch", default="original")
+    ap.add_argument("--arch-param", action="append", default=[], metavar="KEY=VALUE",
+                    help="an architecture parameter, e.g. depth=5 for the student (repeatable)")  # fmt: skip
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--patience", type=int, default=5)
     ap.add_argument("--prep", default=preprocess.default_for("rhythm"),
@@ -194,6 +196,8 @@ def main(argv=None) -> int:
     if args.lr is not None:
         cfg = replace(cfg, learning_rate=args.lr, student_learning_rate=args.lr)
     x_all = preprocess.apply(args.prep, ds.X)
+    arch_params = {k: float(v) if "." in v else int(v)
+                   for k, _, v in (p.partition("=") for p in args.arch_param)}  # fmt: skip
     echo = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     start = pretrained(args, cfg, student, echo) if args.pretrain else None
     if args.other_lead:
@@ -212,7 +216,8 @@ def main(argv=None) -> int:
             yt = np.concatenate([yt, ds.y[of2[more]]])
             gt = np.concatenate([gt, ds.groups[of2[more]]])
             epoch_windows(len(train))
-        model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=cfg.seed)
+        model = architectures.build(args.arch, xt.shape[1], len(ds.class_names), seed=cfg.seed,
+                                    **arch_params)  # fmt: skip
         if start is not None:
             model.set_weights(start)
         t = time.perf_counter()
