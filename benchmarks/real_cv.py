@@ -103,6 +103,41 @@ def pretrained(args, cfg, student: bool, echo) -> list:
     return res.model.get_weights()
 
 
+def detected_rates(folders: list[str], ds) -> np.ndarray:
+    """Every window's ventricular rate as a device would estimate it, from the signal alone: QRS
+    complexes found by XQRS over the record's (default) lead, the rate of those inside the window
+    as the labels' ``window_rate`` takes it (NaN under three), never from the annotations, which a
+    device does not have."""
+    from ecg_energy.data.dsp import resample
+    from ecg_energy.data.wfdb_examples import detect_qrs, window_rate
+    from ecg_energy.data.wfdb_read import list_records, read_record
+
+    rate = np.full(len(ds), np.nan)
+    win = ds.X.shape[1]
+    for f in folders:
+        db = os.path.basename(os.path.normpath(f))
+        for name in list_records(f):
+            mine = np.flatnonzero(ds.groups == f"{db}/{name}")
+            if not len(mine):
+                continue
+            rec = read_record(f, name)
+            peaks = detect_qrs(resample(rec.signal_mv, rec.fs_hz, ds.fs_hz), ds.fs_hz)
+            for i in mine:
+                a = int(round(ds.start_s[i] * ds.fs_hz))
+                rate[i] = window_rate(peaks[(peaks >= a) & (peaks < a + win)], ds.fs_hz)
+    return rate
+
+
+def rate_gated(pred: np.ndarray, rate: np.ndarray, class_names, bpm: float) -> np.ndarray:
+    """``pred`` with every VT call whose detected rate is under ``bpm`` (or unknown: fewer than
+    three QRS complexes in the window) made "other non-shockable", an AED's rate criterion beside
+    the network's morphology; VF calls stay."""
+    names = list(class_names)
+    out = pred.copy()
+    out[(pred == names.index("VT")) & ~(rate >= bpm)] = names.index("ONS")
+    return out
+
+
 _BALANCED_DRAW = train_module.balanced_draw
 
 
@@ -175,6 +210,11 @@ def main(argv=None) -> int:
     ap.add_argument("--other-lead", action="store_true",
                     help="also train on the training records' second lead (same windows, same "
                          "labels; an epoch keeps the first lead's number of windows)")  # fmt: skip
+    ap.add_argument("--rate-gate", type=float, default=None, metavar="BPM",
+                    help="also score the shock decision with VT calls under this detected "
+                         "ventricular rate (XQRS on the signal) made non-shockable")  # fmt: skip
+    ap.add_argument("--save-logits", default=None, metavar="FILE.npz",
+                    help="also write every window's pooled test logits, record and start")  # fmt: skip
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     preprocess.AUGMENT_GAIN = tuple(args.gain)  # read by preprocess.augment at each call
@@ -263,17 +303,32 @@ def main(argv=None) -> int:
         by_rhythm[str(r)] = {"windows": int(m.sum()), "shock_advised": int(shock_pred[m].sum()),
                              "records": int(len(np.unique(ds.groups[m])))}  # fmt: skip
     _, decided = scores(logits_all, ds, args.decide_over)
+    gated = None
+    if args.rate_gate is not None:
+        rate = detected_rates(args.data, ds)
+        gp = rate_gated(pred, rate, ds.class_names, args.rate_gate)
+        g = evaluate_predictions(gp, ds.y, ds.class_names, ds.rhythm, ds.amplitude_uv, "rhythm")
+        gated = {"bpm": args.rate_gate, "shock_decision": g.get("shock_decision"),
+                 "aha_all_pass": g.get("aha_all_pass"),
+                 "balanced_accuracy": g["balanced_accuracy"],
+                 "vt_calls_gated": int((gp != pred).sum()),
+                 "aha": {k: {k2: r.get(k2) for k2 in ("n", "estimate", "lower90", "passed")}
+                         for k, r in (g.get("aha") or {}).items()}}  # fmt: skip
+        print(f"rate gate {args.rate_gate:g} bpm: {json.dumps(gated['shock_decision'])}")
     doc = {"settings": vars(args), "windows": int(len(ds)), "records": len(rec_fold),
            "decided_over_windows": {"windows": args.decide_over,
                                     "shock_decision": decided.get("shock_decision"),
                                     "aha_all_pass": decided.get("aha_all_pass"),
                                     "aha": {g: {k: r[k] for k in ("n", "estimate", "passed")}
                                             for g, r in (decided.get("aha") or {}).items()}},
-           "by_record": by_record, "by_rhythm": by_rhythm,
+           "rate_gated": gated, "by_record": by_record, "by_rhythm": by_rhythm,
            "shock_sensitivity": sens, "shock_specificity": spec, "pooled": pooled,
            "folds": per_fold, "train_seconds": seconds,
            "total_seconds": time.perf_counter() - t0}  # fmt: skip
     atomic_write_json(args.out, doc)
+    if args.save_logits:
+        np.savez_compressed(args.save_logits, logits=logits_all, y=ds.y, groups=ds.groups,
+                            start_s=ds.start_s)  # fmt: skip
     print(
         f"pooled: shock sens {100 * sens:.1f}% spec {100 * spec:.1f}%, balanced accuracy "
         f"{pooled['balanced_accuracy']:.3f}; {doc['total_seconds']:.0f} s"

@@ -41,7 +41,7 @@ def test_results_json_holds_every_part(tiny_run):
     assert m["attribution"] == "process" and m["float_runtime"] == "litert"
     # 2 rounds x (an idle window + 5 variants x 2 batch sizes + the original on TensorFlow at b1)
     assert m["contamination"]["windows"] == 24 and len(m["idle_windows"]) == 2
-    assert m["contamination"]["max_other_share"] == 0.5  # the process-attributed limit
+    assert m["contamination"]["max_other_share"] == 1.0  # the fixture's --max-other-share
     assert m["idle_power"]["trials"] == 2 - m["contamination"]["idle_contaminated"]
     tf = res["variants"]["original"]["runtime_comparison"]
     assert tf["runtime"] == "tensorflow" and set(tf["measurements"]) == {"1"}

@@ -415,3 +415,18 @@ def test_co2e_by_hand():
     g, source = carbon_intensity_g_per_kwh("USA")
     assert g == pytest.approx(369.473) and "CodeCarbon" in source
     assert carbon_intensity_g_per_kwh(None, 100.0) == (100.0, "user override")
+
+
+def test_the_busy_limit_by_attribution_unless_set():
+    from ecg_energy.energy.protocol import ProtocolConfig, max_other_share
+
+    class Machine:
+        attribution = "machine"
+
+    class Process:
+        attribution = "process"
+
+    # defaults: a tenth of the machine for machine-wide meters, half for process-attributed ones
+    assert max_other_share(ProtocolConfig(), Machine()) == 0.10
+    assert max_other_share(ProtocolConfig(), Process()) == 0.50
+    assert max_other_share(ProtocolConfig(max_other_share=1), Process()) == 1.0
