@@ -62,7 +62,7 @@ def other_lead(folders: list[str], ds):
     import wfdb
 
     from ecg_energy.data.wfdb_examples import ReadLog, rhythm_windows
-    from ecg_energy.data.wfdb_read import PREFERRED_LEADS, list_records, read_record
+    from ecg_energy.data.wfdb_read import _pick_lead, list_records, read_record
 
     xs, idx = [], []
     where = {(g, round(float(s), 3)): i for i, (g, s) in enumerate(zip(ds.groups, ds.start_s))}
@@ -72,8 +72,7 @@ def other_lead(folders: list[str], ds):
             names = list(wfdb.rdheader(os.path.join(f, name)).sig_name)
             if len(names) < 2:
                 continue
-            first = next((i for want in PREFERRED_LEADS for i, n in enumerate(names)
-                          if n.upper() == want), 0)  # fmt: skip
+            first = _pick_lead(names, None, name)  # the lead read_record picks by default
             other = next(i for i in range(len(names)) if i != first)
             rec = read_record(f, name, str(other))
             part = rhythm_windows(rec, ReadOptions(), ReadLog())
