@@ -24,12 +24,12 @@ import time
 
 from ecg_energy.data.dataset import split_by_record
 from ecg_energy.data.wfdb_source import load_wfdb
+from ecg_energy.energy.load import machine_facts
 from ecg_energy.energy.loadgen import bursty_load
 from ecg_energy.energy.measure import build_workloads
 from ecg_energy.energy.meters import make_meter
 from ecg_energy.energy.protocol import ProtocolConfig, run_protocol
 from ecg_energy.fsio import atomic_write_json
-from ecg_energy.stage_parts import machine_facts
 
 MODELS = ("original-int8", "distilled-int8")  # heavy, light
 

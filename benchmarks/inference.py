@@ -26,14 +26,13 @@ from dataclasses import replace
 import numpy as np
 
 from ecg_energy.data.wfdb_source import load_wfdb
-from ecg_energy.energy.load import LoadProbe
+from ecg_energy.energy.load import LoadProbe, machine_facts
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.models import preprocess
 from ecg_energy.models.io import load_model_file
 from ecg_energy.models.quantize import convert
 from ecg_energy.models.runners import LiteRTRunner
 from ecg_energy.ops.files import count_file
-from ecg_energy.pipeline import machine_facts
 
 # Tesla T4, per inference; a float model on LiteRT is compared with the same float model
 REPORT_MS = {"original": 10.48, "distilled": 1.76, "original-int8": 1.11,

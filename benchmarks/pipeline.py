@@ -17,8 +17,9 @@ import shutil
 import tempfile
 import time
 
+from ecg_energy.energy.load import machine_facts
 from ecg_energy.fsio import atomic_write_json
-from ecg_energy.pipeline import RunConfig, machine_facts, run
+from ecg_energy.pipeline import RunConfig, run
 
 
 def headline(v: dict) -> dict:

@@ -23,12 +23,12 @@ import sys
 import tempfile
 import time
 
+from ecg_energy.energy.load import machine_facts
 from ecg_energy.energy.loadgen import bursty_load
 from ecg_energy.fsio import atomic_write_json
 from ecg_energy.report import plots
 from ecg_energy.report.fmt import energy_text
 from ecg_energy.report.recommend import figure_of, ranked_config
-from ecg_energy.stage_parts import machine_facts
 
 NEGATIVE = re.compile(r"(?<![\w.])[-−]\d[\d.,]*(e[-+]?\d+)?\s?(fJ|pJ|nJ|µJ|mJ|kJ|J)\b")
 CLI = "import sys; from ecg_energy.cli import main; sys.exit(main(sys.argv[1:]))"

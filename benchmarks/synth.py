@@ -17,8 +17,8 @@ from ecg_energy.data.dataset import split_by_record
 from ecg_energy.data.summary import summarize
 from ecg_energy.data.synth import SynthConfig, generate
 from ecg_energy.data.wfdb_source import ReadOptions, load_wfdb
+from ecg_energy.energy.load import machine_facts
 from ecg_energy.fsio import atomic_write_json
-from ecg_energy.pipeline import machine_facts
 
 
 def main() -> None:

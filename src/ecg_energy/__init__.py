@@ -7,7 +7,7 @@ The Python API (:mod:`ecg_energy.api`) is importable from here: ``ecg_energy.cou
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _API = ("count", "estimate", "load_data", "evaluate", "measure", "measure_function",
         "measuring", "run", "open_run", "with_recommendation", "model_files", "from_torch", "quantize", "sweep")  # fmt: skip

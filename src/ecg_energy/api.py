@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .energy.function import pick_meter, protocol_config
 from .errors import ConfigError, DataError
 from .views import Counts, Estimate, Evaluation, Measurement, Run
 
@@ -91,8 +92,8 @@ def from_torch(module, example_input, path: str = "model.onnx") -> str:
 def estimate(model: str, *, tables: Sequence[str] = DEFAULT_TABLES, buffer_kib: int = 256,
              unsafe_load: bool = False) -> Estimate:  # fmt: skip
     """Estimated datapath energy per inference (low-high per table), from the model's counts."""
+    from .energy.estimate import estimate_variants
     from .ops.files import count_file
-    from .pipeline import estimate_variants
 
     path = os.fspath(model)
     name = os.path.splitext(os.path.basename(path))[0]
@@ -321,29 +322,6 @@ def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "aut
 # --- measurement -------------------------------------------------------------------------------
 
 
-def _meter(meter, country: str, out: str | None, watts_per_core: float | None, say,
-           tracking_mode: str = "process"):  # fmt: skip
-    """A meter by name (``auto`` picks the most direct one available and says why), or a
-    ``energy.meters.Meter`` instance of yours (e.g. an external power meter's reader)."""
-    from .energy.measure import choose_meter
-    from .energy.meters import Meter
-
-    if isinstance(meter, Meter):
-        return meter
-    return choose_meter(meter, country, out, watts_per_core, say, tracking_mode)
-
-
-def _protocol(trials: int, min_seconds: float, idle_seconds: float | None,
-              max_other_share: float | None):  # fmt: skip
-    from .energy.protocol import ProtocolConfig
-
-    try:
-        return ProtocolConfig(trials=trials, min_seconds=min_seconds, idle_seconds=idle_seconds,
-                              max_other_share=max_other_share)  # fmt: skip
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
 def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "auto",
             protocol: str = "standard", trials: int = 5, min_seconds: float = 2.0,
             idle_seconds: float | None = None, max_other_share: float | None = None,
@@ -362,7 +340,7 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "a
     from .fsio import atomic_write_json
 
     say = _quiet(echo)
-    cfg = _protocol(trials, min_seconds, idle_seconds, max_other_share)
+    cfg = protocol_config(trials, min_seconds, idle_seconds, max_other_share)
     batches = tuple(int(b) for b in batches)
     if not batches or min(batches) < 1:
         raise ConfigError(f"batches (--batch) must be positive batch sizes such as 1,256, "
@@ -382,7 +360,7 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "a
         result = measure_seed(paths, ds, country, out, threads, unsafe_load, say,
                               tracking_mode=tracking_mode)  # fmt: skip
     else:
-        m = _meter(meter, country, out, watts_per_core, say, tracking_mode)
+        m = pick_meter(meter, country, out, watts_per_core, say, tracking_mode)
         result = measure_files(paths, ds, m, cfg, batches, threads, country, carbon_intensity,
                                unsafe_load, say, float_runtime=float_runtime)  # fmt: skip
     if out:
@@ -400,21 +378,23 @@ def measure_function(fn: Callable[[], object], *, name: str = "function",
     ``inferences_per_call`` inferences (your own loop, runtime or model); it is warmed up,
     repeated for trials of at least ``min_seconds`` interleaved with idle windows, and reported
     per inference, gross and net of idle, with 95% intervals and the meter's label."""
-    from .energy.carbon import carbon_intensity_g_per_kwh
-    from .energy.measure import add_carbon
-    from .energy.protocol import Workload, run_protocol
+    from .energy.function import measure_callable
 
-    if not callable(fn):
-        raise ConfigError(f"measure_function needs a callable, not {type(fn).__name__}")
-    if int(inferences_per_call) < 1:
-        raise ConfigError("inferences_per_call must be at least 1")
-    say = _quiet(echo)
-    cfg = _protocol(trials, min_seconds, idle_seconds, max_other_share)
-    m = _meter(meter, country, None, None, say)
-    g, source = carbon_intensity_g_per_kwh(country, carbon_intensity)
-    work = Workload(name, int(inferences_per_call), fn, runtime="python", key=name)
-    result = run_protocol([work], m, cfg, say)
-    return Measurement(add_carbon(result, g, source))
+    return Measurement(
+        measure_callable(
+            fn,
+            name=name,
+            inferences_per_call=inferences_per_call,
+            meter=meter,
+            trials=trials,
+            min_seconds=min_seconds,
+            idle_seconds=idle_seconds,
+            max_other_share=max_other_share,
+            country=country,
+            carbon_intensity=carbon_intensity,
+            say=_quiet(echo),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -477,7 +457,7 @@ class measuring:  # noqa: N801 (used as ``with ee.measuring(...)`` and ``@ee.mea
 
     def _get_meter(self):
         if self._meter is None:
-            self._meter = _meter(self.meter_name, self.country, None, None, self.echo)
+            self._meter = pick_meter(self.meter_name, self.country, None, None, self.echo)
         return self._meter
 
     def __enter__(self) -> measuring:

@@ -14,7 +14,7 @@ import os
 import zipfile
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .fsio import atomic_write_json
 
 RUN_MARKER = "run.json"

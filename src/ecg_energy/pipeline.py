@@ -16,28 +16,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
-from . import __version__
+from ._version import __version__
 from .config import RunConfig, to_dict
 from .data.dataset import Dataset, Split, split_by_record
-from .data.sources import ensure_synth, parse_source, synth_folder
+from .data.fingerprint import data_key, dataset_digest, source_fingerprint
+from .data.sources import ensure_synth, load_sources, parse_source, synth_folder
 from .data.summary import summarize
+from .energy.estimate import estimate_variants
+from .energy.load import machine_facts
 from .fsio import atomic_write_json
 from .ledger import Ledger, file_digest, key_of
-from .stage_parts import (
-    STAGES,
-    check_force,
-    check_run_dir,
-    count_variants,
-    data_key,
-    dataset_digest,
-    estimate_variants,
-    load_data,
-    machine_facts,
-    mark_run_dir,
-    preflight,
-    source_fingerprint,
-    variant_names,
-)
+from .models.io import variant_names
+from .ops.files import count_variants
+from .preflight import preflight
+from .rundir import STAGES, check_force, check_run_dir
 
 MODEL_STAGES = ("train", "distil", "quantize")
 STAGE_OUTPUTS = {"data": "dataset.json", "count": "counts.json", "estimate": "estimates.json",
@@ -47,9 +39,7 @@ REPORT_FILES = ("results.json", "results.csv", "report.md", "report.html")
 SEED_SKIP = ("student-plain",)  # not in the report's table
 DEPLOY_FRACTIONS = (0.8, 0.2, 0.0)  # with folds: the deployed models' train / validation records
 
-# re-exported for the commands that use them
-__all__ = ["STAGES", "RunConfig", "RunOutcome", "check_run_dir", "data_key", "estimate_variants",
-           "machine_facts", "mark_run_dir", "run"]  # fmt: skip
+__all__ = ["RunConfig", "RunOutcome", "run"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +121,7 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
 
     def dataset() -> tuple[Dataset, Split]:
         if "ds" not in loaded:
-            ds, warns = load_data(cfg, cache)
+            ds, warns = load_sources(list(cfg.data), cfg.read, cache, cfg.synth)
             # with folds, the deployed models learn from every record (validation records for
             # model selection only); the accuracy is the cross-validation's
             fractions = DEPLOY_FRACTIONS if cfg.folds else cfg.split_fractions

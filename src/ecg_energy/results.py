@@ -20,7 +20,7 @@ import json
 import os
 from importlib import metadata
 
-from . import __version__
+from ._version import __version__
 from .report.recommend import RecommendConfig, recommend, trial_methods
 
 SCHEMA_VERSION = 1

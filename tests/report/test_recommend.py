@@ -1,6 +1,7 @@
 """The recommendation on hand-made results: checked against what a person works out on paper."""
 
-from ecg_energy.report.recommend import RecommendConfig, fmt_j, pareto_set, recommend
+from ecg_energy.report.fmt import fmt_j
+from ecg_energy.report.recommend import RecommendConfig, pareto_set, recommend
 
 AHA_PASS = {"coarse VF": {"measure": "sensitivity", "n": 50, "estimate": 1.0, "lower90": 0.95,
                           "goal": 0.9, "lower_goal": 0.87, "passed": True},

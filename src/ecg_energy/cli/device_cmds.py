@@ -146,7 +146,7 @@ def import_energy(
     prof = load_profile(device_name)
     name = model
     if os.path.isfile(model):
-        from ..stage_parts import variant_names
+        from ..models.io import variant_names
 
         name = next(iter(variant_names([model])))
     rec = {"device": prof.name, "model": name, **read_measurement(file, voltage, inferences)}

@@ -64,9 +64,10 @@ def train(
     from dataclasses import replace
 
     from ..data.dataset import split_by_record
+    from ..data.fingerprint import data_key
     from ..data.sources import load_source, parse_source
     from ..models.variants import build_variants
-    from ..pipeline import check_run_dir, data_key, mark_run_dir
+    from ..rundir import check_run_dir, mark_run_dir
 
     check_run_dir(out)
     cfg = _models_config(epochs, quantize, seed)
@@ -77,7 +78,7 @@ def train(
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     from ..config import RunConfig
-    from ..stage_parts import preflight
+    from ..preflight import preflight
 
     preflight(replace(RunConfig(), data=(data_src,), models=cfg))  # the files, before any work
     opts = _read_options(task, lead, window_s, stride_s, annotator, split)

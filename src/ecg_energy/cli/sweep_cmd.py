@@ -30,7 +30,7 @@ def sweep(
     """Train, distil, quantize, score and price every student configuration of a search space
     on Ray Tune; write the trial table, the Pareto front and a recommendation."""
     from ..api import sweep as run_sweep
-    from ..report.recommend import fmt_j
+    from ..report.fmt import fmt_j
 
     res = run_sweep(config, out, address=address, budget=budget, workers=workers, echo=_echo)
     key = res["energy_ranked"]["key"]

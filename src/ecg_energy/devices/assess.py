@@ -103,7 +103,7 @@ def assess_files(files: list[str], names: list[str], cfg: DeviceConfig,
                  windows: np.ndarray | None = None, echo=lambda m: None,
                  unsafe: bool = False) -> dict:  # fmt: skip
     """The ``device`` command: model files (named by sidecar or stem) on the named boards."""
-    from ..stage_parts import variant_names
+    from ..models.io import variant_names
 
     return assess(variant_names(files), load_profiles(names), cfg, windows, echo=echo,
                   unsafe=unsafe)  # fmt: skip

@@ -121,3 +121,22 @@ def estimate(
     compute = mac + other + req
     return EnergyEstimate(table.name, table.source, compute + mem_lo, compute + mem_hi, mac, other,
                           req, mem_lo, mem_hi, weights_fit, acts_fit, buffer_bytes, layers)  # fmt: skip
+
+
+def estimate_variants(counted: dict, tables: tuple[str, ...], buffer_bytes: int) -> dict:
+    """{variant: {"counts": totals, "estimates": {table: estimate with its per-layer energies}}};
+    the flat table prices the profiler's FLOPs where there are some (the report's convention),
+    else 2 × MACs."""
+    from .tables import load_table
+
+    loaded = [load_table(t) for t in tables]
+    out = {}
+    for name, fc in counted.items():
+        est = {}
+        for table in loaded:
+            flops = fc.profiler_flops if table.flat and fc.profiler_flops else None
+            e = estimate(fc.counts, table, buffer_bytes, flops)
+            est[table.name] = {**e.as_dict(), "flops_priced": flops or 2 * fc.counts.macs,
+                               "flops_source": "tf-profiler" if flops else "2 x MACs"}  # fmt: skip
+        out[name] = {"counts": fc.as_dict(layers=False), "estimates": est}
+    return out

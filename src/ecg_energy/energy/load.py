@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import time
 
 # Share of the machine that other processes may use during a window before it is repeated, by the
@@ -79,3 +80,13 @@ class LoadProbe:
     def stop(self) -> float:
         (t0, busy0, own0), (t1, busy1, own1) = self._start, self._read()
         return other_share(busy1 - busy0, own1 - own0, t1 - t0, self._cpus)
+
+
+def machine_facts() -> dict:
+    """The machine a figure was taken on: Python, platform, processor and CPUs."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }

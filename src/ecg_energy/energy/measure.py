@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..models import preprocess
 from ..models.io import ModelFile, check_fits, load_model_file
 from ..models.runners import KerasRunner, LiteRTRunner
-from .carbon import carbon_intensity_g_per_kwh, co2e_kg
+from .carbon import KWH_TO_J, carbon_intensity_g_per_kwh, co2e_kg
 from .meters import Meter, auto_meter, make_meter
 from .protocol import ProtocolConfig, Workload, run_protocol
 
@@ -247,7 +247,7 @@ def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir
         out["variants"][mf.name] = {
             "inferences": inferences, "runtime": how, "joules": r.joules, "seconds": r.seconds,
             "latency_s_per_inference": r.seconds / inferences,
-            "kwh_per_1000": r.joules / 3.6e6 * 1000 / inferences,
+            "kwh_per_1000": r.joules / KWH_TO_J * 1000 / inferences,
             "implied_watts": r.watts, "method": r.method, "measured": r.measured,
             "components_j": r.components, "too_short": short, "co2e_kg": co2e_kg(r.joules, g),
         }  # fmt: skip

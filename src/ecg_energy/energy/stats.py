@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -53,3 +54,9 @@ def net_figure(values, n_boot: int = 2000, seed: int = 0, why: str | None = None
     return {"resolved": False, "median": None, "ci95": None, "upper_j": hi if hi > 0 else None,
             "trials": len(values), "why": "its 95% interval reaches zero or below: not "
             "resolved above the idle baseline"}  # fmt: skip
+
+
+def log_middle(lo: float, hi: float) -> float:
+    """The middle of a range on a log scale (its geometric mean): 1e-6 .. 1e-4 -> 1e-5; a range
+    that touches zero by its arithmetic middle."""
+    return math.sqrt(lo * hi) if lo > 0 and hi > 0 else (lo + hi) / 2

@@ -255,3 +255,19 @@ def check_fits(mf: ModelFile, input_shape: tuple[int, ...], class_names: tuple[s
     if known and tuple(known) != tuple(class_names):
         raise ModelError(f"{mf.path}: was trained on classes {', '.join(known)}, the data has "
                          f"{', '.join(class_names)}")  # fmt: skip
+
+
+def variant_names(paths: list[str]) -> dict[str, str]:
+    """{variant name: path}: a model's name is its sidecar's ``variant``, else the file's stem."""
+    out: dict[str, str] = {}
+    for path in paths:
+        name = read_sidecar(path).get("variant") or os.path.splitext(os.path.basename(path))[0]
+        out[name if name not in out else path] = path
+    return out
+
+
+def save_keras(model, path: str) -> None:
+    """Keras writes through a temporary name, then one rename (never a half-written model)."""
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.path.basename(path)}")
+    model.save(tmp)
+    os.replace(tmp, path)

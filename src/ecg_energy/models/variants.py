@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..fsio import atomic_write_json
+from ..fsio import atomic_write_bytes, atomic_write_json
 from . import architectures, preprocess
-from .io import read_sidecar, sidecar_path
+from .io import read_sidecar, save_keras, sidecar_path
 from .quantize import MODES, convert, representative_sample
 from .train import TrainConfig, distill, train_classifier
 
@@ -91,7 +91,7 @@ def train_settings(train) -> dict:
 def build_key(data_key: str, settings: dict, name: str, parent_key: str = "") -> str:
     """A short hash of everything a model file depends on: the data, the settings that shape this
     file (not the other variants' settings), and its parent's key and content."""
-    from .. import __version__
+    from .._version import __version__
 
     blob = json.dumps([__version__, data_key, settings, name, parent_key], sort_keys=True,
                       default=str)  # fmt: skip
@@ -119,20 +119,6 @@ def _reusable(path: str, key: str) -> dict | None:
         if meta.get("build_key") == key:
             return meta
     return None
-
-
-def _save_keras(model, path: str) -> None:
-    """Keras writes through a temporary name, then one rename (never a half-written model)."""
-    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.path.basename(path)}")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
-def _save_bytes(content: bytes, path: str) -> None:
-    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.path.basename(path)}")
-    with open(tmp, "wb") as fh:
-        fh.write(content)
-    os.replace(tmp, path)
 
 
 def trained_on(data_key: str) -> dict | None:
@@ -274,7 +260,7 @@ def build_variants(
         say(f"  {name}: training ({what})")
         result = fit(fresh(arch))
         models[name] = result.model
-        _save_keras(result.model, path)
+        save_keras(result.model, path)
         atomic_write_json(sidecar_path(path), {
             **base_meta, "variant": name, "architecture": arch, "precision": "fp32",
             "parent": parent, "build_key": key, "train_seconds": round(result.seconds, 2),
@@ -331,7 +317,7 @@ def build_variants(
                                         source=source))  # fmt: skip
                 continue
             say(f"  {name}: converting")
-            _save_bytes(convert(models[parent], mode, rep if mode == "int8" else None), path)
+            atomic_write_bytes(path, convert(models[parent], mode, rep if mode == "int8" else None))
             atomic_write_json(sidecar_path(path), {
                 **base_meta, "variant": name, "precision": mode, "parent": parent,
                 "build_key": key, "representative_windows": len(rep) if mode == "int8" else 0,
@@ -357,7 +343,7 @@ def user_original(cfg: ModelsConfig, shape, class_names, base_meta: dict, prep: 
     if meta is None:
         model = fitted_to_data(load_keras(cfg.original, unsafe), cfg.original, shape,
                                class_names, "your original")  # fmt: skip
-        _save_keras(model, path)
+        save_keras(model, path)
         atomic_write_json(sidecar_path(path), {
             **base_meta, "variant": "original", "precision": "fp32", "parent": None,
             "build_key": key, "user_file": os.path.abspath(cfg.original), "user_digest": digest,

@@ -76,3 +76,10 @@ def counts_from_dict(d: dict) -> FileCounts:
                 for ly in d["layers"])  # fmt: skip
     counts = ModelCounts(d["source"], ops, int(d["peak_activation_bytes"]))
     return FileCounts(d["file"], counts, d.get("profiler_flops"))
+
+
+def count_variants(paths: list[str], unsafe: bool = False) -> dict:
+    """{variant name: FileCounts} (names from the models' sidecars, else file stems)."""
+    from ..models.io import variant_names
+
+    return {name: count_file(path, unsafe) for name, path in variant_names(paths).items()}

@@ -5,14 +5,7 @@ time and days of battery; imported on-device measurements beside the prediction.
 from __future__ import annotations
 
 from . import tables as t
-from .fmt import bytes_text, seconds_text
-from .recommend import fmt_j
-
-
-def _range(mid, lo, hi, fmt) -> str:
-    if mid is None:
-        return "n/a"
-    return f"{fmt(mid)} [{fmt(lo)}, {fmt(hi)}]"
+from .fmt import bytes_text, fmt_j, range_text, seconds_text
 
 
 def _days(d) -> str:
@@ -39,13 +32,13 @@ def device_table(dev: dict, accuracy: dict | None = None) -> t.Table:
             else:
                 imp = r.get("imported")  # joined by results (with_imports)
                 cells = [device, model,
-                         _range(r["energy_j"], r["energy_j_low"], r["energy_j_high"], fmt_j),
-                         _range(r["latency_s"], r["latency_s_low"], r["latency_s_high"], seconds_text),
+                         range_text(r["energy_j"], r["energy_j_low"], r["energy_j_high"], fmt_j),
+                         range_text(r["latency_s"], r["latency_s_low"], r["latency_s_high"], seconds_text),
                          bytes_text(r.get("arena_bytes")),
                          f"{bytes_text(r.get('sram_bytes'))} / {bytes_text(prof.get('sram_bytes'))}",
                          f"{bytes_text(r.get('flash_bytes'))} / {bytes_text(prof.get('flash_bytes'))}",
                          _yes(r.get("fits")), _yes(r.get("realtime")),
-                         _range(r.get("battery_days"), r.get("battery_days_low"),
+                         range_text(r.get("battery_days"), r.get("battery_days_low"),
                                 r.get("battery_days_high"), _days),
                          "n/a" if r.get("inference_share") is None
                          else f"{100 * r['inference_share']:.0f}%",

@@ -3,15 +3,46 @@ a figure reads the same everywhere and can be checked against results.json."""
 
 from __future__ import annotations
 
-from .recommend import fmt_j, unresolved_text
+__all__ = [
+    "aha_cell",
+    "aha_result",
+    "bytes_text",
+    "ci_text",
+    "energy_text",
+    "fmt_j",
+    "kwh",
+    "macs_text",
+    "pct",
+    "range_text",
+    "sci",
+    "sci_ci",
+    "seconds_text",
+    "unresolved_text",
+]
 
-__all__ = ["aha_cell", "aha_result", "bytes_text", "ci_text", "energy_text", "fmt_j", "kwh",
-           "macs_text", "pct", "sci", "sci_ci", "seconds_text"]  # fmt: skip
+
+def pct(x: float | None, digits: int = 2, sign: str = "%", missing: str = "n/a") -> str:
+    """0.96418 -> '96.42%' (``digits=1``: '96.4%'; ``sign=""``: '96.42'); None or NaN -> ``missing``."""
+    return missing if x is None or x != x else f"{100 * x:.{digits}f}{sign}"
 
 
-def pct(x: float | None, digits: int = 2) -> str:
-    """0.96418 -> '96.42%'."""
-    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+def fmt_j(j: float | None) -> str:
+    """Joules with an SI prefix: 1.45e-05 -> '14.5 µJ'."""
+    if j is None:
+        return "n/a"
+    if j == 0:
+        return "0 J"
+    for scale, unit in ((1, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"), (1e-12, "pJ")):
+        if abs(j) >= scale:
+            return f"{j / scale:.3g} {unit}"
+    return f"{j / 1e-15:.3g} fJ"
+
+
+def unresolved_text(stat: dict) -> str:
+    """'unresolved (≤ 1.2 µJ)': an energy not resolved above zero, by the upper bound of its
+    interval; 'unresolved (not above idle)' when even that is not above zero."""
+    up = stat.get("upper_j", stat.get("upper"))
+    return f"unresolved (≤ {fmt_j(up)})" if up else "unresolved (not above idle)"
 
 
 def sci(x: float | None) -> str:
@@ -102,3 +133,10 @@ def aha_result(r: dict | None) -> str:
         return "n/a (n=0)"
     verdict = {True: "pass", False: "FAIL"}.get(r.get("passed"), "reported")
     return f"{verdict} {pct(r['estimate'])} ({pct(r['lower90'])}, n={r['n']})"
+
+
+def range_text(mid: float | None, lo: float | None, hi: float | None, fmt=None) -> str:
+    """A figure with its range: '14.5 µJ [11.4 µJ, 18.6 µJ]' (``fmt`` formats each number,
+    ``fmt_j`` by default)."""
+    fmt = fmt or fmt_j
+    return "n/a" if mid is None else f"{fmt(mid)} [{fmt(lo)}, {fmt(hi)}]"

@@ -18,6 +18,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from ..energy.stats import log_middle
+from .fmt import fmt_j, pct, unresolved_text
+
 CONSTRAINTS = ("aha", "balanced-accuracy", "none")
 ENERGY_BASES = ("measured-net", "measured-gross", "estimate")
 
@@ -105,7 +108,7 @@ def figure_of(v: dict, rc, basis: str | None = None) -> tuple[dict | None, str |
         if not e:
             return None, f"no estimate from table {rc.table}"
         lo, hi = e["low_j"], e["high_j"]
-        mid = math.sqrt(lo * hi) if lo > 0 and hi > 0 else (lo + hi) / 2
+        mid = log_middle(lo, hi)
         return {"j": mid, "ci95": [lo, hi], "label": f"estimated J per inference ({rc.table})",
                 "phrase": f"per inference, estimated with {rc.table}",
                 "method": f"table:{rc.table}", "measured": False}, None  # fmt: skip
@@ -163,13 +166,6 @@ def is_resolved(stat: dict | None) -> bool:
     return bool(stat) and stat.get("median") is not None and stat.get("resolved", True)
 
 
-def unresolved_text(stat: dict) -> str:
-    """'unresolved (≤ 1.2 µJ)': an energy not resolved above zero, by the upper bound of its
-    interval; 'unresolved (not above idle)' when even that is not above zero."""
-    up = stat.get("upper_j", stat.get("upper"))
-    return f"unresolved (≤ {fmt_j(up)})" if up else "unresolved (not above idle)"
-
-
 def basis_label(basis: str, rc) -> str:
     if basis.startswith("device:"):
         return f"J per inference on {basis.split(':', 1)[1]}"
@@ -225,13 +221,13 @@ def failures(v: dict, rc, original_bal: float | None) -> list[str]:
             if not row.get("n"):
                 out.append(f"{name}: no held-out windows to assess it")
             elif row.get("passed") is False:
-                out.append(f"{name} {row['measure']} {_pct(row.get('estimate'))} "
-                           f"(lower 90% bound {_pct(row.get('lower90'))}; goal "
-                           f"{_pct(row.get('goal'))}, bound {_pct(row.get('lower_goal'))})")  # fmt: skip
+                out.append(f"{name} {row['measure']} {pct(row.get('estimate'), 1)} "
+                           f"(lower 90% bound {pct(row.get('lower90'), 1)}; goal "
+                           f"{pct(row.get('goal'), 1)}, bound {pct(row.get('lower_goal'), 1)})")  # fmt: skip
     elif rc.constraint == "balanced-accuracy":
         bal = acc.get("balanced_accuracy")
         if bal is None or bal < rc.min_balanced_accuracy:
-            out.append(f"balanced accuracy {_pct(bal)} < {_pct(rc.min_balanced_accuracy)}")
+            out.append(f"balanced accuracy {pct(bal, 1)} < {pct(rc.min_balanced_accuracy, 1)}")
     if rc.max_drop_pts is not None and original_bal is not None:
         bal = acc.get("balanced_accuracy")
         if bal is not None and (original_bal - bal) * 100 > rc.max_drop_pts:
@@ -257,7 +253,7 @@ def pareto_set(points: dict[str, tuple[float, float]]) -> list[str]:
 
 def constraint_text(rc) -> str:
     text = {"aha": "the AHA goals for shockable-rhythm detection",
-            "balanced-accuracy": f"balanced accuracy >= {_pct(rc.min_balanced_accuracy)}",
+            "balanced-accuracy": f"balanced accuracy >= {pct(rc.min_balanced_accuracy, 1)}",
             "none": "no accuracy constraint"}[rc.constraint]  # fmt: skip
     if rc.max_drop_pts is not None:
         text += f" and at most {rc.max_drop_pts:g} points of balanced accuracy below the original"
@@ -337,7 +333,7 @@ def recommend(variants: dict, rc) -> dict:
                     f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals), and of those it "
                     f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
                     f"against {fmt_j(est[lowest['variant']])}),")  # fmt: skip
-    sentence += f" with balanced accuracy {_pct(best['balanced_accuracy'])}"
+    sentence += f" with balanced accuracy {pct(best['balanced_accuracy'], 1)}"
     row = e.get("row") or {}
     if row.get("battery_days") is not None:
         sentence += (
@@ -347,9 +343,9 @@ def recommend(variants: dict, rc) -> dict:
     if original and best["variant"] != "original" and "original" in points:
         ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
         sentence += (f", {ratio:.0f}x less energy than the original "
-                     f"(balanced accuracy {_pct(original_bal)})") if ratio >= 2 else (
+                     f"(balanced accuracy {pct(original_bal, 1)})") if ratio >= 2 else (
             f", {ratio:.2f}x less energy than the original (balanced accuracy "
-            f"{_pct(original_bal)})")  # fmt: skip
+            f"{pct(original_bal, 1)})")  # fmt: skip
     out["variant"] = best["variant"]
     out["reason"] = sentence + "."
     out["tie"] = {"variants": [r["variant"] for r in tied], "margin": rc.tie_margin,
@@ -393,22 +389,6 @@ def tie_group(table: list[dict], variants: dict, rc, basis: str) -> tuple[list, 
 
 def _overlap(a, b) -> bool:
     return bool(a and b and a[0] is not None and b[0] is not None and a[1] >= b[0] and b[1] >= a[0])
-
-
-def _pct(x) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
-def fmt_j(j: float | None) -> str:
-    """Joules with an SI prefix: 1.45e-05 -> '14.5 µJ'."""
-    if j is None:
-        return "n/a"
-    if j == 0:
-        return "0 J"
-    for scale, unit in ((1, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"), (1e-12, "pJ")):
-        if abs(j) >= scale:
-            return f"{j / scale:.3g} {unit}"
-    return f"{j / 1e-15:.3g} fJ"
 
 
 def device_lines(variants: dict, name: str | None, devices: list[str]) -> list[str]:

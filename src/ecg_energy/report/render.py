@@ -104,8 +104,8 @@ def render_all(res: dict, out: str) -> list[str]:
 
 def summary_lines(res: dict) -> list[str]:
     """A few lines for the terminal: the recommendation and each variant's headline figures."""
-    from .fmt import energy_text
-    from .recommend import figure_of, fmt_j, ranked_config
+    from .fmt import energy_text, fmt_j
+    from .recommend import figure_of, ranked_config
 
     rec = res["recommendation"]
     rc = ranked_config(rec)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from .fmt import pct
+
 AHA_SHORT = (("coarse VF", "cVF Se"), ("rapid VT", "VT Se"), ("NSR", "NSR Sp"),
              ("asystole", "ASY Sp"), ("other non-shockable", "ONS Sp"))  # fmt: skip
 
 
 def _pct(v: float | None) -> str:
-    return "   -" if v is None or v != v else f"{100 * v:5.1f}"
+    return pct(v, 1, sign="", missing="-")
 
 
 def format_evaluation(results: dict[str, dict]) -> str:

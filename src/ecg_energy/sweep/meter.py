@@ -7,7 +7,7 @@ behind each other. The actor reserves no CPU: the trial that asked waits for it,
 core. The trials still training on the node are not stopped, so every measurement says how busy
 the node was (``node_busy_share``: other processes' share of the node's CPUs over the
 measurement, from ``energy.load.LoadProbe``): a figure taken on a busy node is labelled, not
-hidden. The measurement is the project's protocol (``api.measure_function``: warm-up, trials
+hidden. The measurement is the project's protocol (``energy.function``, as ``api.measure_function``: warm-up, trials
 interleaved with idle windows, gross and net per inference with 95% intervals) on the LiteRT model
 at batch 1.
 """
@@ -35,7 +35,7 @@ class Meter:
 
     def measure(self, content: bytes, window: np.ndarray, name: str) -> dict:
         """One model (the bytes of its .tflite) on one preprocessed window, batch 1."""
-        from ..api import measure_function
+        from ..energy.function import measure_callable
         from ..energy.load import LoadProbe
         from ..models.io import load_tflite
 
@@ -48,11 +48,11 @@ class Meter:
             x = np.asarray(window[:1], dtype=np.float32)
             probe = LoadProbe()
             probe.start()
-            m = measure_function(lambda: runner(x), name=name, meter=self.meter, **PROTOCOL)
+            data = measure_callable(lambda: runner(x), name=name, meter=self.meter, **PROTOCOL)
             busy = probe.stop()
         finally:
             os.unlink(path)
-        return host_row(m.data, busy)
+        return host_row(data, busy)
 
 
 def host_row(data: dict, busy: float | None) -> dict:

@@ -14,7 +14,8 @@ The recommendation is the front's lowest-energy point that also reaches ``min_ba
 
 from __future__ import annotations
 
-from ..report.recommend import fmt_j, pareto_set
+from ..report.fmt import fmt_j
+from ..report.recommend import pareto_set
 from .space import SweepConfig
 
 OBJECTIVE_MISSING_J = 1.0  # what a trial without an energy figure reports to the searcher (1 J)

@@ -9,20 +9,14 @@ import base64
 import io
 from html import escape
 
+from ..report.fmt import fmt_j, pct, range_text
 from ..report.html import CSP, CSS
-from ..report.recommend import fmt_j
 
 TITLE = "Sweep: student size, distillation and quantization against energy and accuracy"
 
 
-def _pct(x) -> str:
-    return "n/a" if x is None else f"{100 * x:.2f}%"
-
-
 def _range(r: dict, mid: str, lo: str, hi: str) -> str:
-    if r.get(mid) is None:
-        return "n/a"
-    return f"{fmt_j(r[mid])} ({fmt_j(r.get(lo))} - {fmt_j(r.get(hi))})"
+    return range_text(r.get(mid), r.get(lo), r.get(hi))
 
 
 def _kd(r: dict) -> str:
@@ -53,7 +47,7 @@ def trial_table(res: dict) -> tuple[list[str], list[list[str]]]:
         body.append([r["trial"], f"{r['width']:g}", str(r["depth"]), str(r["stride"]),
                      str(r["kernel"]), _kd(r), r["quantize"], f"{r['macs']:,}",
                      f"{r['file_bytes'] / 1024:.1f} KiB", est, *dev,
-                     _pct(r.get("balanced_accuracy")), aha, "yes" if r.get("on_front") else "",
+                     pct(r.get("balanced_accuracy")), aha, "yes" if r.get("on_front") else "",
                      f"{r.get('seconds', 0):.0f}"])  # fmt: skip
     return head, body
 
@@ -121,7 +115,7 @@ def _summary_lines(res: dict) -> list[str]:
         f"{d['windows']['train']} training, {d['windows']['val']} validation and "
         f"{d['windows']['test']} test windows; every trial is scored on the test records.",
         f"Teacher (the original CNN, trained once and shared): {t.get('macs', 0):,} MACs, "
-        f"balanced accuracy {_pct(t.get('balanced_accuracy'))}, AHA "
+        f"balanced accuracy {pct(t.get('balanced_accuracy'))}, AHA "
         f"{'pass' if t.get('aha_all_pass') else 'miss'}.",
         f"Ray: {ray.get('nodes')} node(s), {ray.get('cpus')} CPUs, {ray.get('cpus_per_trial')} "
         f"CPU(s) per trial ({ray.get('address')}).",

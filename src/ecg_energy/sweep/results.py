@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from dataclasses import asdict
 
-from .. import __version__
+from .._version import __version__
 from ..fsio import atomic_write_json, atomic_write_text
 from .pareto import energy_key, energy_words, excluded, front, recommend
 from .space import PARAMS, Range, SweepConfig

@@ -158,7 +158,7 @@ class Progress(tune.Callback):
         self.echo, self.total, self.key, self.done = echo, total, key, done
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        from ..report.recommend import fmt_j
+        from ..report.fmt import fmt_j
 
         self.done += 1
         aha = "AHA pass" if result.get("aha_pass") else "AHA miss"

@@ -11,7 +11,6 @@ a resumed or repeated sweep with the same key loads it instead of training it ag
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..fsio import atomic_write_json
+from ..ledger import key_of
 from .space import SweepConfig
 
 SPLIT_FRACTIONS = (0.6, 0.2, 0.2)  # train / validation (model selection) / test records
@@ -47,10 +47,7 @@ class TrialContext:
 
 def digest(*parts) -> str:
     """A short hash of JSON-able parts (the same parts give the same key on any machine)."""
-    from .. import __version__
-
-    blob = json.dumps([__version__, *parts], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return key_of(*parts)[:16]
 
 
 def load_split(cfg: SweepConfig, cache_dir: str, echo: Callable[[str], None]):
@@ -81,10 +78,9 @@ def ensure_teacher(cfg: SweepConfig, data: dict, key: str, folder: str, meta: di
     """(path, sidecar) of the shared teacher: reused when its sidecar's key is ``key``, else
     trained on ``data`` (preprocessed windows) and written atomically."""
     from ..models import architectures
-    from ..models.io import read_sidecar, sidecar_path
+    from ..models.io import read_sidecar, save_keras, sidecar_path
     from ..models.train import train_classifier
     from ..models.variants import shockable_classes
-    from .trial import save_keras
 
     path = os.path.join(folder, "original.keras")
     if os.path.isfile(path) and read_sidecar(path).get("build_key") == key:
@@ -112,6 +108,7 @@ def ensure_teacher(cfg: SweepConfig, data: dict, key: str, folder: str, meta: di
 def prepare(cfg: SweepConfig, out: str, session: int,
             echo: Callable[[str], None] = lambda m: None) -> tuple[TrialContext, dict]:  # fmt: skip
     """(the trials' shared context, facts about the data and the teacher for the results)."""
+    from ..data import fingerprint
     from ..models import preprocess
     from ..models.variants import trained_on
 
@@ -122,8 +119,7 @@ def prepare(cfg: SweepConfig, out: str, session: int,
             "x_val": preprocess.apply(prep, va.X), "y_val": va.y,
             "x_test": preprocess.apply(prep, te.X), "y_test": te.y,
             "rhythm_test": te.rhythm, "amplitude_test": te.amplitude_uv}  # fmt: skip
-    data_key = json.dumps([ds.provenance, ds.class_counts(), split.records, split.method],
-                          sort_keys=True, default=str)  # fmt: skip
+    data_key = fingerprint.data_key(ds, split)
     meta = {"task": ds.task, "preprocessing": prep, "class_names": list(ds.class_names),
             "input_shape": list(data["x_train"].shape[1:]), "trained_on": trained_on(data_key)}  # fmt: skip
     teacher_key = digest("teacher", data_key, asdict(teacher_config(cfg)), prep)

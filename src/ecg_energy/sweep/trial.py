@@ -39,13 +39,6 @@ def student_key(ctx_key: str, point: dict) -> str:
     return digest(ctx_key, p)[:10]
 
 
-def save_keras(model, path: str) -> None:
-    """Keras writes through a temporary name, then one rename (never a half-written model)."""
-    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.path.basename(path)}")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 def limit_threads(threads: int) -> None:
     """TensorFlow's thread pools sized to the CPUs the trial was given (before its first op): a
     trial on one core must not spread over the cores of the trials beside it."""
@@ -66,7 +59,7 @@ def _train(point: dict, ctx: TrialContext, folder: str, name: str) -> dict:
     from dataclasses import replace
 
     from ..models import architectures
-    from ..models.io import load_keras, read_sidecar, sidecar_path
+    from ..models.io import load_keras, read_sidecar, save_keras, sidecar_path
     from ..models.train import TrainConfig, distill, train_classifier
     from ..models.variants import shockable_classes
 
@@ -151,9 +144,9 @@ def _price(path: str, name: str, ctx: TrialContext) -> dict:
     """Counts, estimates per table (low-high) and the device rows, flattened."""
     from ..devices.assess import DeviceConfig, assess
     from ..devices.profile import load_profiles
-    from ..energy.estimate import DEFAULT_BUFFER_BYTES
+    from ..energy.estimate import DEFAULT_BUFFER_BYTES, estimate_variants
+    from ..energy.stats import log_middle
     from ..ops.files import count_file
-    from ..stage_parts import estimate_variants
 
     fc = count_file(path)
     totals = fc.counts.totals()
@@ -162,7 +155,7 @@ def _price(path: str, name: str, ctx: TrialContext) -> dict:
                  "file_bytes": os.path.getsize(path)}  # fmt: skip
     est = estimate_variants({name: fc}, ctx.sweep.tables, DEFAULT_BUFFER_BYTES)[name]["estimates"]
     for table, e in est.items():
-        row[f"estimate_j[{table}]"] = _geo(e["low_j"], e["high_j"])
+        row[f"estimate_j[{table}]"] = log_middle(e["low_j"], e["high_j"])
         row[f"estimate_j_low[{table}]"], row[f"estimate_j_high[{table}]"] = e["low_j"], e["high_j"]
     if ctx.sweep.devices:
         profiles = load_profiles(ctx.sweep.devices)
@@ -176,11 +169,6 @@ def _price(path: str, name: str, ctx: TrialContext) -> dict:
             why = r.get("skipped") or "; ".join(r.get("notes") or [])
             row[f"device_note[{device}]"] = why or None
     return row
-
-
-def _geo(lo: float, hi: float) -> float:
-    """The middle of an estimate's range on a log scale (its geometric mean)."""
-    return float(np.sqrt(lo * hi)) if lo > 0 and hi > 0 else (lo + hi) / 2
 
 
 def run_trial(point: dict, ctx: TrialContext, threads: int = 1,

@@ -21,9 +21,9 @@ import logging
 import os
 import tempfile
 
-from . import EnergyReading, Meter, MeterUnavailable, register_meter
+from ..carbon import KWH_TO_J
+from .base import EnergyReading, Meter, MeterUnavailable, register_meter
 
-KWH_TO_J = 3.6e6
 MEASURED_CPU_MODES = ("intel_rapl", "rapl", "powergadget")
 TRACKING_MODES = ("process", "machine")
 ONE_READING_S = 1e6  # a sampling period longer than any window: CodeCarbon reads at stop only

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 
-from . import EnergyReading, Meter, register_meter
+from .base import EnergyReading, Meter, register_meter
 
 DEFAULT_WATTS_PER_CORE = 4.0
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from . import EnergyReading, Meter, MeterUnavailable, register_meter
+from .base import EnergyReading, Meter, MeterUnavailable, register_meter
 
 
 def _import_nvml():

@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from . import EnergyReading, Meter, MeterUnavailable, register_meter
+from .base import EnergyReading, Meter, MeterUnavailable, register_meter
 
 POWERCAP = "/sys/class/powercap"
 
