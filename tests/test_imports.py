@@ -13,7 +13,7 @@ modules on one line are independent of each other):
     ops
     models
     data
-    ledger | tomlio | quiet
+    ledger | tomlio | quiet | progress
     fsio | errors | _version
 
 grimp reads every import, those inside functions too.
@@ -36,7 +36,7 @@ LAYERS = (
     ("ops",),
     ("models",),
     ("data",),
-    ("ledger", "tomlio", "quiet"),
+    ("ledger", "tomlio", "quiet", "progress"),
     ("fsio", "errors", "_version"),
 )
 

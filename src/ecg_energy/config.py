@@ -58,6 +58,9 @@ class RunConfig:
     float_runtime: str = "litert"
     compare_runtimes: bool = True
     protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    # the rounds stop early, after at least this many, once every net figure is resolved and
+    # their order is the same as one round before (energy.settle); 0: always protocol.trials
+    settle_rounds: int = 3
     batches: tuple[int, ...] = (1, 256)
     country: str = "USA"
     carbon_intensity: float | None = None  # g CO2e per kWh; overrides the country's figure
@@ -83,6 +86,8 @@ class RunConfig:
             raise ValueError("buffer_bytes must be >= 0")
         if not self.batches or min(self.batches) < 1:
             raise ValueError("batches needs positive batch sizes such as [1, 256]")
+        if self.settle_rounds != 0 and not self.settle_rounds >= 2:
+            raise ValueError("settle_rounds must be 0 (every round) or at least 2")
         if self.seed_inferences < 1:
             raise ValueError("seed_inferences must be at least 1")
         board = self.recommend.device

@@ -206,11 +206,12 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
     mkey = key_of("measure", models, data_digest, asdict(cfg.protocol), cfg.meter,
                   cfg.tracking_mode, cfg.float_runtime, cfg.compare_runtimes,
                   list(cfg.batches), cfg.country, cfg.carbon_intensity, cfg.threads,
-                  cfg.seed_protocol, cfg.seed_inferences)  # fmt: skip
+                  cfg.seed_protocol, cfg.seed_inferences, cfg.settle_rounds)  # fmt: skip
     target = os.path.join(out, "measurements.json")
 
     def make_measurements():
         from .energy.measure import choose_meter, measure_files
+        from .energy.settle import Settle
 
         ds, split = dataset()
         previous = _read(out, "measurements.json") if os.path.isfile(target) else {}
@@ -223,7 +224,8 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                                echo, checkpoint=lambda partial: atomic_write_json(
                                    target, {**partial, "inputs_key": mkey}),
                                resume=resume, float_runtime=cfg.float_runtime,
-                               compare_runtimes=cfg.compare_runtimes)  # fmt: skip
+                               compare_runtimes=cfg.compare_runtimes,
+                               stop=Settle(cfg.settle_rounds) if cfg.settle_rounds else None)  # fmt: skip
         result["inputs_key"] = mkey
         if cfg.seed_protocol and not result.get("interrupted"):
             from .energy.measure import measure_seed

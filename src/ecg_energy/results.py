@@ -78,6 +78,8 @@ def _measurement_summary(meas: dict) -> dict:
         "contamination": meas.get("contamination"),
         "protocol": meas.get("protocol"),
         "interrupted": bool(meas.get("interrupted")),
+        "rounds_done": meas.get("rounds_done"),
+        "stopped_early": meas.get("stopped_early"),
         "carbon_intensity_g_per_kwh": meas.get("carbon_intensity_g_per_kwh"),
         "carbon_intensity_source": meas.get("carbon_intensity_source"),
         "seed_protocol": {k: v for k, v in (meas.get("seed") or {}).items() if k != "variants"}
@@ -213,11 +215,13 @@ def _recommend(rows: dict, rc: RecommendConfig, device: dict | None) -> dict:
     """The recommendation, with a sentence per assessed board for the chosen variant."""
     from .report.recommend import device_lines
 
-    rec = recommend(rows, rc)
+    boards = list(device["by_device"]) if device else []
+    rec = recommend(rows, rc, boards)
     if device and rec.get("variant"):
-        lines = device_lines(rows, rec["variant"], list(device["by_device"]))
+        lines = device_lines(rows, rec["variant"], boards)
         rec["device"] = lines
-        if lines:
+        # ranked on a board, the reason already speaks of it: one sentence; the lines stand apart
+        if lines and not rec["ranked"]["basis"].startswith("device:"):
             rec["reason"] += " " + " ".join(lines)
     return rec
 

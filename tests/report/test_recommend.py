@@ -168,3 +168,72 @@ def test_an_invalid_measurement_is_not_ranked():
     rec = recommend(res, RecommendConfig(fallback=("estimate",)))
     assert rec["ranked"]["basis"] == "estimate"
     assert "its measurement is invalid: 3 of 5 trials stayed contaminated" in rec["ranked"]["text"]
+
+
+def board_row(j, days, fits=True, realtime=True, skipped=None):
+    if skipped:
+        return {"skipped": skipped}
+    return {"energy_j": j, "energy_j_low": j * 0.8, "energy_j_high": j * 1.2, "fits": fits,
+            "realtime": realtime, "method": "mlperf-tiny-calibrated", "battery_days": days,
+            "battery_days_low": days - 50, "battery_days_high": days + 50}  # fmt: skip
+
+
+def wearable_results():
+    """Four variants priced on two boards; the host measured each at batch 1."""
+    out = {
+        "original": variant(100e-6, [90e-6, 110e-6], 0.98),
+        "student-plain-int8": variant(26.4e-6, [25e-6, 28e-6], 0.95),
+        "distilled-int8": variant(31.3e-6, [30e-6, 33e-6], 0.97),
+        "original-int8": variant(50e-6, [45e-6, 55e-6], 0.98),
+    }
+    rows = {
+        "original": (board_row(None, None, skipped="a Keras model: convert it to LiteRT"),
+                     board_row(None, None, skipped="a Keras model: convert it to LiteRT")),
+        "student-plain-int8": (board_row(12e-6, 300), board_row(20e-6, 200)),
+        "distilled-int8": (board_row(12e-6, 300), board_row(20e-6, 200)),
+        "original-int8": (board_row(80e-6, 100, fits=False), board_row(9e-6, 400)),
+    }  # fmt: skip
+    for name, (stm, efr) in rows.items():
+        out[name]["device"] = {"stm32u575": stm, "efr32mg24": efr}
+    return out
+
+
+def test_with_boards_named_the_first_board_ranks_and_the_host_stands_beside_it():
+    # on stm32u575 both INT8 students cost 12 µJ (one network, one precision): the more accurate
+    # is chosen; original-int8 does not fit, the Keras original cannot run there. On the
+    # efr32mg24 (named second) original-int8 would be lowest: the first board decides.
+    rec = recommend(wearable_results(), RecommendConfig(), ["stm32u575", "efr32mg24"])
+    assert rec["variant"] == "distilled-int8"
+    assert rec["ranked"]["basis"] == "device:stm32u575"
+    assert rec["settings"]["energy"] == "auto"
+    assert rec["reason"] == (
+        "distilled-int8 is the lowest-energy variant on stm32u575 that fits, keeps real time and "
+        "meets the AHA goals for shockable-rhythm detection: 12 µJ per inference there "
+        "(modelled), with balanced accuracy 97.0% (the same energy as student-plain-int8, which "
+        "is less accurate), 300 days of battery (250-350); on this host it measured 31.3 µJ net "
+        "per inference at batch 1 (cputime-model, modelled)."
+    )
+    assert [c["variant"] for c in rec["candidates"]] == ["distilled-int8", "student-plain-int8"]
+    assert [c["host"]["j"] for c in rec["candidates"]] == [31.3e-6, 26.4e-6]
+    assert (
+        rec["excluded"]["original-int8"][0]
+        == "no usable J per inference on stm32u575: does not fit stm32u575"
+    )
+
+
+def test_without_boards_the_host_ranks_as_before():
+    res = wearable_results()
+    for v in res.values():
+        del v["device"]
+    rec = recommend(res, RecommendConfig(), [])
+    assert rec["variant"] == "student-plain-int8"
+    assert rec["ranked"]["basis"] == "measured-net"
+    assert rec["reason"].startswith(
+        "student-plain-int8 is the lowest-energy variant that meets the AHA goals for "
+        "shockable-rhythm detection: 26.4 µJ net per inference at batch 1 (cputime-model, modelled)"
+    )
+
+
+def test_a_rank_asked_for_is_kept_when_boards_are_named():
+    rec = recommend(wearable_results(), RecommendConfig(energy="measured-net"), ["stm32u575"])
+    assert rec["ranked"]["basis"] == "measured-net" and rec["variant"] == "student-plain-int8"

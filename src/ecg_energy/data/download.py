@@ -74,6 +74,8 @@ def download_databases(dbs: list[str], to: str, url: str = PHYSIONET_FILES,
     completed, kept and checked."""
     from wfdb.io import download
 
+    from ..progress import Bar
+
     previous = download.config.db_index_url
     download.set_db_index_url(url if url.endswith("/") else url + "/")
     summary: dict = {}
@@ -97,6 +99,7 @@ def download_databases(dbs: list[str], to: str, url: str = PHYSIONET_FILES,
             stats = {"version": version, "files": len(files), "fetched": 0, "completed": 0,
                      "kept": 0, "checked": 0, "refetched": 0,
                      "checksums": "SHA256SUMS.txt" if sums else "none published"}  # fmt: skip
+            bar = Bar(len(files), f"  {db}", unit="file")  # on a terminal; else a line per 20
             for i, name in enumerate(files, 1):
                 local = os.path.join(out, name)
                 before = os.path.getsize(local) if os.path.isfile(local) else None
@@ -116,8 +119,10 @@ def download_databases(dbs: list[str], to: str, url: str = PHYSIONET_FILES,
                                             "SHA256SUMS.txt after a fresh download; try again "
                                             "later or another --url")  # fmt: skip
                     stats["checked"] += 1
-                if i % 20 == 0 or i == len(files):
+                bar.update(1)
+                if not bar.live and (i % 20 == 0 or i == len(files)):
                     echo(f"  {db}: {i}/{len(files)} files")
+            bar.close()
             with open(os.path.join(out, "RECORDS.tmp"), "w") as fh:  # RECORDS last: complete
                 fh.write("".join(f"{f[:-4]}\n" for f in files if f.endswith(".hea")))
             os.replace(os.path.join(out, "RECORDS.tmp"), os.path.join(out, "RECORDS"))

@@ -194,13 +194,14 @@ def measure_files(paths: list[str], ds: Dataset, meter: Meter, cfg: ProtocolConf
                   country: str = "USA", intensity: float | None = None, unsafe: bool = False,
                   echo: Callable[[str], None] | None = None, checkpoint=None,
                   resume: dict | None = None, float_runtime: str = "litert",
-                  compare_runtimes: bool = False) -> dict:  # fmt: skip
+                  compare_runtimes: bool = False, stop=None) -> dict:  # fmt: skip
     """The standard protocol over every (model, batch); see ``protocol.run_protocol`` (also for
-    ``checkpoint`` and ``resume``)."""
+    ``checkpoint``, ``resume`` and ``stop``)."""
     g, source = carbon_intensity_g_per_kwh(country, intensity)
     workloads, runtimes = build_workloads(paths, ds, batches, threads, unsafe, float_runtime,
                                           compare_runtimes)  # fmt: skip
-    result = run_protocol(workloads, meter, cfg, echo, checkpoint=checkpoint, resume=resume)
+    result = run_protocol(workloads, meter, cfg, echo, checkpoint=checkpoint, resume=resume,
+                          stop=stop)  # fmt: skip
     result["runtimes"] = runtimes
     result["float_runtime"] = float_runtime
     return add_carbon(result, g, source)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..progress import Bar
 from .load import DEFAULT_MAX_OTHER_SHARE, LoadProbe
 from .meters import Meter
 from .stats import bootstrap_ci, net_figure, spread
@@ -171,6 +172,7 @@ def run_protocol(
     checkpoint: Callable[[dict], None] | None = None,
     resume: dict | None = None,
     probe=None,
+    stop: Callable[[dict, int], str | None] | None = None,
 ) -> dict:
     """Measure every workload; a workload that fails is reported as failed and the others go on;
     Ctrl-C ends the trials early and keeps the ones already finished (``interrupted``).
@@ -179,7 +181,9 @@ def run_protocol(
     round, so a killed process loses at most the round it was in. ``resume``, such a summary from an
     earlier process with the same workloads, continues from its next round with its trials, trial
     lengths and idle windows. ``probe`` (``start()``, ``stop() -> share``) watches other processes;
-    by default ``load.LoadProbe``.
+    by default ``load.LoadProbe``. ``stop(summary so far, rounds done)``, asked after each round,
+    ends the rounds early when it gives a reason (see ``settle``): the result says how many ran
+    (``rounds_done``) and why it stopped (``stopped_early``).
     """
     say = echo or (lambda _m: None)
     probe = probe if probe is not None else LoadProbe()
@@ -213,12 +217,17 @@ def run_protocol(
                      attempts, busy, dict(r.components))  # fmt: skip
 
     interrupted = False
+    stopped = None
+    per_round = len(active) + (cfg.idle_s > 0)
+    bar = Bar((cfg.trials - done_rounds) * per_round, "  measure", unit="window")
     try:
         for k in range(done_rounds, cfg.trials):
             if cfg.idle_s > 0:
                 idles.append(window(lambda: sleep(cfg.idle_s), 0, k, f"idle window {k + 1}"))
-                say(f"  round {k + 1}/{cfg.trials} idle: {idles[-1].joules:.3g} J in "
-                    f"{idles[-1].seconds:.2f} s")  # fmt: skip
+                bar.update(1, round=f"{k + 1}/{cfg.trials}")
+                if not bar.live:
+                    say(f"  round {k + 1}/{cfg.trials} idle: {idles[-1].joules:.3g} J in "
+                        f"{idles[-1].seconds:.2f} s")  # fmt: skip
             for w in list(active):
                 n = results[w.id].calls_per_trial
                 try:
@@ -236,16 +245,28 @@ def run_protocol(
                     say(f"  {w.id}: failed in trial {k + 1} ({results[w.id].error})")
                     continue
                 results[w.id].trials.append(trial)
-                say(f"  trial {k + 1}/{cfg.trials} {w.id}: {trial.inferences} inferences, "
-                    f"{trial.joules:.3g} J in {trial.seconds:.2f} s")  # fmt: skip
+                bar.update(1, round=f"{k + 1}/{cfg.trials}")
+                if not bar.live:
+                    say(f"  trial {k + 1}/{cfg.trials} {w.id}: {trial.inferences} inferences, "
+                        f"{trial.joules:.3g} J in {trial.seconds:.2f} s")  # fmt: skip
             done_rounds = k + 1
-            if checkpoint is not None:
+            if checkpoint is not None or stop is not None:
                 partial = summarize(results, idles, meter, cfg, limit, interrupted=True)
-                checkpoint({**partial, "rounds_done": done_rounds})
+                if checkpoint is not None:
+                    checkpoint({**partial, "rounds_done": done_rounds})
+                stopped = stop(partial, done_rounds) if stop is not None else None
+                if stopped:
+                    say(f"  stopped after round {done_rounds} of {cfg.trials}: {stopped}")
+                    break
     except KeyboardInterrupt:
         interrupted = True
         say("  interrupted: keeping the trials already finished")
+    finally:
+        bar.close()
     out = summarize(results, idles, meter, cfg, limit, interrupted)
+    if stopped:
+        out["rounds_done"] = done_rounds
+        out["stopped_early"] = stopped
     if interrupted:
         out["rounds_done"] = done_rounds  # whole rounds only: a resumed run starts the next one
     return out

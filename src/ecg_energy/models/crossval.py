@@ -53,16 +53,19 @@ def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
     "spread": per variant the folds' min and max}. ``decide_over``: the windows each decision
     averages (``assess.scores``); a record's windows are all in one fold, so pooling the folds'
     outputs and deciding over them is deciding within each fold."""
+    from ..progress import Bar
     from .variants import build_variants
 
     folds, of_record = fold_of_windows(ds, k, seed)
     outputs: dict[str, np.ndarray] = {}
     parents: dict[str, str | None] = {}
     per_fold = []
+    bar = Bar(k, "  cross-validation", unit="fold")  # a bar on a terminal, else the fold lines
     for f in range(k):
         part = fold_split(ds, folds, f, seed)
         records = {name: _records(ds, idx) for name, idx in part.items()}
-        echo(f"  fold {f + 1}/{k}: test records {', '.join(records['test'])}")
+        if not bar.live:
+            echo(f"  fold {f + 1}/{k}: test records {', '.join(records['test'])}")
         data_key = json.dumps([ds.provenance, ds.class_counts(), records,
                                f"cross-validation fold {f + 1} of {k}"], sort_keys=True,
                               default=str)  # fmt: skip
@@ -88,6 +91,8 @@ def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
         per_fold.append({"fold": f + 1, "records": records,
                          "windows": {s: int(len(i)) for s, i in part.items()},
                          "variants": fold_scores})  # fmt: skip
+        bar.update(1, fold=f"{f + 1}/{k}")
+    bar.close()
     pooled, preds = {}, {}
     for name, logits in outputs.items():
         preds[name], pooled[name] = scores(logits, ds, decide_over)

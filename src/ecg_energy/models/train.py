@@ -163,9 +163,15 @@ def make_deterministic(seed: int) -> None:
 
 
 def _progress_callback(name: str, epochs: int, echo: Callable[[str], None] | None):
+    """A bar of the model's epochs with the time left on a terminal; a line per epoch elsewhere."""
     import keras
 
+    from ..progress import Bar
+
     class Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self._bar = Bar(epochs, f"  {name}", unit="epoch") if echo is not None else None
+
         def on_epoch_begin(self, epoch, logs=None):
             self._t0 = time.perf_counter()
 
@@ -173,11 +179,20 @@ def _progress_callback(name: str, epochs: int, echo: Callable[[str], None] | Non
             if echo is None:
                 return
             logs = logs or {}
-            parts = [f"{k} {v:.3f}" for k, v in logs.items()
+            shown = {k: v for k, v in logs.items()
                      if k in ("loss", "val_loss", "val_balanced_accuracy",
-                              "val_shock_balanced_accuracy")]  # fmt: skip
+                              "val_shock_balanced_accuracy")}  # fmt: skip
+            if self._bar.live:
+                self._bar.update(1, **{k.replace("val_balanced_accuracy", "val_bal_acc"): f"{v:.3f}"
+                                       for k, v in shown.items() if "shock" not in k})  # fmt: skip
+                return
+            parts = [f"{k} {v:.3f}" for k, v in shown.items()]
             echo(f"  {name:<10} epoch {epoch + 1:>3}/{epochs}  {'  '.join(parts)}  "
                  f"({time.perf_counter() - self._t0:.1f} s)")  # fmt: skip
+
+        def on_train_end(self, logs=None):
+            if self._bar is not None:
+                self._bar.close()
 
     return Progress()
 

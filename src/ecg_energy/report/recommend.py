@@ -2,8 +2,11 @@
 
 Pure functions over the ``variants`` of ``results.json``. The constraint is the AHA goals for
 shockable-rhythm detection by default (every goal met on the held-out records, lower 90% bounds
-included), or a minimum balanced accuracy, or none. The energy ranked is the measured net (or
-gross) J per inference at one batch size, or a table's estimate.
+included), or a minimum balanced accuracy, or none. The energy ranked is, by default (``auto``),
+the J per inference on the first board the run priced (the wearable's question: among the
+variants that fit it and keep real time), with the host's measurement beside it as evidence; on a
+run without boards, the measured net J per inference at one batch size. It can also be asked for:
+measured net or gross, a table's estimate, or ``device:NAME``.
 
 Never ranked on a figure that cannot be trusted: a net figure whose 95% interval reaches zero is
 unresolved, and a measurement whose windows stayed contaminated is invalid. When a variant that
@@ -16,7 +19,7 @@ variant that no other beats on both that figure (lower) and balanced accuracy (h
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ..energy.stats import log_middle
 from .fmt import fmt_j, pct, unresolved_text
@@ -32,15 +35,16 @@ class RecommendConfig:
     ``constraint``: ``aha`` (every AHA goal for shockable-rhythm detection met, Kerber 1997),
     ``balanced-accuracy`` (at least ``min_balanced_accuracy``) or ``none``. ``max_drop_pts``
     optionally also bounds the loss of balanced accuracy against the original, in points.
-    ``energy``: the figure ranked: measured net or gross J per inference at ``batch``, or the
-    ``estimate`` of ``table`` (its range's geometric middle). ``fallback``: the kinds to fall back
+    ``energy``: the figure ranked: ``auto`` (``device:`` the first board priced, else
+    ``measured-net``), measured net or gross J per inference at ``batch``, the ``estimate`` of
+    ``table`` (its range's geometric middle), or ``device:NAME``. ``fallback``: the kinds to fall back
     to, in order, when a variant meeting the constraint has no usable figure of that kind.
     """
 
     constraint: str = "aha"
     min_balanced_accuracy: float = 0.9
     max_drop_pts: float | None = None
-    energy: str = "measured-net"
+    energy: str = "auto"
     batch: int = 1
     table: str = "horowitz-45nm"
     fallback: tuple[str, ...] = ("measured-gross", "estimate")
@@ -57,10 +61,10 @@ class RecommendConfig:
         if self.constraint not in CONSTRAINTS:
             raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
                              f"not {self.constraint!r}")  # fmt: skip
-        if self.energy not in ENERGY_BASES and not (
+        if self.energy not in (*ENERGY_BASES, "auto") and not (
             self.energy.startswith("device:") and len(self.energy) > len("device:")
         ):
-            raise ValueError(f"recommend.energy must be one of {', '.join(ENERGY_BASES)} or "
+            raise ValueError(f"recommend.energy must be auto, {', '.join(ENERGY_BASES)} or "
                              f"device:NAME, not {self.energy!r}")  # fmt: skip
         if not 0.0 <= self.min_balanced_accuracy <= 1.0:
             raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
@@ -89,6 +93,24 @@ class RecommendConfig:
     def device(self) -> str | None:
         """The board ranked on (``energy = "device:NAME"``), else None."""
         return self.energy.split(":", 1)[1] if self.energy.startswith("device:") else None
+
+
+def resolve(rc: RecommendConfig, boards=()) -> RecommendConfig:
+    """``rc`` with ``energy = "auto"`` made concrete: the first of ``boards`` (the boards the run
+    priced, in the order named), else the measured net figure."""
+    if rc.energy != "auto":
+        return rc
+    return replace(rc, energy=f"device:{boards[0]}" if boards else "measured-net")
+
+
+def host_figure(v: dict, rc) -> tuple[dict | None, str | None]:
+    """The host's measurement of ``v`` at ``rc.batch`` (net, else gross): the evidence beside a
+    figure ranked on a board."""
+    e, why = figure_of(v, rc, "measured-net")
+    if e:
+        return e, None
+    gross = figure_of(v, rc, "measured-gross")[0]
+    return (gross, None) if gross else (None, why)
 
 
 def energy_of(v: dict, rc, basis: str | None = None) -> dict | None:
@@ -276,10 +298,13 @@ def ranked_config(rec: dict):
     return replace(rc, energy=basis) if basis else rc
 
 
-def recommend(variants: dict, rc) -> dict:
+def recommend(variants: dict, rc, boards=()) -> dict:
     """The recommendation: ``variant`` (None when none qualifies), ``reason`` (one sentence),
     ``ranked`` (the kind of figure ranked and why), the ``pareto`` set, the ranked
-    ``candidates``, ``excluded`` with reasons, and the settings used."""
+    ``candidates`` (each with the host's measurement beside a board's figure), ``excluded`` with
+    reasons, and the settings used. ``boards``: the boards the run priced, in the order named
+    (``energy = "auto"`` ranks on the first)."""
+    asked, rc = rc, resolve(rc, boards)
     original = variants.get("original")
     original_bal = balanced_accuracy(original) if original else None
     why_not = {name: failures(v, rc, original_bal) for name, v in variants.items()}
@@ -305,11 +330,22 @@ def recommend(variants: dict, rc) -> dict:
         if why:
             excluded[name] = why
         else:
-            table.append({"variant": name, "energy_j": e["j"], "ci95": e["ci95"],
-                          "balanced_accuracy": bal, "method": e["method"],
-                          "measured": e["measured"]})  # fmt: skip
-    table.sort(key=lambda r: r["energy_j"])
-    out = {"settings": asdict(rc), "constraint": constraint_text(rc), "pareto": pareto_set(points),
+            row = {
+                "variant": name,
+                "energy_j": e["j"],
+                "ci95": e["ci95"],
+                "balanced_accuracy": bal,
+                "method": e["method"],
+                "measured": e["measured"],
+            }
+            if rc.device:
+                host = host_figure(v, rc)[0]
+                row["host"] = host and {k: host[k] for k in ("j", "ci95", "label", "method",
+                                                             "measured")}  # fmt: skip
+            table.append(row)
+    # equal energy (one network at one precision on a board): the more accurate first
+    table.sort(key=lambda r: (r["energy_j"], -(r["balanced_accuracy"] or 0.0)))
+    out = {"settings": asdict(asked), "constraint": constraint_text(rc), "pareto": pareto_set(points),
            "ranked": {"basis": basis, "requested": rc.energy, "order": rc.order,
                       "text": ranked_text},
            "candidates": table, "excluded": excluded, "variant": None, "caveats": []}  # fmt: skip
@@ -321,7 +357,9 @@ def recommend(variants: dict, rc) -> dict:
     tied, best, est = tie_group(table, variants, rc, basis)
     e = energy_of(variants[best["variant"]], rc, basis)
     kind = "measured" if e["measured"] else "modelled"
-    if best is lowest:
+    if rc.device:
+        sentence = board_sentence(best, table, e, rc, original_bal, points, variants)
+    elif best is lowest:
         sentence = (f"{best['variant']} is the lowest-energy variant that meets "
                     f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['phrase']} "
                     f"({e['method']}, {kind})")  # fmt: skip
@@ -333,19 +371,9 @@ def recommend(variants: dict, rc) -> dict:
                     f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals), and of those it "
                     f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
                     f"against {fmt_j(est[lowest['variant']])}),")  # fmt: skip
-    sentence += f" with balanced accuracy {pct(best['balanced_accuracy'], 1)}"
-    row = e.get("row") or {}
-    if row.get("battery_days") is not None:
-        sentence += (
-            f", {row['battery_days']:.0f} days of battery on {rc.device} "
-            f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})"
-        )
-    if original and best["variant"] != "original" and "original" in points:
-        ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
-        sentence += (f", {ratio:.0f}x less energy than the original "
-                     f"(balanced accuracy {pct(original_bal, 1)})") if ratio >= 2 else (
-            f", {ratio:.2f}x less energy than the original (balanced accuracy "
-            f"{pct(original_bal, 1)})")  # fmt: skip
+    if not rc.device:
+        sentence += f" with balanced accuracy {pct(best['balanced_accuracy'], 1)}"
+        sentence += against_original(best, points, original_bal)
     out["variant"] = best["variant"]
     out["reason"] = sentence + "."
     out["tie"] = {"variants": [r["variant"] for r in tied], "margin": rc.tie_margin,
@@ -362,6 +390,43 @@ def recommend(variants: dict, rc) -> dict:
         out["caveats"].append(f"The energy ranked ({e['method']}) was modelled, not read from a "
                               "hardware counter.")  # fmt: skip
     return out
+
+
+def against_original(best: dict, points: dict, original_bal: float | None) -> str:
+    """', 12x less energy than the original (balanced accuracy 97.1%)', or nothing."""
+    if best["variant"] == "original" or "original" not in points:
+        return ""
+    ratio = points["original"][0] / best["energy_j"] if best["energy_j"] > 0 else math.inf
+    times = f"{ratio:.0f}x" if ratio >= 2 else f"{ratio:.2f}x"
+    return f", {times} less energy than the original (balanced accuracy {pct(original_bal, 1)})"
+
+
+def board_sentence(best: dict, table: list[dict], e: dict, rc, original_bal: float | None,
+                   points: dict, variants: dict) -> str:  # fmt: skip
+    """The reason when ranked on a board: the board's figure, its battery days, the variants of
+    equal energy it was chosen over (more accurate), and the host's measurement as evidence."""
+    kind = "measured on the device" if e["measured"] else "modelled"
+    same = [r["variant"] for r in table[1:] if r["energy_j"] == best["energy_j"]]
+    sentence = (f"{best['variant']} is the lowest-energy variant on {rc.device} that fits, keeps "
+                f"real time and meets {constraint_text(rc)}: {fmt_j(best['energy_j'])} per "
+                f"inference there ({kind}), with balanced accuracy "
+                f"{pct(best['balanced_accuracy'], 1)}")  # fmt: skip
+    if same:
+        sentence += (f" (the same energy as {', '.join(same)}, which "
+                     f"{'is' if len(same) == 1 else 'are'} less accurate)")  # fmt: skip
+    row = e.get("row") or {}
+    if row.get("battery_days") is not None:
+        sentence += (f", {row['battery_days']:.0f} days of battery "
+                     f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})")  # fmt: skip
+    sentence += against_original(best, points, original_bal)
+    host, why = host_figure(variants[best["variant"]], rc)
+    if host:
+        how = "measured" if host["measured"] else "modelled"
+        sentence += (f"; on this host it measured {fmt_j(host['j'])} {host['phrase']} "
+                     f"({host['method']}, {how})")  # fmt: skip
+    else:
+        sentence += f"; on this host it has no measured figure ({why})"
+    return sentence
 
 
 def tie_group(table: list[dict], variants: dict, rc, basis: str) -> tuple[list, dict, dict]:

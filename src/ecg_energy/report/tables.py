@@ -49,9 +49,12 @@ def recommendation_items(res: dict) -> list[str]:
     items.append("Pareto set (no other variant has both lower energy and higher balanced "
                  f"accuracy): {', '.join(f'`{p}`' for p in rec['pareto']) or 'none'}.")  # fmt: skip
     if rec["candidates"]:
-        ranked_list = ", ".join(f"`{c['variant']}` {fmt_j(c['energy_j'])}"
-                                for c in rec["candidates"])  # fmt: skip
+        ranked_list = ", ".join(f"`{c['variant']}` {fmt_j(c['energy_j'])}" + (
+            f" (host {fmt_j(c['host']['j'])})" if c.get("host") else "")
+            for c in rec["candidates"])  # fmt: skip
         items.append(f"Meeting the constraint, by energy: {ranked_list}.")
+    if ranked["basis"].startswith("device:"):
+        items += [line for line in rec.get("device") or [] if line not in rec["reason"]]
     items += [f"Excluded `{name}`: {'; '.join(why)}." for name, why in rec["excluded"].items()]
     return items
 
@@ -215,8 +218,20 @@ def energy_note(res: dict) -> str:
             f"minus the idle power of the trial's own round x the trial's time, paired per round "
             f"(idle power {idle_text}); a net figure whose 95% interval reaches zero is shown as "
             f"unresolved, with its upper bound. Intervals are 95% bootstrap intervals of the "
-            f"median over {proto.get('trials', '?')} interleaved rounds."
+            f"median over {rounds_text(meas)}."
             + attribution_text(res) + contamination_text(res) + overhead_text(res))  # fmt: skip
+
+
+def rounds_text(meas: dict) -> str:
+    """'5 interleaved rounds', or for rounds stopped early 'the 3 interleaved rounds that ran (of
+    at most 5: stopped when every net figure was resolved and ...)'."""
+    trials = (meas.get("protocol") or {}).get("trials", "?")
+    if not meas.get("stopped_early"):
+        return f"{trials} interleaved rounds"
+    return (
+        f"the {meas['rounds_done']} interleaved rounds that ran (of at most {trials}: stopped "
+        f"when {meas['stopped_early']})"
+    )
 
 
 def attribution_text(res: dict) -> str:

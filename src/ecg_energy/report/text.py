@@ -147,6 +147,11 @@ def format_measurements(result: dict) -> str:
         lines.append(f"other processes: {c['repeated']} of {c['windows']} windows repeated (limit "
                      f"{100 * c['max_other_share']:.0f}% of the machine), {c['contaminated']} "
                      "left out")  # fmt: skip
+    if result.get("stopped_early"):
+        lines.append(
+            f"rounds: {result['rounds_done']} of at most "
+            f"{(result.get('protocol') or {}).get('trials')} ({result['stopped_early']})"
+        )
     if result.get("interrupted"):
         lines.append("interrupted: only the trials that finished are shown")
     return "\n".join(lines)

@@ -151,16 +151,32 @@ def trainable(config: dict, ctx: TrialContext) -> None:
 
 
 class Progress(tune.Callback):
-    """One line per finished or failed trial (module-level, so the experiment state that Tune
-    pickles holds it by reference)."""
+    """A bar of the trials with the time left on a terminal, else one line per finished or failed
+    trial (module-level, so the experiment state that Tune pickles holds it by reference; the bar
+    is not pickled)."""
 
     def __init__(self, echo: Callable[[str], None], total: int, key: str, done: int = 0):
         self.echo, self.total, self.key, self.done = echo, total, key, done
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_bar"}
+
+    def _live_bar(self):
+        from ..progress import Bar
+
+        if getattr(self, "_bar", None) is None:
+            self._bar = Bar(self.total, "  sweep", unit="trial")
+            self._bar.update(self.done)
+        return self._bar
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         from ..report.fmt import fmt_j
 
         self.done += 1
+        bar = self._live_bar()
+        if bar.live:
+            bar.update(1, last=result.get("trial"))
+            return
         aha = "AHA pass" if result.get("aha_pass") else "AHA miss"
         kept = " (kept from before)" if result.get("reused") else ""
         self.echo(f"  trial {self.done}/{self.total} {result.get('trial')}: balanced accuracy "
@@ -169,8 +185,13 @@ class Progress(tune.Callback):
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.done += 1
+        self._live_bar().update(1)
         self.echo(f"  trial {self.done}/{self.total} {label(point_of(trial.config))}: failed (recorded; "
                   "the sweep goes on)")  # fmt: skip
+
+    def on_experiment_end(self, trials, **info):
+        if getattr(self, "_bar", None) is not None:
+            self._bar.close()
 
 
 def tune_run(cfg: SweepConfig, ctx: TrialContext, storage: str, name: str,
