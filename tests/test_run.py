@@ -52,7 +52,7 @@ def test_results_json_holds_every_part(tiny_run):
         assert v["accuracy"]["confusion"]["classes"] == res["dataset"]["classes"]
         if name == "student-plain":  # our control is not in the report's table: not seeded
             assert v["seed_window"] is None
-        else:  # the report's method, with the tiny run's 20 inferences (default 1000)
+        else:  # the report's method, with the tiny run's 20 inferences (default 200)
             assert v["seed_window"]["inferences"] == 20
         # the per-layer MACs add up to the model's total
         assert sum(ly["macs"] for ly in v["layers"]) == v["counts"]["macs"], name
@@ -93,10 +93,11 @@ def test_report_md_numbers_equal_results_json(tiny_run):
         elif seed["too_short"]:  # shorter than CodeCarbon's 1 s sampling: no figure given
             assert _row(reproduced, name)[2:] == [
                 sci(flat["low_j"]), f"too short to read ({seconds_text(seed['seconds'])} window)",
-                "too short to read", seconds_text(seed["seconds"])]  # fmt: skip
+                "too short to read", seconds_text(seed["seconds"] * 1000 / 20)]  # fmt: skip
         else:
             assert _row(reproduced, name)[2:] == [sci(flat["low_j"]), _kwh(seed["kwh_per_1000"]),
-                                                  sci(seed["co2e_kg"]), seconds_text(seed["seconds"])]  # fmt: skip
+                                                  sci(seed["co2e_kg"] * 1000 / 20),
+                                                  seconds_text(seed["seconds"] * 1000 / 20)]  # fmt: skip
     # the report's own table as published
     assert "| Original CNN (.h5) | 23,038,511 | 1.04e-05 | 0.000238 | 6.80e-05 | 10.48 s |" in md
     assert "cputime-model): a model" in md  # what was modelled, in words

@@ -34,9 +34,11 @@ def preflight(cfg: RunConfig) -> None:
         if not os.path.isfile(path):
             raise ModelError(f"{path}: file not found; check the path given to {flag}")
         if model_format(path) != "keras":
-            raise ModelError(f"{path}: {flag} takes a Keras model (.keras or .h5): the students "
-                             "learn from its outputs while training and its LiteRT versions are "
-                             "converted from it; evaluate other formats with --model")  # fmt: skip
+            raise ModelError(
+                f"{path}: {flag} takes a Keras model (.keras or .h5): the students "
+                "learn from its outputs while training and its LiteRT versions are "
+                "converted from it; evaluate other formats with --model"
+            )
     for table in cfg.tables:
         load_table(table)
     if cfg.device.names:

@@ -21,7 +21,8 @@ import os
 from importlib import metadata
 
 from ._version import __version__
-from .report.recommend import RecommendConfig, recommend, trial_methods
+from .report.figures import trial_methods
+from .report.recommend import RecommendConfig, recommend
 
 SCHEMA_VERSION = 1
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "ai-edge-litert", "codecarbon", "wfdb",

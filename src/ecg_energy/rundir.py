@@ -13,8 +13,20 @@ from .errors import ConfigError, OutputError
 from .fsio import atomic_write_json
 from .ledger import RUN_MARKER
 
-STAGES: tuple[str, ...] = ("synth", "data", "crossval", "train", "distil", "quantize", "count",
-                           "estimate", "measure", "evaluate", "device", "report")  # fmt: skip
+STAGES: tuple[str, ...] = (
+    "synth",
+    "data",
+    "crossval",
+    "train",
+    "distil",
+    "quantize",
+    "count",
+    "estimate",
+    "measure",
+    "evaluate",
+    "device",
+    "report",
+)
 
 
 def check_run_dir(out: str) -> None:

@@ -30,7 +30,7 @@ def _user_model(path, n_classes=5, length=1000, channel_axis=True, softmax=True,
 def test_teacher_logits_of_a_softmax_model_give_back_its_probabilities(tmp_path):
     import keras
 
-    from ecg_energy.models.variants import teacher_logits
+    from ecg_energy.models.adapt import teacher_logits
 
     model = _user_model(tmp_path / "m.keras")
     x = np.random.default_rng(0).normal(size=(8, 1000, 1)).astype("float32")

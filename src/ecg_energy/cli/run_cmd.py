@@ -98,7 +98,8 @@ def run(
     ] = None,
     batch: Annotated[str | None, Opt(help="Batch sizes to measure, e.g. 1,256.")] = None,
     seed_inferences: Annotated[
-        int | None, Opt(help="Inferences in the report's one-window method (default 1000).")
+        int | None,
+        Opt(help="Calls in the report's one-window method (default 200; the report ran 1000)."),
     ] = None,
     threads: Annotated[int | None, Opt(help="Inference threads while measuring.")] = None,
     country: Annotated[str | None, Opt(help="ISO 3166 alpha-3 code for CO2e.")] = None,

@@ -15,8 +15,9 @@ from .sources import parse_source
 
 def data_key(ds: Dataset, split) -> str:
     """What a trained model depends on in the data: source, options, classes, split records."""
-    return json.dumps([ds.provenance, ds.class_counts(), split.records, split.method],
-                      sort_keys=True, default=str)  # fmt: skip
+    return json.dumps(
+        [ds.provenance, ds.class_counts(), split.records, split.method], sort_keys=True, default=str
+    )
 
 
 def dataset_digest(ds: Dataset, split: Split) -> str:

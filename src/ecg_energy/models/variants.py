@@ -20,6 +20,7 @@ import numpy as np
 
 from ..fsio import atomic_write_bytes, atomic_write_json
 from . import architectures, preprocess
+from .adapt import fitted_to_data, teacher_logits
 from .io import read_sidecar, save_keras, sidecar_path
 from .quantize import MODES, convert, representative_sample
 from .train import TrainConfig, distill, train_classifier
@@ -48,11 +49,14 @@ class ModelsConfig:
     def __post_init__(self) -> None:
         bad = [m for m in self.quantize if m not in MODES]
         if bad:
-            raise ValueError(f"unknown LiteRT version {', '.join(bad)}; choose from "
-                             "int8, fp16, dynamic, fp32")  # fmt: skip
+            raise ValueError(
+                f"unknown LiteRT version {', '.join(bad)}; choose from int8, fp16, dynamic, fp32"
+            )
         if self.preprocessing is not None and self.preprocessing not in preprocess.PREPROCESSORS:
-            raise ValueError(f"unknown preprocessing {self.preprocessing!r}; choose from "
-                             f"{', '.join(preprocess.PREPROCESSORS)}")  # fmt: skip
+            raise ValueError(
+                f"unknown preprocessing {self.preprocessing!r}; choose from "
+                f"{', '.join(preprocess.PREPROCESSORS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,11 @@ LATER_TRAIN_SETTINGS = {"average_epochs": 0.0}
 def train_settings(train) -> dict:
     """The training settings a model's build key holds (``LATER_TRAIN_SETTINGS`` only when not
     their default)."""
-    return {k: v for k, v in asdict(train).items()
-            if k not in LATER_TRAIN_SETTINGS or v != LATER_TRAIN_SETTINGS[k]}  # fmt: skip
+    return {
+        k: v
+        for k, v in asdict(train).items()
+        if k not in LATER_TRAIN_SETTINGS or v != LATER_TRAIN_SETTINGS[k]
+    }
 
 
 def build_key(data_key: str, settings: dict, name: str, parent_key: str = "") -> str:
@@ -93,8 +100,9 @@ def build_key(data_key: str, settings: dict, name: str, parent_key: str = "") ->
     file (not the other variants' settings), and its parent's key and content."""
     from .._version import __version__
 
-    blob = json.dumps([__version__, data_key, settings, name, parent_key], sort_keys=True,
-                      default=str)  # fmt: skip
+    blob = json.dumps(
+        [__version__, data_key, settings, name, parent_key], sort_keys=True, default=str
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -155,36 +163,11 @@ def variants_preprocessing(cfg: ModelsConfig, task: str) -> tuple[str, str]:
         known = read_sidecar(cfg.original).get("preprocessing")
         if known in preprocess.PREPROCESSORS:
             return known, f"from {os.path.basename(sidecar_path(cfg.original))}"
-        return "none", ("windows as they come, in mV: pass --preprocess if your original was "
-                        "trained on other input")  # fmt: skip
+        return "none", (
+            "windows as they come, in mV: pass --preprocess if your original was "
+            "trained on other input"
+        )
     return preprocess.default_for(task), f"the {task} default"
-
-
-def fitted_to_data(model, path: str, shape: tuple[int, ...], class_names: tuple[str, ...],
-                   what: str):  # fmt: skip
-    """``model`` taking the data's windows (``shape``, e.g. (1000, 1)) and giving one output per
-    class: as it is, or behind a Reshape when it takes (1000,); a one-line ModelError otherwise."""
-    import keras
-
-    from ..errors import ModelError
-
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ModelError(f"{path}: {what} must have one input and one output")
-    got = tuple(int(d) if d is not None else None for d in model.input_shape[1:])
-    n_out = model.output_shape[-1]
-    if n_out != len(class_names):
-        raise ModelError(f"{path}: {what} has {n_out} outputs, the data has {len(class_names)} "
-                         f"classes ({', '.join(class_names)}); give a model with one output per "
-                         "class, in this order, or choose --task")  # fmt: skip
-    if got == tuple(shape):
-        return model
-    if got == tuple(shape[:-1]) and shape[-1] == 1:
-        inp = keras.Input(shape, name="ecg")
-        out = model(keras.layers.Reshape(got, name="to_your_input")(inp))
-        return keras.Model(inp, out, name=model.name)
-    raise ModelError(f"{path}: {what} expects input {got}, the data gives windows of "
-                     f"{tuple(shape)} (choose --window-s so that the windows match its input "
-                     "length at 250 Hz)")  # fmt: skip
 
 
 def build_variants(
@@ -219,8 +202,13 @@ def build_variants(
     shock = shockable_classes(class_names, task)
     xt, xv = preprocess.apply(prep, x_train), preprocess.apply(prep, x_val)
     length, n_classes = int(xt.shape[1]), len(class_names)
-    base_meta = {"task": task, "preprocessing": prep, "class_names": list(class_names),
-                 "input_shape": list(xt.shape[1:]), "trained_on": trained_on(data_key)}  # fmt: skip
+    base_meta = {
+        "task": task,
+        "preprocessing": prep,
+        "class_names": list(class_names),
+        "input_shape": list(xt.shape[1:]),
+        "trained_on": trained_on(data_key),
+    }
     say = echo or (lambda _m: None)
     variants: list[Variant] = []
     keys: dict[str, str] = {}
@@ -231,12 +219,20 @@ def build_variants(
     def fresh(arch: str):
         """A new, untrained network: the built-in architecture, or the user's student file."""
         if arch == "user-student":
-            return fitted_to_data(load_keras(cfg.student, unsafe), cfg.student, shape,
-                                  class_names, "the student")  # fmt: skip
+            return fitted_to_data(
+                load_keras(cfg.student, unsafe), cfg.student, shape, class_names, "the student"
+            )
         return architectures.build(arch, length, n_classes, seed=cfg.train.seed)
 
-    def keras_variant(name: str, arch: str, parent: str | None, description: str, fit, step: str,
-                      source: str = "built-in"):  # fmt: skip
+    def keras_variant(
+        name: str,
+        arch: str,
+        parent: str | None,
+        description: str,
+        fit,
+        step: str,
+        source: str = "built-in",
+    ):
         path = os.path.join(models_dir, f"{name}.keras")
         # the architecture's own definition is part of the key: a changed network is retrained
         definition = fingerprint(fresh(arch))
@@ -249,86 +245,180 @@ def build_variants(
             keys[name] = f"{key}:{file_digest(path)}"
             say(f"  {name}: reusing {path}")
             models[name] = load_keras(path, unsafe)
-            variants.append(Variant(name, path, "keras", "fp32", parent, description,
-                                    meta.get("train_seconds", 0.0), meta.get("epochs", 0), True,
-                                    source))  # fmt: skip
+            variants.append(
+                Variant(
+                    name,
+                    path,
+                    "keras",
+                    "fp32",
+                    parent,
+                    description,
+                    meta.get("train_seconds", 0.0),
+                    meta.get("epochs", 0),
+                    True,
+                    source,
+                )
+            )
             return
         if os.path.isfile(sidecar_path(path)):  # a model being replaced is not valid meanwhile
             os.unlink(sidecar_path(path))
-        what = (f"your architecture {os.path.basename(cfg.student)}" if arch == "user-student"
-                else architectures.ARCHITECTURES[arch].__doc__.splitlines()[0])  # fmt: skip
+        what = (
+            f"your architecture {os.path.basename(cfg.student)}"
+            if arch == "user-student"
+            else architectures.ARCHITECTURES[arch].__doc__.splitlines()[0]
+        )
         say(f"  {name}: training ({what})")
         result = fit(fresh(arch))
         models[name] = result.model
         save_keras(result.model, path)
-        atomic_write_json(sidecar_path(path), {
-            **base_meta, "variant": name, "architecture": arch, "precision": "fp32",
-            "parent": parent, "build_key": key, "train_seconds": round(result.seconds, 2),
-            "epochs": result.epochs_run, "best_epoch": result.best_epoch,
-            "history": result.history,
-        })  # fmt: skip
+        atomic_write_json(
+            sidecar_path(path),
+            {
+                **base_meta,
+                "variant": name,
+                "architecture": arch,
+                "precision": "fp32",
+                "parent": parent,
+                "build_key": key,
+                "train_seconds": round(result.seconds, 2),
+                "epochs": result.epochs_run,
+                "best_epoch": result.best_epoch,
+                "history": result.history,
+            },
+        )
         keys[name] = f"{key}:{file_digest(path)}"
-        say(f"  {name}: {result.epochs_run} epochs (best {result.best_epoch}) in "
-            f"{result.seconds:.0f} s")  # fmt: skip
-        variants.append(Variant(name, path, "keras", "fp32", parent, description,
-                                round(result.seconds, 2), result.epochs_run, source=source))  # fmt: skip
+        say(
+            f"  {name}: {result.epochs_run} epochs (best {result.best_epoch}) in "
+            f"{result.seconds:.0f} s"
+        )
+        variants.append(
+            Variant(
+                name,
+                path,
+                "keras",
+                "fp32",
+                parent,
+                description,
+                round(result.seconds, 2),
+                result.epochs_run,
+                source=source,
+            )
+        )
 
     tc = cfg.train
     fit_args = {"echo": echo, "preprocessing": prep, "shockable": shock}
     if cfg.original:
-        user_original(cfg, shape, class_names, base_meta, prep, data_key, models_dir, unsafe,
-                      variants, keys, models, say)  # fmt: skip
+        user_original(
+            cfg,
+            shape,
+            class_names,
+            base_meta,
+            prep,
+            data_key,
+            models_dir,
+            unsafe,
+            variants,
+            keys,
+            models,
+            say,
+        )
     else:
-        keras_variant("original", "original", None, "original CNN, float32",
-                      lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "original",
-                                                 **fit_args), "train")  # fmt: skip
+        keras_variant(
+            "original",
+            "original",
+            None,
+            "original CNN, float32",
+            lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "original", **fit_args),
+            "train",
+        )
     yours = cfg.original is not None or cfg.student is not None
     student_arch = "user-student" if cfg.student else "student"
     student_words = "your student architecture" if cfg.student else "student"
     teacher_words = "your original" if cfg.original else "the original"
     teacher = teacher_logits(models["original"], xt[:256]) if cfg.original else None
-    keras_variant("distilled", student_arch, "original",
-                  f"{student_words} distilled from {teacher_words}, float32",
-                  lambda m: distill(models["original"] if teacher is None else teacher, m, (xt, y_train), (xv, y_val),
-                                    tc, **fit_args), "distil",
-                  "from-user-original" if yours else "built-in")  # fmt: skip
-    keras_variant("student-plain", student_arch, None,
-                  f"same {student_words} trained on labels only (control for distillation), "
-                  "float32",
-                  lambda m: train_classifier(m, (xt, y_train), (xv, y_val), tc, "plain",
-                                             student=True, **fit_args), "train",
-                  "from-user-original" if cfg.student else "built-in")  # fmt: skip
+    keras_variant(
+        "distilled",
+        student_arch,
+        "original",
+        f"{student_words} distilled from {teacher_words}, float32",
+        lambda m: distill(
+            models["original"] if teacher is None else teacher,
+            m,
+            (xt, y_train),
+            (xv, y_val),
+            tc,
+            **fit_args,
+        ),
+        "distil",
+        "from-user-original" if yours else "built-in",
+    )
+    keras_variant(
+        "student-plain",
+        student_arch,
+        None,
+        f"same {student_words} trained on labels only (control for distillation), float32",
+        lambda m: train_classifier(
+            m, (xt, y_train), (xv, y_val), tc, "plain", student=True, **fit_args
+        ),
+        "train",
+        "from-user-original" if cfg.student else "built-in",
+    )
 
     rep = representative_sample(xt, y_train, cfg.representative_windows, tc.seed)
     for parent in ("original", "distilled"):
         for mode in cfg.quantize:
             name = f"{parent}-{mode}"
             path = os.path.join(models_dir, f"{name}.tflite")
-            settings = {"mode": mode, "representative_windows": cfg.representative_windows,
-                        "seed": tc.seed, "preprocessing": prep}  # fmt: skip
+            settings = {
+                "mode": mode,
+                "representative_windows": cfg.representative_windows,
+                "seed": tc.seed,
+                "preprocessing": prep,
+            }
             key = build_key(data_key, settings, name, keys[parent])
             of_user = next(v.source for v in variants if v.name == parent) != "built-in"
-            desc = (f"{'your original' if parent == 'original' and cfg.original else parent}, "
-                    f"LiteRT {MODES[mode]}")  # fmt: skip
+            desc = (
+                f"{'your original' if parent == 'original' and cfg.original else parent}, "
+                f"LiteRT {MODES[mode]}"
+            )
             source = "from-user-original" if of_user else "built-in"
             if "quantize" not in redo and _reusable(path, key) is not None:
                 say(f"  {name}: reusing {path}")
-                variants.append(Variant(name, path, "tflite", mode, parent, desc, reused=True,
-                                        source=source))  # fmt: skip
+                variants.append(
+                    Variant(name, path, "tflite", mode, parent, desc, reused=True, source=source)
+                )
                 continue
             say(f"  {name}: converting")
             atomic_write_bytes(path, convert(models[parent], mode, rep if mode == "int8" else None))
-            atomic_write_json(sidecar_path(path), {
-                **base_meta, "variant": name, "precision": mode, "parent": parent,
-                "build_key": key, "representative_windows": len(rep) if mode == "int8" else 0,
-            })  # fmt: skip
+            atomic_write_json(
+                sidecar_path(path),
+                {
+                    **base_meta,
+                    "variant": name,
+                    "precision": mode,
+                    "parent": parent,
+                    "build_key": key,
+                    "representative_windows": len(rep) if mode == "int8" else 0,
+                },
+            )
             variants.append(Variant(name, path, "tflite", mode, parent, desc, source=source))
     return variants
 
 
-def user_original(cfg: ModelsConfig, shape, class_names, base_meta: dict, prep: str,
-                  data_key: str, models_dir: str, unsafe: bool, variants: list, keys: dict,
-                  models: dict, say) -> None:  # fmt: skip
+def user_original(
+    cfg: ModelsConfig,
+    shape,
+    class_names,
+    base_meta: dict,
+    prep: str,
+    data_key: str,
+    models_dir: str,
+    unsafe: bool,
+    variants: list,
+    keys: dict,
+    models: dict,
+    say,
+) -> None:
     """The user's trained model as the ``original`` variant: checked against the data (input
     shape, one output per class), copied into ``models_dir`` as it is (behind a Reshape where
     its input has no channel axis), never trained."""
@@ -341,34 +431,32 @@ def user_original(cfg: ModelsConfig, shape, class_names, base_meta: dict, prep: 
     desc = f"your original ({os.path.basename(cfg.original)}), float32"
     meta = _reusable(path, key)
     if meta is None:
-        model = fitted_to_data(load_keras(cfg.original, unsafe), cfg.original, shape,
-                               class_names, "your original")  # fmt: skip
+        model = fitted_to_data(
+            load_keras(cfg.original, unsafe), cfg.original, shape, class_names, "your original"
+        )
         save_keras(model, path)
-        atomic_write_json(sidecar_path(path), {
-            **base_meta, "variant": "original", "precision": "fp32", "parent": None,
-            "build_key": key, "user_file": os.path.abspath(cfg.original), "user_digest": digest,
-            "train_seconds": 0.0, "epochs": 0,
-            "trained_on": None,  # not by this tool: what it learnt from is the user's to say
-        })  # fmt: skip
+        atomic_write_json(
+            sidecar_path(path),
+            {
+                **base_meta,
+                "variant": "original",
+                "precision": "fp32",
+                "parent": None,
+                "build_key": key,
+                "user_file": os.path.abspath(cfg.original),
+                "user_digest": digest,
+                "train_seconds": 0.0,
+                "epochs": 0,
+                "trained_on": None,  # not by this tool: what it learnt from is the user's to say
+            },
+        )
         say(f"  original: your model {cfg.original} (used as it is, not retrained)")
     else:
         say(f"  original: reusing {path} (your model {cfg.original})")
     models["original"] = load_keras(path, unsafe)
     keys["original"] = f"{key}:{file_digest(path)}"
-    variants.append(Variant("original", path, "keras", "fp32", None, desc, 0.0, 0,
-                            meta is not None, "user-original"))  # fmt: skip
-
-
-def teacher_logits(model, sample: np.ndarray):
-    """The teacher as distillation needs it, giving logits: a model whose outputs are already
-    probabilities (a softmax at the end: every row in [0, 1], summing to 1) is followed by a
-    log, which gives logits up to a constant per row (the same softmax at any temperature)."""
-    import keras
-
-    from .train import LogProbabilities
-
-    p = np.asarray(model(sample, training=False))
-    if p.min() >= 0.0 and p.max() <= 1.0 and np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
-        inp = keras.Input(model.input_shape[1:])
-        return keras.Model(inp, LogProbabilities()(model(inp)))
-    return model
+    variants.append(
+        Variant(
+            "original", path, "keras", "fp32", None, desc, 0.0, 0, meta is not None, "user-original"
+        )
+    )

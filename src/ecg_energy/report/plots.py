@@ -15,8 +15,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, PercentFormatter
 
+from .figures import figure_of
 from .fmt import fmt_j
-from .recommend import RecommendConfig, balanced_accuracy, figure_of, ranked_config
+from .recommend import RecommendConfig, balanced_accuracy, ranked_config
 
 DPI = 110
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")

@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 
-from ..energy.stats import log_middle
-from .fmt import fmt_j, pct, unresolved_text
+from .figures import basis_label, choose_basis, device_figure, energy_of, figure_of, host_figure
+from .fmt import fmt_j, pct
 
 CONSTRAINTS = ("aha", "balanced-accuracy", "none")
 ENERGY_BASES = ("measured-net", "measured-gross", "estimate")
@@ -59,13 +59,17 @@ class RecommendConfig:
 
     def __post_init__(self) -> None:
         if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
-                             f"not {self.constraint!r}")  # fmt: skip
+            raise ValueError(
+                f"recommend.constraint must be one of {', '.join(CONSTRAINTS)}, "
+                f"not {self.constraint!r}"
+            )
         if self.energy not in (*ENERGY_BASES, "auto") and not (
             self.energy.startswith("device:") and len(self.energy) > len("device:")
         ):
-            raise ValueError(f"recommend.energy must be auto, {', '.join(ENERGY_BASES)} or "
-                             f"device:NAME, not {self.energy!r}")  # fmt: skip
+            raise ValueError(
+                f"recommend.energy must be auto, {', '.join(ENERGY_BASES)} or "
+                f"device:NAME, not {self.energy!r}"
+            )
         if not 0.0 <= self.min_balanced_accuracy <= 1.0:
             raise ValueError("recommend.min_balanced_accuracy is a fraction between 0 and 1")
         if self.batch < 1:
@@ -78,8 +82,9 @@ class RecommendConfig:
             raise ValueError("recommend.tie_margin is a fraction between 0 and 1")
         bad = [b for b in self.fallback if b not in ENERGY_BASES]
         if bad:
-            raise ValueError(f"recommend.fallback: {bad[0]!r} is not one of "
-                             f"{', '.join(ENERGY_BASES)}")  # fmt: skip
+            raise ValueError(
+                f"recommend.fallback: {bad[0]!r} is not one of {', '.join(ENERGY_BASES)}"
+            )
 
     @property
     def order(self) -> list[str]:
@@ -103,125 +108,6 @@ def resolve(rc: RecommendConfig, boards=()) -> RecommendConfig:
     return replace(rc, energy=f"device:{boards[0]}" if boards else "measured-net")
 
 
-def host_figure(v: dict, rc) -> tuple[dict | None, str | None]:
-    """The host's measurement of ``v`` at ``rc.batch`` (net, else gross): the evidence beside a
-    figure ranked on a board."""
-    e, why = figure_of(v, rc, "measured-net")
-    if e:
-        return e, None
-    gross = figure_of(v, rc, "measured-gross")[0]
-    return (gross, None) if gross else (None, why)
-
-
-def energy_of(v: dict, rc, basis: str | None = None) -> dict | None:
-    """The usable energy figure of variant ``v`` on ``basis`` (default ``rc.energy``): {j, ci95,
-    label, method, measured}, or None (see ``figure_of`` for why)."""
-    return figure_of(v, rc, basis)[0]
-
-
-def figure_of(v: dict, rc, basis: str | None = None) -> tuple[dict | None, str | None]:
-    """(figure, None), or (None, why there is no usable figure): not measured, failed, invalid
-    (contaminated windows), or a net figure not resolved above the idle baseline."""
-    basis = basis or rc.energy
-    if basis.startswith("device:"):
-        return device_figure(v, basis.split(":", 1)[1])
-    if basis == "estimate":
-        e = v.get("estimates", {}).get(rc.table)
-        if not e:
-            return None, f"no estimate from table {rc.table}"
-        lo, hi = e["low_j"], e["high_j"]
-        mid = log_middle(lo, hi)
-        return {"j": mid, "ci95": [lo, hi], "label": f"estimated J per inference ({rc.table})",
-                "phrase": f"per inference, estimated with {rc.table}",
-                "method": f"table:{rc.table}", "measured": False}, None  # fmt: skip
-    m = v.get("measurements", {}).get(str(rc.batch))
-    kind = "net" if basis == "measured-net" else "gross"
-    if not m:
-        return None, f"not measured at batch {rc.batch}"
-    if m.get("error"):
-        return None, f"its measurement failed ({m['error']})"
-    if m.get("invalid"):
-        return None, f"its measurement is invalid: {m['invalid']}"
-    e = m.get(f"energy_j_per_inference_{kind}")
-    if not e:
-        return None, f"no {kind} figure at batch {rc.batch}"
-    if not is_resolved(e):
-        return None, f"its {kind} figure is {unresolved_text(e)}"
-    methods, measured = trial_methods(m)
-    return {"j": e["median"], "ci95": e.get("ci95"),
-            "label": f"{kind} J per inference at batch {rc.batch}",
-            "phrase": f"{kind} per inference at batch {rc.batch}",
-            "method": ", ".join(methods) or "unknown", "measured": measured}, None  # fmt: skip
-
-
-def device_figure(v: dict, device: str) -> tuple[dict | None, str | None]:
-    """Variant ``v``'s energy per inference on ``device`` (the run's device section): an imported
-    on-device measurement where there is one, else the calibrated model's figure; None where it
-    cannot run there (skipped, does not fit, not real time) or has no energy figure."""
-    row = (v.get("device") or {}).get(device)
-    if not row:
-        return None, f"not assessed on {device} (add --device {device})"
-    if row.get("skipped"):
-        return None, row["skipped"]
-    if row.get("fits") is False:
-        return None, f"does not fit {device}"
-    if row.get("realtime") is False:
-        return None, f"does not keep real time on {device}"
-    if row.get("fits") is None:
-        return None, f"its memory fit on {device} is unknown (TFLM could not load it)"
-    imp = row.get("imported")
-    if imp and imp.get("energy_j"):
-        return {"j": imp["energy_j"], "ci95": [imp.get("energy_j_low"), imp.get("energy_j_high")],
-                "label": f"J per inference on {device} (measured on the device)",
-                "phrase": f"per inference measured on {device}", "method": imp["method"],
-                "measured": True, "row": row}, None  # fmt: skip
-    if row.get("energy_j") is None:
-        return None, f"no energy figure on {device}"
-    return {"j": row["energy_j"], "ci95": [row["energy_j_low"], row["energy_j_high"]],
-            "label": f"J per inference on {device} (modelled from its MLPerf Tiny results)",
-            "phrase": f"per inference on {device}",
-            "method": row["method"], "measured": False, "row": row}, None  # fmt: skip
-
-
-def is_resolved(stat: dict | None) -> bool:
-    """A figure to rank on: present, with a median (a net figure also marked resolved)."""
-    return bool(stat) and stat.get("median") is not None and stat.get("resolved", True)
-
-
-def basis_label(basis: str, rc) -> str:
-    if basis.startswith("device:"):
-        return f"J per inference on {basis.split(':', 1)[1]}"
-    return {"measured-net": f"net J per inference at batch {rc.batch}",
-            "measured-gross": f"gross J per inference at batch {rc.batch}",
-            "estimate": f"the {rc.table} estimate"}[basis]  # fmt: skip
-
-
-def choose_basis(variants: dict, pool: list[str], rc) -> tuple[str, str]:
-    """(kind of figure ranked, one sentence saying which and why): the first kind in ``rc.order``
-    that every variant of ``pool`` has usable; else the one most of them have."""
-    order = rc.order
-    missing = {b: {n: figure_of(variants[n], rc, b)[1] for n in pool} for b in order}
-    missing = {b: {n: why for n, why in m.items() if why} for b, m in missing.items()}
-    full = [b for b in order if not missing[b]]
-    basis = full[0] if full else min(order, key=lambda b: (len(missing[b]), order.index(b)))
-    label = basis_label(basis, rc)
-    if basis == rc.energy:
-        return basis, f"Ranked by {label}, as asked: every variant ranked has a usable figure."
-    skipped = [b for b in order[: order.index(basis)]]
-    because = "; ".join(f"{basis_label(b, rc)}: " + ", ".join(f"{n} ({why})"
-                        for n, why in missing[b].items()) for b in skipped)  # fmt: skip
-    return basis, (f"Ranked by {label}, not {basis_label(rc.energy, rc)}, because a variant "
-                   f"ranked has no usable figure there ({because}).")  # fmt: skip
-
-
-def trial_methods(m: dict) -> tuple[list[str], bool]:
-    """The methods of a measurement's trials, and whether every trial was measured (a hardware
-    counter) rather than modelled."""
-    trials = m.get("trials", [])
-    methods = sorted({t["method"] for t in trials if t.get("method")})
-    return methods, bool(trials) and all(t.get("measured") for t in trials)
-
-
 def balanced_accuracy(v: dict) -> float | None:
     acc = v.get("accuracy") or {}
     return acc.get("balanced_accuracy")
@@ -243,9 +129,11 @@ def failures(v: dict, rc, original_bal: float | None) -> list[str]:
             if not row.get("n"):
                 out.append(f"{name}: no held-out windows to assess it")
             elif row.get("passed") is False:
-                out.append(f"{name} {row['measure']} {pct(row.get('estimate'), 1)} "
-                           f"(lower 90% bound {pct(row.get('lower90'), 1)}; goal "
-                           f"{pct(row.get('goal'), 1)}, bound {pct(row.get('lower_goal'), 1)})")  # fmt: skip
+                out.append(
+                    f"{name} {row['measure']} {pct(row.get('estimate'), 1)} "
+                    f"(lower 90% bound {pct(row.get('lower90'), 1)}; goal "
+                    f"{pct(row.get('goal'), 1)}, bound {pct(row.get('lower_goal'), 1)})"
+                )
     elif rc.constraint == "balanced-accuracy":
         bal = acc.get("balanced_accuracy")
         if bal is None or bal < rc.min_balanced_accuracy:
@@ -253,8 +141,10 @@ def failures(v: dict, rc, original_bal: float | None) -> list[str]:
     if rc.max_drop_pts is not None and original_bal is not None:
         bal = acc.get("balanced_accuracy")
         if bal is not None and (original_bal - bal) * 100 > rc.max_drop_pts:
-            out.append(f"balanced accuracy {(original_bal - bal) * 100:.2f} points below the "
-                       f"original (allowed {rc.max_drop_pts:g})")  # fmt: skip
+            out.append(
+                f"balanced accuracy {(original_bal - bal) * 100:.2f} points below the "
+                f"original (allowed {rc.max_drop_pts:g})"
+            )
     return out
 
 
@@ -266,17 +156,22 @@ def pareto_set(points: dict[str, tuple[float, float]]) -> list[str]:
     """
     front = []
     for name, (e, a) in points.items():
-        dominated = any(e2 <= e and a2 >= a and (e2 < e or a2 > a)
-                        for other, (e2, a2) in points.items() if other != name)  # fmt: skip
+        dominated = any(
+            e2 <= e and a2 >= a and (e2 < e or a2 > a)
+            for other, (e2, a2) in points.items()
+            if other != name
+        )
         if not dominated:
             front.append(name)
     return sorted(front, key=lambda n: points[n][0])
 
 
 def constraint_text(rc) -> str:
-    text = {"aha": "the AHA goals for shockable-rhythm detection",
-            "balanced-accuracy": f"balanced accuracy >= {pct(rc.min_balanced_accuracy, 1)}",
-            "none": "no accuracy constraint"}[rc.constraint]  # fmt: skip
+    text = {
+        "aha": "the AHA goals for shockable-rhythm detection",
+        "balanced-accuracy": f"balanced accuracy >= {pct(rc.min_balanced_accuracy, 1)}",
+        "none": "no accuracy constraint",
+    }[rc.constraint]
     if rc.max_drop_pts is not None:
         text += f" and at most {rc.max_drop_pts:g} points of balanced accuracy below the original"
     return text
@@ -314,8 +209,11 @@ def recommend(variants: dict, rc, boards=()) -> dict:
             if why:
                 why_not[name] = [f"cannot be ranked on {rc.device}: {why}", *why_not[name]]
     # a variant whose measurement failed is excluded for that; it does not move the others' basis
-    failed = {n for n, v in variants.items()
-              if ((v.get("measurements") or {}).get(str(rc.batch)) or {}).get("error")}  # fmt: skip
+    failed = {
+        n
+        for n, v in variants.items()
+        if ((v.get("measurements") or {}).get(str(rc.batch)) or {}).get("error")
+    }
     qualifying = [n for n in variants if not why_not[n] and n not in failed]
     basis, ranked_text = choose_basis(variants, qualifying or list(variants), rc)
     table, excluded, points = [], {}, {}
@@ -340,18 +238,27 @@ def recommend(variants: dict, rc, boards=()) -> dict:
             }
             if rc.device:
                 host = host_figure(v, rc)[0]
-                row["host"] = host and {k: host[k] for k in ("j", "ci95", "label", "method",
-                                                             "measured")}  # fmt: skip
+                row["host"] = host and {
+                    k: host[k] for k in ("j", "ci95", "label", "method", "measured")
+                }
             table.append(row)
     # equal energy (one network at one precision on a board): the more accurate first
     table.sort(key=lambda r: (r["energy_j"], -(r["balanced_accuracy"] or 0.0)))
-    out = {"settings": asdict(asked), "constraint": constraint_text(rc), "pareto": pareto_set(points),
-           "ranked": {"basis": basis, "requested": rc.energy, "order": rc.order,
-                      "text": ranked_text},
-           "candidates": table, "excluded": excluded, "variant": None, "caveats": []}  # fmt: skip
+    out = {
+        "settings": asdict(asked),
+        "constraint": constraint_text(rc),
+        "pareto": pareto_set(points),
+        "ranked": {"basis": basis, "requested": rc.energy, "order": rc.order, "text": ranked_text},
+        "candidates": table,
+        "excluded": excluded,
+        "variant": None,
+        "caveats": [],
+    }
     if not table:
-        out["reason"] = (f"No variant meets the constraint ({constraint_text(rc)}) with a usable "
-                         "energy figure, so none is recommended; see why each was excluded.")  # fmt: skip
+        out["reason"] = (
+            f"No variant meets the constraint ({constraint_text(rc)}) with a usable "
+            "energy figure, so none is recommended; see why each was excluded."
+        )
         return out
     lowest = table[0]
     tied, best, est = tie_group(table, variants, rc, basis)
@@ -360,24 +267,31 @@ def recommend(variants: dict, rc, boards=()) -> dict:
     if rc.device:
         sentence = board_sentence(best, table, e, rc, original_bal, points, variants)
     elif best is lowest:
-        sentence = (f"{best['variant']} is the lowest-energy variant that meets "
-                    f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['phrase']} "
-                    f"({e['method']}, {kind})")  # fmt: skip
+        sentence = (
+            f"{best['variant']} is the lowest-energy variant that meets "
+            f"{constraint_text(rc)}: {fmt_j(best['energy_j'])} {e['phrase']} "
+            f"({e['method']}, {kind})"
+        )
     else:
-        sentence = (f"{best['variant']} is recommended among the variants that meet "
-                    f"{constraint_text(rc)}: its {fmt_j(best['energy_j'])} {e['phrase']} "
-                    f"({e['method']}, {kind}) cannot be told apart on this machine from the "
-                    f"lowest, {lowest['variant']} at {fmt_j(lowest['energy_j'])} (within "
-                    f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals), and of those it "
-                    f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
-                    f"against {fmt_j(est[lowest['variant']])}),")  # fmt: skip
+        sentence = (
+            f"{best['variant']} is recommended among the variants that meet "
+            f"{constraint_text(rc)}: its {fmt_j(best['energy_j'])} {e['phrase']} "
+            f"({e['method']}, {kind}) cannot be told apart on this machine from the "
+            f"lowest, {lowest['variant']} at {fmt_j(lowest['energy_j'])} (within "
+            f"{100 * rc.tie_margin:.0f}% or overlapping 95% intervals), and of those it "
+            f"has the lowest estimated energy ({rc.table}: {fmt_j(est[best['variant']])} "
+            f"against {fmt_j(est[lowest['variant']])}),"
+        )
     if not rc.device:
         sentence += f" with balanced accuracy {pct(best['balanced_accuracy'], 1)}"
         sentence += against_original(best, points, original_bal)
     out["variant"] = best["variant"]
     out["reason"] = sentence + "."
-    out["tie"] = {"variants": [r["variant"] for r in tied], "margin": rc.tie_margin,
-                  "broken_by": rc.tie_break if best is not lowest else None}  # fmt: skip
+    out["tie"] = {
+        "variants": [r["variant"] for r in tied],
+        "margin": rc.tie_margin,
+        "broken_by": rc.tie_break if best is not lowest else None,
+    }
     if len(tied) > 1 and best is lowest:
         others = ", ".join(f"{r['variant']} ({fmt_j(r['energy_j'])})" for r in tied[1:])
         out["caveats"].append(
@@ -387,8 +301,9 @@ def recommend(variants: dict, rc, boards=()) -> dict:
     if basis != rc.energy:
         out["caveats"].append(ranked_text)
     if not e["measured"]:
-        out["caveats"].append(f"The energy ranked ({e['method']}) was modelled, not read from a "
-                              "hardware counter.")  # fmt: skip
+        out["caveats"].append(
+            f"The energy ranked ({e['method']}) was modelled, not read from a hardware counter."
+        )
     return out
 
 
@@ -401,29 +316,44 @@ def against_original(best: dict, points: dict, original_bal: float | None) -> st
     return f", {times} less energy than the original (balanced accuracy {pct(original_bal, 1)})"
 
 
-def board_sentence(best: dict, table: list[dict], e: dict, rc, original_bal: float | None,
-                   points: dict, variants: dict) -> str:  # fmt: skip
+def board_sentence(
+    best: dict,
+    table: list[dict],
+    e: dict,
+    rc,
+    original_bal: float | None,
+    points: dict,
+    variants: dict,
+) -> str:
     """The reason when ranked on a board: the board's figure, its battery days, the variants of
     equal energy it was chosen over (more accurate), and the host's measurement as evidence."""
     kind = "measured on the device" if e["measured"] else "modelled"
     same = [r["variant"] for r in table[1:] if r["energy_j"] == best["energy_j"]]
-    sentence = (f"{best['variant']} is the lowest-energy variant on {rc.device} that fits, keeps "
-                f"real time and meets {constraint_text(rc)}: {fmt_j(best['energy_j'])} per "
-                f"inference there ({kind}), with balanced accuracy "
-                f"{pct(best['balanced_accuracy'], 1)}")  # fmt: skip
+    sentence = (
+        f"{best['variant']} is the lowest-energy variant on {rc.device} that fits, keeps "
+        f"real time and meets {constraint_text(rc)}: {fmt_j(best['energy_j'])} per "
+        f"inference there ({kind}), with balanced accuracy "
+        f"{pct(best['balanced_accuracy'], 1)}"
+    )
     if same:
-        sentence += (f" (the same energy as {', '.join(same)}, which "
-                     f"{'is' if len(same) == 1 else 'are'} less accurate)")  # fmt: skip
+        sentence += (
+            f" (the same energy as {', '.join(same)}, which "
+            f"{'is' if len(same) == 1 else 'are'} less accurate)"
+        )
     row = e.get("row") or {}
     if row.get("battery_days") is not None:
-        sentence += (f", {row['battery_days']:.0f} days of battery "
-                     f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})")  # fmt: skip
+        sentence += (
+            f", {row['battery_days']:.0f} days of battery "
+            f"({row['battery_days_low']:.0f}-{row['battery_days_high']:.0f})"
+        )
     sentence += against_original(best, points, original_bal)
     host, why = host_figure(variants[best["variant"]], rc)
     if host:
         how = "measured" if host["measured"] else "modelled"
-        sentence += (f"; on this host it measured {fmt_j(host['j'])} {host['phrase']} "
-                     f"({host['method']}, {how})")  # fmt: skip
+        sentence += (
+            f"; on this host it measured {fmt_j(host['j'])} {host['phrase']} "
+            f"({host['method']}, {how})"
+        )
     else:
         sentence += f"; on this host it has no measured figure ({why})"
     return sentence
@@ -438,8 +368,13 @@ def tie_group(table: list[dict], variants: dict, rc, basis: str) -> tuple[list, 
     lowest = table[0]
     if basis.startswith("device:"):  # one model and one band for every variant: ranked as is
         return [lowest], lowest, {}
-    tied = [r for r in table if r is lowest or _overlap(r["ci95"], lowest["ci95"])
-            or r["energy_j"] <= lowest["energy_j"] * (1 + rc.tie_margin)]  # fmt: skip
+    tied = [
+        r
+        for r in table
+        if r is lowest
+        or _overlap(r["ci95"], lowest["ci95"])
+        or r["energy_j"] <= lowest["energy_j"] * (1 + rc.tie_margin)
+    ]
     est = {}
     for r in tied:
         f = figure_of(variants[r["variant"]], rc, "estimate")[0]
@@ -447,8 +382,9 @@ def tie_group(table: list[dict], variants: dict, rc, basis: str) -> tuple[list, 
             est[r["variant"]] = f["j"]
     if basis == "estimate" or rc.tie_break != "estimate" or len(tied) < 2 or not est:
         return tied, lowest, est
-    best = min((r for r in tied if r["variant"] in est),
-               key=lambda r: (est[r["variant"]], r["energy_j"]))  # fmt: skip
+    best = min(
+        (r for r in tied if r["variant"] in est), key=lambda r: (est[r["variant"]], r["energy_j"])
+    )
     return tied, best, est
 
 
@@ -472,17 +408,23 @@ def device_lines(variants: dict, name: str | None, devices: list[str]) -> list[s
         parts = []
         imp = row.get("imported") or {}
         if imp.get("energy_j"):
-            parts.append(f"{fmt_j(imp['energy_j'])} per inference measured on the device "
-                         f"({imp['method']}; the model predicted {fmt_j(row.get('energy_j'))})")  # fmt: skip
+            parts.append(
+                f"{fmt_j(imp['energy_j'])} per inference measured on the device "
+                f"({imp['method']}; the model predicted {fmt_j(row.get('energy_j'))})"
+            )
         elif row.get("energy_j") is not None:
-            parts.append(f"{fmt_j(row['energy_j'])} per inference "
-                         f"({fmt_j(row['energy_j_low'])}-{fmt_j(row['energy_j_high'])})")  # fmt: skip
+            parts.append(
+                f"{fmt_j(row['energy_j'])} per inference "
+                f"({fmt_j(row['energy_j_low'])}-{fmt_j(row['energy_j_high'])})"
+            )
         if row.get("latency_s") is not None:
             parts.append(f"{row['latency_s'] * 1e3:.3g} ms per window")
         if row.get("sram_bytes") is not None:
-            parts.append(("fits" if row.get("fits") else "does NOT fit")
-                         + f" ({row['sram_bytes'] / 1024:.1f} KiB SRAM, "
-                         f"{row['flash_bytes'] / 1024:.1f} KiB flash)")  # fmt: skip
+            parts.append(
+                ("fits" if row.get("fits") else "does NOT fit")
+                + f" ({row['sram_bytes'] / 1024:.1f} KiB SRAM, "
+                f"{row['flash_bytes'] / 1024:.1f} KiB flash)"
+            )
         if row.get("realtime") is not None:
             parts.append("keeps real time" if row["realtime"] else "does NOT keep real time")
         if row.get("battery_days") is not None:

@@ -7,8 +7,8 @@ import io
 import os
 
 from ..fsio import atomic_write_text
+from .figures import trial_methods
 from .fmt import aha_cell, pct
-from .recommend import trial_methods
 
 
 def csv_rows(res: dict) -> list[dict]:
@@ -104,8 +104,9 @@ def render_all(res: dict, out: str) -> list[str]:
 
 def summary_lines(res: dict) -> list[str]:
     """A few lines for the terminal: the recommendation and each variant's headline figures."""
+    from .figures import figure_of
     from .fmt import energy_text, fmt_j
-    from .recommend import figure_of, ranked_config
+    from .recommend import ranked_config
 
     rec = res["recommendation"]
     rc = ranked_config(rec)

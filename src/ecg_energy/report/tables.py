@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from .figures import figure_of, trial_methods
 from .fmt import (
     aha_cell,
     aha_result,
@@ -22,7 +23,7 @@ from .fmt import (
     sci_ci,
     seconds_text,
 )
-from .recommend import figure_of, ranked_config, trial_methods
+from .recommend import ranked_config
 
 Table = tuple[list[str], list[list[str]]]
 REPORT_HEADER = ["model", "FLOPs / inference", "est. J / inference (x0.45 pJ)",
@@ -400,12 +401,15 @@ def reproduced_table(res: dict) -> Table:
         if v["source"] == "user":
             continue
         flat, seed = v["estimates"].get("seed-flat"), v.get("seed_window") or {}
+        per_1000 = 1000 / seed["inferences"] if seed.get("inferences") else None
+        co2e = seed.get("co2e_kg")
         rows.append([f"`{name}`",
                      f"{flat['flops_priced']:,} ({flat['flops_source']})" if flat else "n/a",
                      sci(flat["low_j"]) if flat else "n/a",
                      seed_kwh_text(seed) if seed else "n/a",
-                     "too short to read" if seed.get("too_short") else sci(seed.get("co2e_kg")),
-                     seconds_text(seed.get("seconds"))])  # fmt: skip
+                     "too short to read" if seed.get("too_short")
+                     else sci(co2e * per_1000 if co2e is not None and per_1000 else None),
+                     seconds_text(seed["seconds"] * per_1000 if per_1000 else None)])  # fmt: skip
     return REPORT_HEADER, rows
 
 
@@ -425,8 +429,8 @@ def latency_against_report(res: dict) -> str:
 
 PUBLISHED_INTRO = "As published ({source}):"
 REPRODUCED_INTRO = ("The same method on this run's models and machine (FLOPs from the TF1 profiler "
-                    "for Keras files, 2 x MACs for LiteRT files; CodeCarbon around 1000 "
-                    "inferences run one sample at a time as the report did — Keras predict, or a "
+                    "for Keras files, 2 x MACs for LiteRT files; CodeCarbon around inferences "
+                    "(the report: 1000) run one sample at a time as the report did — Keras predict, or a "
                     "LiteRT invoke — one window, no baseline):")  # fmt: skip
 PUBLISHED_NOTE = ("The flat 0.45 pJ per FLOP is half of Horowitz's 45 nm 32-bit float add: it "
                   "undercharges a float32 multiply-accumulate (4.6 pJ) about 5x and charges INT8 "
@@ -480,7 +484,22 @@ def reproduced_note(res: dict) -> str:
         note += (f" Windows shorter than CodeCarbon's {period:g} s sampling period "
                  f"({', '.join(short)}) are too short to read: no figure is given for them "
                  "(CodeCarbon issue #851).")  # fmt: skip
-    return note + latency_against_report(res)
+    return note + seed_cost_text(res) + latency_against_report(res)
+
+
+def seed_cost_text(res: dict) -> str:
+    """How many calls the report's method ran here and what it cost this run."""
+    windows = [v["seed_window"] for v in res["variants"].values() if v.get("seed_window")]
+    counts = sorted({w["inferences"] for w in windows if w.get("inferences")})
+    if not counts:
+        return ""
+    n = counts[0] if len(counts) == 1 else "/".join(map(str, counts))
+    seconds = sum(w.get("seconds") or 0.0 for w in windows)
+    scaled = "" if counts == [1000] else (
+        "; the report ran 1000, and the CO2e and time columns are per 1000 inferences, scaled "
+        f"from the {n} (kWh per 1000 is per inference already)")  # fmt: skip
+    return (f" The report's method ran {n} calls per model here{scaled}: {seconds:.0f} s of this "
+            "run's measurement, the Keras models' predict calls most of it.")  # fmt: skip
 
 
 SHORT_WINDOW_S = 1.0

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from .fmt import pct
 
-AHA_SHORT = (("coarse VF", "cVF Se"), ("rapid VT", "VT Se"), ("NSR", "NSR Sp"),
-             ("asystole", "ASY Sp"), ("other non-shockable", "ONS Sp"))  # fmt: skip
+AHA_SHORT = (
+    ("coarse VF", "cVF Se"),
+    ("rapid VT", "VT Se"),
+    ("NSR", "NSR Sp"),
+    ("asystole", "ASY Sp"),
+    ("other non-shockable", "ONS Sp"),
+)
 
 
 def _pct(v: float | None) -> str:
@@ -21,8 +26,10 @@ def format_evaluation(results: dict[str, dict]) -> str:
     head += f"{'agree':>8}"
     lines = [head, "-" * len(head)]
     for name, r in results.items():
-        row = (f"{name:<20}{r['precision']:>8}{_pct(r['balanced_accuracy']):>9}"
-               f"{_pct(r['accuracy']):>7}{_pct(r['macro_f1']):>7}")  # fmt: skip
+        row = (
+            f"{name:<20}{r['precision']:>8}{_pct(r['balanced_accuracy']):>9}"
+            f"{_pct(r['accuracy']):>7}{_pct(r['macro_f1']):>7}"
+        )
         if has_aha:
             aha = r.get("aha", {})
             for group, _ in AHA_SHORT:
@@ -33,8 +40,10 @@ def format_evaluation(results: dict[str, dict]) -> str:
         agree = r.get("agreement_with_parent")
         row += f"{_pct(agree):>8}" if agree is not None else f"{'':>8}"
         lines.append(row)
-    lines.append("percent on held-out records; Se/Sp = sensitivity/specificity of the shock decision; "
-                 "'!' misses the AHA goal; agree = same class as the float parent")  # fmt: skip
+    lines.append(
+        "percent on held-out records; Se/Sp = sensitivity/specificity of the shock decision; "
+        "'!' misses the AHA goal; agree = same class as the float parent"
+    )
     how = next((r["decision"] for r in results.values() if r.get("decision")), None)
     if how:
         alone = "; ".join(
@@ -44,14 +53,18 @@ def format_evaluation(results: dict[str, dict]) -> str:
             and sd.get("sensitivity") is not None
             and sd.get("specificity") is not None
         )
-        lines.append(f"each window decided on the mean of it and the {how['windows'] - 1} before "
-                     f"it in its record" + (f"; each window alone, shock Se/Sp: {alone}"
-                                            if alone else ""))  # fmt: skip
-    missing = next((r.get("not_computable") for r in results.values()
-                    if r.get("not_computable")), None)  # fmt: skip
+        lines.append(
+            f"each window decided on the mean of it and the {how['windows'] - 1} before "
+            f"it in its record" + (f"; each window alone, shock Se/Sp: {alone}" if alone else "")
+        )
+    missing = next(
+        (r.get("not_computable") for r in results.values() if r.get("not_computable")), None
+    )
     if missing:
-        lines.append(f"cannot be computed on these examples: {'; '.join(missing)}; the AHA "
-                     "verdict covers only the rows with windows")  # fmt: skip
+        lines.append(
+            f"cannot be computed on these examples: {'; '.join(missing)}; the AHA "
+            "verdict covers only the rows with windows"
+        )
     return "\n".join(lines)
 
 
@@ -73,13 +86,18 @@ def format_energy(energy: dict) -> str:
         row = f"{name:<20}{c['macs']:>12,}{prec:>7}{c['weight_bytes'] / 1024:>12.1f}{pf:>13}"
         for t in tables:
             est = e["estimates"][t]
-            cell = _j(est["low_j"]) if est["low_j"] == est["high_j"] else \
-                f"{_j(est['low_j'])}-{_j(est['high_j'])}"  # fmt: skip
+            cell = (
+                _j(est["low_j"])
+                if est["low_j"] == est["high_j"]
+                else f"{_j(est['low_j'])}-{_j(est['high_j'])}"
+            )
             row += f"{cell:>24}"
         lines.append(row)
-    lines.append("J per inference, estimated from operation counts (datapath: arithmetic + data "
-                 "movement; not device energy, not measured). seed-flat = the report's 0.45 pJ "
-                 "per FLOP.")  # fmt: skip
+    lines.append(
+        "J per inference, estimated from operation counts (datapath: arithmetic + data "
+        "movement; not device energy, not measured). seed-flat = the report's 0.45 pJ "
+        "per FLOP."
+    )
     return "\n".join(lines)
 
 
@@ -92,15 +110,21 @@ def format_measurements(result: dict) -> str:
         ]
         for name, v in result["variants"].items():
             if v.get("too_short"):
-                lines.append(f"{name:<20}{'too short to read':>14}{v['seconds']:>8.2f}"
-                             f"{'':>8}{'':>12}{'':>11}  {v['method']} (window shorter than the "
-                             f"{result.get('sampling_period_s', 1):g} s sampling period)")  # fmt: skip
+                lines.append(
+                    f"{name:<20}{'too short to read':>14}{v['seconds']:>8.2f}"
+                    f"{'':>8}{'':>12}{'':>11}  {v['method']} (window shorter than the "
+                    f"{result.get('sampling_period_s', 1):g} s sampling period)"
+                )
                 continue
-            lines.append(f"{name:<20}{v['joules']:>14.3g}{v['seconds']:>8.2f}{v['implied_watts']:>8.1f}"
-                         f"{v['kwh_per_1000']:>12.3g}{v['co2e_kg']:>11.3g}  {v['method']}"
-                         f"{'' if v['measured'] else ' (modelled)'}")  # fmt: skip
-        lines.append("the report's method: one window, no baseline, no repeats — compare with the "
-                     "standard protocol before trusting a ranking")  # fmt: skip
+            lines.append(
+                f"{name:<20}{v['joules']:>14.3g}{v['seconds']:>8.2f}{v['implied_watts']:>8.1f}"
+                f"{v['kwh_per_1000']:>12.3g}{v['co2e_kg']:>11.3g}  {v['method']}"
+                f"{'' if v['measured'] else ' (modelled)'}"
+            )
+        lines.append(
+            "the report's method: one window, no baseline, no repeats — compare with the "
+            "standard protocol before trusting a ranking"
+        )
         return "\n".join(lines)
 
     def ci(e: dict | None, scale: float = 1.0, fmt: str = ".3g") -> str:
@@ -112,9 +136,11 @@ def format_measurements(result: dict) -> str:
         lo, hi = e["ci95"]
         return f"{e['median'] * scale:{fmt}} [{lo * scale:{fmt}}, {hi * scale:{fmt}}]"
 
-    head = (f"{'variant@batch':<26}{'runtime':>12}{'gross µJ/inf [95% CI]':>32}"
-            f"{'net µJ/inf [95% CI]':>32}{'latency µs [95% CI]':>32}{'spread':>8}"
-            f"{'overhead':>10}{'repeats':>9}")  # fmt: skip
+    head = (
+        f"{'variant@batch':<26}{'runtime':>12}{'gross µJ/inf [95% CI]':>32}"
+        f"{'net µJ/inf [95% CI]':>32}{'latency µs [95% CI]':>32}{'spread':>8}"
+        f"{'overhead':>10}{'repeats':>9}"
+    )
     lines = [head, "-" * len(head)]
     for key, v in result["variants"].items():
         if v.get("error") and not v.get("trials"):
@@ -123,12 +149,17 @@ def format_measurements(result: dict) -> str:
         g, n = v.get("energy_j_per_inference_gross"), v.get("energy_j_per_inference_net")
         lat = v.get("latency_s_per_inference")
         ov = v.get("meter_overhead_fraction")
-        energy = (f"{ci(g, 1e6):>32}{ci(n, 1e6):>32}" if not v.get("invalid")
-                  else f"{'invalid (contaminated)':>32}{'invalid (contaminated)':>32}")  # fmt: skip
-        lines.append(f"{key:<26}{v.get('runtime', ''):>12}{energy}{ci(lat, 1e6):>32}"
-                     f"{(g or {}).get('spread', float('nan')):>8.2f}"
-                     f"{(f'{100 * ov:.1f}%' if ov is not None else '-'):>10}"
-                     f"{v.get('repeated_windows', 0):>9}")  # fmt: skip
+        energy = (
+            f"{ci(g, 1e6):>32}{ci(n, 1e6):>32}"
+            if not v.get("invalid")
+            else f"{'invalid (contaminated)':>32}{'invalid (contaminated)':>32}"
+        )
+        lines.append(
+            f"{key:<26}{v.get('runtime', ''):>12}{energy}{ci(lat, 1e6):>32}"
+            f"{(g or {}).get('spread', float('nan')):>8.2f}"
+            f"{(f'{100 * ov:.1f}%' if ov is not None else '-'):>10}"
+            f"{v.get('repeated_windows', 0):>9}"
+        )
         if v.get("invalid"):
             lines.append(f"  {key}: invalid: {v['invalid']}")
     kind = "measured (hardware counter)" if result.get("measured") else "MODELLED, not measured"
@@ -139,14 +170,18 @@ def format_measurements(result: dict) -> str:
         line += f"; attribution {att}"
     if idle.get("median") is not None:
         lo, hi = idle["ci95"]
-        line += (f"; idle power {idle['median']:.2f} W [{lo:.2f}, {hi:.2f}] over "
-                 f"{idle['trials']} rounds, subtracted per round for net")  # fmt: skip
+        line += (
+            f"; idle power {idle['median']:.2f} W [{lo:.2f}, {hi:.2f}] over "
+            f"{idle['trials']} rounds, subtracted per round for net"
+        )
     lines.append(line)
     c = result.get("contamination")
     if c:
-        lines.append(f"other processes: {c['repeated']} of {c['windows']} windows repeated (limit "
-                     f"{100 * c['max_other_share']:.0f}% of the machine), {c['contaminated']} "
-                     "left out")  # fmt: skip
+        lines.append(
+            f"other processes: {c['repeated']} of {c['windows']} windows repeated (limit "
+            f"{100 * c['max_other_share']:.0f}% of the machine), {c['contaminated']} "
+            "left out"
+        )
     if result.get("stopped_early"):
         lines.append(
             f"rounds: {result['rounds_done']} of at most "

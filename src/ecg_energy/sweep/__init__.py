@@ -15,5 +15,7 @@ def require_ray() -> None:
 
     missing = [m for m in ("ray", "optuna") if importlib.util.find_spec(m) is None]
     if missing:
-        raise ConfigError(f"sweeps need {' and '.join(missing)}, which are not installed; "
-                          f"install the extra: {INSTALL_HINT}")  # fmt: skip
+        raise ConfigError(
+            f"sweeps need {' and '.join(missing)}, which are not installed; "
+            f"install the extra: {INSTALL_HINT}"
+        )

@@ -62,11 +62,18 @@ def host_row(data: dict, busy: float | None) -> dict:
     gross = v.get("energy_j_per_inference_gross") or {}
     lat = v.get("latency_s_per_inference") or {}
     ci = net.get("ci95") or [None, None]
-    return {"host_net_j": net.get("median"), "host_net_j_low": ci[0], "host_net_j_high": ci[1],
-            "host_gross_j": gross.get("median"), "host_latency_s": lat.get("median"),
-            "host_method": data.get("method"), "host_measured": bool(data.get("measured")),
-            "host_error": v.get("error"), "node_busy_share": busy,
-            "node_busy_max_window_share": (data.get("contamination") or {}).get("max_seen")}  # fmt: skip
+    return {
+        "host_net_j": net.get("median"),
+        "host_net_j_low": ci[0],
+        "host_net_j_high": ci[1],
+        "host_gross_j": gross.get("median"),
+        "host_latency_s": lat.get("median"),
+        "host_method": data.get("method"),
+        "host_measured": bool(data.get("measured")),
+        "host_error": v.get("error"),
+        "node_busy_share": busy,
+        "node_busy_max_window_share": (data.get("contamination") or {}).get("max_seen"),
+    }
 
 
 def start_meters(meter: str = "auto") -> list:
@@ -81,10 +88,14 @@ def start_meters(meter: str = "auto") -> list:
         if not node.get("Alive"):
             continue
         node_id = node["NodeID"]
-        handles.append(actor.options(
-            name=actor_name(node_id), namespace=NAMESPACE, get_if_exists=True,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
-        ).remote(meter))  # fmt: skip
+        handles.append(
+            actor.options(
+                name=actor_name(node_id),
+                namespace=NAMESPACE,
+                get_if_exists=True,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
+            ).remote(meter)
+        )
     return handles
 
 
@@ -97,8 +108,10 @@ def measure_here(path: str, windows: np.ndarray, name: str) -> dict:
     try:
         actor = ray.get_actor(actor_name(node_id), namespace=NAMESPACE)
     except ValueError:
-        return {"host_error": f"no measurement actor on node {node_id} (it joined after the "
-                              "sweep started)"}  # fmt: skip
+        return {
+            "host_error": f"no measurement actor on node {node_id} (it joined after the "
+            "sweep started)"
+        }
     with open(path, "rb") as fh:
         content = fh.read()
     return ray.get(actor.measure.remote(content, windows, name))

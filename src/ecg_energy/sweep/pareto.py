@@ -61,8 +61,11 @@ def front(rows: list[dict], key: str) -> list[str]:
     ...         {"trial": "c", "status": "ok", "aha_pass": True, "e": 3.0, "balanced_accuracy": 0.94}]
     >>> front(rows, "e")
     ['a', 'b']"""
-    points = {r["trial"]: (float(r[key]), float(r["balanced_accuracy"]))
-              for r in finished(rows) if why_not_on_front(r, key) is None}  # fmt: skip
+    points = {
+        r["trial"]: (float(r[key]), float(r["balanced_accuracy"]))
+        for r in finished(rows)
+        if why_not_on_front(r, key) is None
+    }
     return pareto_set(points)
 
 
@@ -76,8 +79,10 @@ def excluded(rows: list[dict], key: str) -> dict[str, str]:
         if r.get("status") != "ok":
             out[r["trial"]] = r.get("error") or r.get("status", "not finished")
         else:
-            out[r["trial"]] = why_not_on_front(r, key) or "dominated: another trial costs no " \
-                "more energy and is at least as accurate"  # fmt: skip
+            out[r["trial"]] = (
+                why_not_on_front(r, key)
+                or "dominated: another trial costs no more energy and is at least as accurate"
+            )
     return out
 
 
@@ -89,22 +94,29 @@ def recommend(rows: list[dict], key: str, min_balanced_accuracy: float = 0.0) ->
     ok = [n for n in on if by_name[n]["balanced_accuracy"] >= min_balanced_accuracy]
     passing = sum(1 for r in finished(rows) if r.get("aha_pass"))
     if not ok:
-        why = (f"none of the {len(finished(rows))} finished trials meets every AHA goal with an "
-               f"energy figure" if not on else
-               f"no trial on the front reaches balanced accuracy {min_balanced_accuracy:.1%}")  # fmt: skip
+        why = (
+            f"none of the {len(finished(rows))} finished trials meets every AHA goal with an "
+            f"energy figure"
+            if not on
+            else f"no trial on the front reaches balanced accuracy {min_balanced_accuracy:.1%}"
+        )
         return {"trial": None, "reason": why, "front": on, "next": None}
     best = by_name[ok[0]]
     after = on[on.index(ok[0]) + 1] if on.index(ok[0]) + 1 < len(on) else None
-    reason = (f"{best['trial']} is recommended: of the {passing} trials that meet every AHA goal "
-              f"on the held-out records, it needs the least {energy_words(key)}, "
-              f"{fmt_j(best[key])}, with balanced accuracy {best['balanced_accuracy']:.1%}")  # fmt: skip
+    reason = (
+        f"{best['trial']} is recommended: of the {passing} trials that meet every AHA goal "
+        f"on the held-out records, it needs the least {energy_words(key)}, "
+        f"{fmt_j(best[key])}, with balanced accuracy {best['balanced_accuracy']:.1%}"
+    )
     nxt = None
     if after is not None:
         a = by_name[after]
         gain = (a["balanced_accuracy"] - best["balanced_accuracy"]) * 100
         ratio = a[key] / best[key] if best[key] else float("inf")
-        reason += (f"; the next point on the front, {after}, gains {gain:+.2f} points of "
-                   f"balanced accuracy for {ratio:.2f}x the energy")  # fmt: skip
+        reason += (
+            f"; the next point on the front, {after}, gains {gain:+.2f} points of "
+            f"balanced accuracy for {ratio:.2f}x the energy"
+        )
         nxt = {"trial": after, "gain_pts": gain, "energy_ratio": ratio}
     return {"trial": best["trial"], "reason": reason + ".", "front": on, "next": nxt}
 
@@ -115,5 +127,7 @@ def objectives(row: dict, key: str) -> dict:
     search is steered towards the deployable part of the space."""
     energy = row.get(key)
     acc = float(row.get("balanced_accuracy") or 0.0)
-    return {"objective_energy_j": float(energy) if energy is not None else OBJECTIVE_MISSING_J,
-            "objective_accuracy": acc if row.get("aha_pass") else acc - 1.0}  # fmt: skip
+    return {
+        "objective_energy_j": float(energy) if energy is not None else OBJECTIVE_MISSING_J,
+        "objective_accuracy": acc if row.get("aha_pass") else acc - 1.0,
+    }

@@ -28,27 +28,70 @@ def trial_table(res: dict) -> tuple[list[str], list[list[str]]]:
     cfg = res["config"]
     table = cfg["tables"][0]
     devices = cfg["devices"]
-    head = ["trial", "width", "depth", "stride", "kernel", "distillation", "quantize", "MACs",
-            "size", f"estimate ({table})", *[f"on {d}" for d in devices],
-            "balanced accuracy", "AHA", "front", "seconds"]  # fmt: skip
+    head = [
+        "trial",
+        "width",
+        "depth",
+        "stride",
+        "kernel",
+        "distillation",
+        "quantize",
+        "MACs",
+        "size",
+        f"estimate ({table})",
+        *[f"on {d}" for d in devices],
+        "balanced accuracy",
+        "AHA",
+        "front",
+        "seconds",
+    ]
     body = []
     for r in res["trials"]:
         if r.get("status") != "ok":
-            body.append([r["trial"], *(str(r.get(k, "")) for k in ("width", "depth", "stride",
-                         "kernel")), _kd(r), str(r.get("quantize")), "", "", "",
-                         *["" for _ in devices], "", r.get("status", ""), "",
-                         (r.get("error") or "")[:80]])  # fmt: skip
+            body.append(
+                [
+                    r["trial"],
+                    *(str(r.get(k, "")) for k in ("width", "depth", "stride", "kernel")),
+                    _kd(r),
+                    str(r.get("quantize")),
+                    "",
+                    "",
+                    "",
+                    *["" for _ in devices],
+                    "",
+                    r.get("status", ""),
+                    "",
+                    (r.get("error") or "")[:80],
+                ]
+            )
             continue
-        est = _range(r, f"estimate_j[{table}]", f"estimate_j_low[{table}]",
-                     f"estimate_j_high[{table}]")  # fmt: skip
-        dev = [_range(r, f"energy_j[{d}]", f"energy_j_low[{d}]", f"energy_j_high[{d}]")
-               for d in devices]  # fmt: skip
+        est = _range(
+            r, f"estimate_j[{table}]", f"estimate_j_low[{table}]", f"estimate_j_high[{table}]"
+        )
+        dev = [
+            _range(r, f"energy_j[{d}]", f"energy_j_low[{d}]", f"energy_j_high[{d}]")
+            for d in devices
+        ]
         aha = "pass" if r.get("aha_pass") else f"miss: {r.get('aha_failed') or 'n/a'}"
-        body.append([r["trial"], f"{r['width']:g}", str(r["depth"]), str(r["stride"]),
-                     str(r["kernel"]), _kd(r), r["quantize"], f"{r['macs']:,}",
-                     f"{r['file_bytes'] / 1024:.1f} KiB", est, *dev,
-                     pct(r.get("balanced_accuracy")), aha, "yes" if r.get("on_front") else "",
-                     f"{r.get('seconds', 0):.0f}"])  # fmt: skip
+        body.append(
+            [
+                r["trial"],
+                f"{r['width']:g}",
+                str(r["depth"]),
+                str(r["stride"]),
+                str(r["kernel"]),
+                _kd(r),
+                r["quantize"],
+                f"{r['macs']:,}",
+                f"{r['file_bytes'] / 1024:.1f} KiB",
+                est,
+                *dev,
+                pct(r.get("balanced_accuracy")),
+                aha,
+                "yes" if r.get("on_front") else "",
+                f"{r.get('seconds', 0):.0f}",
+            ]
+        )
     return head, body
 
 
@@ -67,30 +110,58 @@ def front_png(res: dict) -> bytes | None:
     fig = Figure(figsize=(7.5, 4.8), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    for passing, style in ((True, {"color": "#1f77b4", "marker": "o", "label": "meets AHA goals"}),
-                           (False, {"color": "#999999", "marker": "x",
-                                    "label": "misses an AHA goal"})):  # fmt: skip
+    for passing, style in (
+        (True, {"color": "#1f77b4", "marker": "o", "label": "meets AHA goals"}),
+        (False, {"color": "#999999", "marker": "x", "label": "misses an AHA goal"}),
+    ):
         pts = [r for r in rows if bool(r.get("aha_pass")) == passing]
         if not pts:
             continue
         x = [r[key] for r in pts]
-        err = [[r[key] - (r.get(lo_key) or r[key]) for r in pts],
-               [(r.get(hi_key) or r[key]) - r[key] for r in pts]]  # fmt: skip
-        ax.errorbar(x, [100 * r["balanced_accuracy"] for r in pts], xerr=err, linestyle="none",
-                    elinewidth=0.7, capsize=2, **style)  # fmt: skip
+        err = [
+            [r[key] - (r.get(lo_key) or r[key]) for r in pts],
+            [(r.get(hi_key) or r[key]) - r[key] for r in pts],
+        ]
+        ax.errorbar(
+            x,
+            [100 * r["balanced_accuracy"] for r in pts],
+            xerr=err,
+            linestyle="none",
+            elinewidth=0.7,
+            capsize=2,
+            **style,
+        )
     on = [r for r in rows if r.get("on_front")]
     on.sort(key=lambda r: r[key])
     if on:
-        ax.step([r[key] for r in on], [100 * r["balanced_accuracy"] for r in on], where="post",
-                color="#2c7a2c", linewidth=1.2, label="Pareto front")  # fmt: skip
+        ax.step(
+            [r[key] for r in on],
+            [100 * r["balanced_accuracy"] for r in on],
+            where="post",
+            color="#2c7a2c",
+            linewidth=1.2,
+            label="Pareto front",
+        )
         for r in on:
-            ax.annotate(r["trial"], (r[key], 100 * r["balanced_accuracy"]), fontsize=7,
-                        xytext=(4, 4), textcoords="offset points")  # fmt: skip
+            ax.annotate(
+                r["trial"],
+                (r[key], 100 * r["balanced_accuracy"]),
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
     rec = (res.get("recommendation") or {}).get("trial")
     for r in rows:
         if r["trial"] == rec:
-            ax.plot([r[key]], [100 * r["balanced_accuracy"]], marker="*", markersize=16,
-                    color="#d62728", linestyle="none", label="recommended")  # fmt: skip
+            ax.plot(
+                [r[key]],
+                [100 * r["balanced_accuracy"]],
+                marker="*",
+                markersize=16,
+                color="#d62728",
+                linestyle="none",
+                label="recommended",
+            )
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_j(v)))
@@ -119,22 +190,34 @@ def _summary_lines(res: dict) -> list[str]:
         f"{'pass' if t.get('aha_all_pass') else 'miss'}.",
         f"Ray: {ray.get('nodes')} node(s), {ray.get('cpus')} CPUs, {ray.get('cpus_per_trial')} "
         f"CPU(s) per trial ({ray.get('address')}).",
-    ]  # fmt: skip
+    ]
 
 
 def device_notes(res: dict) -> list[str]:
     """The devices' caveats for the trials on the front (e.g. a model smaller than the board's
     calibration); every trial's are in sweep.csv."""
-    return [f"{k[len('device_note[') : -1]}, `{r['trial']}`: {v}" for r in res["trials"]
-            if r.get("on_front") for k, v in r.items() if k.startswith("device_note[") and v]  # fmt: skip
+    return [
+        f"{k[len('device_note[') : -1]}, `{r['trial']}`: {v}"
+        for r in res["trials"]
+        if r.get("on_front")
+        for k, v in r.items()
+        if k.startswith("device_note[") and v
+    ]
 
 
 def render_markdown(res: dict) -> str:
     rec = res["recommendation"]
     head, body = trial_table(res)
-    lines = [f"# {TITLE}", "", "## Recommendation", "",
-             rec["reason"] if rec["trial"] else f"No recommendation: {rec['reason']}.", "",
-             f"Energy ranked: {res['energy_ranked']['words']}.", ""]  # fmt: skip
+    lines = [
+        f"# {TITLE}",
+        "",
+        "## Recommendation",
+        "",
+        rec["reason"] if rec["trial"] else f"No recommendation: {rec['reason']}.",
+        "",
+        f"Energy ranked: {res['energy_ranked']['words']}.",
+        "",
+    ]
     lines += [f"- {x}" for x in _summary_lines(res)] + ["", "## Pareto front", ""]
     if res["pareto"]["front"]:
         lines.append("![energy against balanced accuracy](front.png)")
@@ -144,8 +227,7 @@ def render_markdown(res: dict) -> str:
         lines.append("Models of every point on the front: `pareto/` (`.keras` and `.tflite`).")
     else:
         lines.append("No trial meets every AHA goal with an energy figure.")
-    lines += ["", "## Trials", "", "| " + " | ".join(head) + " |",
-              "|" + "---|" * len(head)]  # fmt: skip
+    lines += ["", "## Trials", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in body]
     lines += ["", "## Not on the front, and why", ""]
     lines += [f"- `{n}`: {why}" for n, why in res["pareto"]["excluded"].items()]
@@ -160,25 +242,38 @@ def render_html(res: dict) -> str:
     rec = res["recommendation"]
     head, body = trial_table(res)
     png = front_png(res)
-    fig = (f'<figure><img alt="energy against balanced accuracy, the Pareto front" '
-           f'src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
-           if png else "")  # fmt: skip
-    rec_html = (f'<p class="rec">{escape(rec["reason"])}</p>' if rec["trial"] else
-                f'<p class="rec none">No recommendation: {escape(rec["reason"])}.</p>')  # fmt: skip
-    table = ("<div class=\"scroll\"><table><thead><tr>"
-             + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"
-             + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-                       for row in body) + "</tbody></table></div>")  # fmt: skip
-    excluded = "".join(f"<li><code>{escape(n)}</code>: {escape(w)}</li>"
-                       for n, w in res["pareto"]["excluded"].items())  # fmt: skip
+    fig = (
+        f'<figure><img alt="energy against balanced accuracy, the Pareto front" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
+        if png
+        else ""
+    )
+    rec_html = (
+        f'<p class="rec">{escape(rec["reason"])}</p>'
+        if rec["trial"]
+        else f'<p class="rec none">No recommendation: {escape(rec["reason"])}.</p>'
+    )
+    table = (
+        '<div class="scroll"><table><thead><tr>'
+        + "".join(f"<th>{escape(h)}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in body)
+        + "</tbody></table></div>"
+    )
+    excluded = "".join(
+        f"<li><code>{escape(n)}</code>: {escape(w)}</li>"
+        for n, w in res["pareto"]["excluded"].items()
+    )
     summary = "".join(f"<li>{escape(x)}</li>" for x in _summary_lines(res))
     front = "".join(f"<li><code>{escape(n)}</code></li>" for n in res["pareto"]["front"])
     notes = "".join(f"<li>{escape(n)}</li>" for n in device_notes(res))
     notes = f"<h2>Device notes (the front)</h2><ul>{notes}</ul>" if notes else ""
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{escape(TITLE)}</title><style>{CSS}</style></head>\n<body>"
-            f"<h1>{escape(TITLE)}</h1><h2>Recommendation</h2>{rec_html}"
-            f"<p>Energy ranked: {escape(res['energy_ranked']['words'])}.</p><ul>{summary}</ul>"
-            f"<h2>Pareto front</h2>{fig}<ol>{front}</ol><h2>Trials</h2>{table}"
-            f"<h2>Not on the front, and why</h2><ul>{excluded}</ul>{notes}</body></html>\n")  # fmt: skip
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>{escape(TITLE)}</title><style>{CSS}</style></head>\n<body>"
+        f"<h1>{escape(TITLE)}</h1><h2>Recommendation</h2>{rec_html}"
+        f"<p>Energy ranked: {escape(res['energy_ranked']['words'])}.</p><ul>{summary}</ul>"
+        f"<h2>Pareto front</h2>{fig}<ol>{front}</ol><h2>Trials</h2>{table}"
+        f"<h2>Not on the front, and why</h2><ul>{excluded}</ul>{notes}</body></html>\n"
+    )

@@ -20,11 +20,34 @@ from .space import PARAMS, Range, SweepConfig
 
 SCHEMA = 1
 LEADING = ("trial", "status", *PARAMS, "macs", "weight_bytes", "file_bytes")
-TRAILING = ("balanced_accuracy", "keras_balanced_accuracy", "accuracy", "macro_f1",
-            "shock_sensitivity", "shock_specificity", "aha_pass", "aha_failed", "on_front",
-            "train_seconds", "epochs", "best_epoch", "seconds", "session", "node", "error")  # fmt: skip
-LEFT_OUT = ("aha", "macs_by_precision", "objective_energy_j", "objective_accuracy", "reused",
-            "student_reused", "keras_file", "tflite_file")  # fmt: skip
+TRAILING = (
+    "balanced_accuracy",
+    "keras_balanced_accuracy",
+    "accuracy",
+    "macro_f1",
+    "shock_sensitivity",
+    "shock_specificity",
+    "aha_pass",
+    "aha_failed",
+    "on_front",
+    "train_seconds",
+    "epochs",
+    "best_epoch",
+    "seconds",
+    "session",
+    "node",
+    "error",
+)
+LEFT_OUT = (
+    "aha",
+    "macs_by_precision",
+    "objective_energy_j",
+    "objective_accuracy",
+    "reused",
+    "student_reused",
+    "keras_file",
+    "tflite_file",
+)
 
 
 def columns(rows: list[dict]) -> list[str]:
@@ -91,8 +114,9 @@ def keep_pareto(out: str, rows: list[dict], names: list[str]) -> list[dict]:
     return kept
 
 
-def write_results(out: str, cfg: SweepConfig, rows: list[dict], facts: dict, run: dict,
-                  state: dict) -> dict:  # fmt: skip
+def write_results(
+    out: str, cfg: SweepConfig, rows: list[dict], facts: dict, run: dict, state: dict
+) -> dict:
     """sweep.json, sweep.csv, front.png, report.md, report.html and pareto/; returns sweep.json's
     dict."""
     from ..fsio import atomic_write_bytes
@@ -108,18 +132,25 @@ def write_results(out: str, cfg: SweepConfig, rows: list[dict], facts: dict, run
     done = sum(1 for r in rows if r.get("status") == "ok")
     failed = sum(1 for r in rows if r.get("status") == "error")
     res = {
-        "schema_version": SCHEMA, "tool": "ecg-energy sweep", "version": __version__,
-        "config": config_dict(cfg), "data": facts, "ray": run,
+        "schema_version": SCHEMA,
+        "tool": "ecg-energy sweep",
+        "version": __version__,
+        "config": config_dict(cfg),
+        "data": facts,
+        "ray": run,
         "sessions": state.get("sessions", []),
-        "summary": {"planned": run.get("planned"), "finished": done, "failed": failed,
-                    "not_finished": len(rows) - done - failed,
-                    "aha_passing": sum(1 for r in rows if r.get("status") == "ok"
-                                       and r.get("aha_pass"))},
+        "summary": {
+            "planned": run.get("planned"),
+            "finished": done,
+            "failed": failed,
+            "not_finished": len(rows) - done - failed,
+            "aha_passing": sum(1 for r in rows if r.get("status") == "ok" and r.get("aha_pass")),
+        },
         "energy_ranked": {"key": key, "words": energy_words(key)},
         "trials": rows,
         "pareto": {"front": on, "excluded": excluded(rows, key), "files": pareto_files},
         "recommendation": rec,
-    }  # fmt: skip
+    }
     atomic_write_json(os.path.join(out, "sweep.json"), res)
     atomic_write_text(os.path.join(out, "sweep.csv"), csv_text(rows))
     png = front_png(res)

@@ -43,8 +43,10 @@ def parse_address(address: str) -> tuple[str, int]:
     rest = address.split("://", 1)[1] if "://" in address else address
     host, _, port = rest.rpartition(":")
     if not host or not port.isdigit():
-        raise ConfigError(f"--address {address!r}: give HOST:PORT of the head node (e.g. "
-                          "127.0.0.1:6379, or ray://HOST:10001 for a Ray client server)")  # fmt: skip
+        raise ConfigError(
+            f"--address {address!r}: give HOST:PORT of the head node (e.g. "
+            "127.0.0.1:6379, or ray://HOST:10001 for a Ray client server)"
+        )
     return host.strip("[]"), int(port)
 
 
@@ -57,9 +59,11 @@ def check_address(address: str | None, timeout_s: float = 3.0) -> None:
         socket.create_connection((host, port), timeout=timeout_s).close()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"--address {address}: no Ray cluster answers there ({reason}); start "
-                          f"one with 'ray start --head --port {port}' on that machine, or leave "
-                          "out --address to run on this one") from exc  # fmt: skip
+        raise ConfigError(
+            f"--address {address}: no Ray cluster answers there ({reason}); start "
+            f"one with 'ray start --head --port {port}' on that machine, or leave "
+            "out --address to run on this one"
+        ) from exc
 
 
 def loopback_only(on: bool) -> None:
@@ -93,8 +97,13 @@ def start_ray(address: str | None, cpus: int | None = None) -> bool:
         ray.init(address=address, **common)
     else:
         # "local": a new Ray of its own, never a cluster that `ray start` left on the machine
-        ray.init(address="local", num_cpus=cpus or os.cpu_count() or 1, include_dashboard=False,
-                 _node_ip_address="127.0.0.1", **common)  # fmt: skip
+        ray.init(
+            address="local",
+            num_cpus=cpus or os.cpu_count() or 1,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            **common,
+        )
     return True
 
 
@@ -127,8 +136,9 @@ def search_setup(cfg: SweepConfig) -> tuple[object, dict, int, str]:
         return BasicVariantGenerator(max_concurrent=cfg.workers), space, 1, note
     from ray.tune.search.optuna import OptunaSearch
 
-    alg = OptunaSearch(metric=["objective_energy_j", "objective_accuracy"], mode=["min", "max"],
-                       seed=cfg.seed)  # fmt: skip
+    alg = OptunaSearch(
+        metric=["objective_energy_j", "objective_accuracy"], mode=["min", "max"], seed=cfg.seed
+    )
     return alg, tune_space(cfg.space), cfg.budget, note
 
 
@@ -145,8 +155,13 @@ def trainable(config: dict, ctx: TrialContext) -> None:
     from .meter import measure_here
 
     node = ray.get_runtime_context().get_node_id()
-    row = run_trial(point_of(config), ctx, threads=ctx.sweep.cpus_per_trial,
-                    measure=measure_here if ctx.sweep.measure else None, node=node[:12])  # fmt: skip
+    row = run_trial(
+        point_of(config),
+        ctx,
+        threads=ctx.sweep.cpus_per_trial,
+        measure=measure_here if ctx.sweep.measure else None,
+        node=node[:12],
+    )
     tune.report({**row, **objectives(row, energy_key(ctx.sweep))})
 
 
@@ -179,23 +194,33 @@ class Progress(tune.Callback):
             return
         aha = "AHA pass" if result.get("aha_pass") else "AHA miss"
         kept = " (kept from before)" if result.get("reused") else ""
-        self.echo(f"  trial {self.done}/{self.total} {result.get('trial')}: balanced accuracy "
-                  f"{100 * result.get('balanced_accuracy', 0):.1f}%, {aha}, "
-                  f"{fmt_j(result.get(self.key))}, {result.get('seconds', 0):.0f} s{kept}")  # fmt: skip
+        self.echo(
+            f"  trial {self.done}/{self.total} {result.get('trial')}: balanced accuracy "
+            f"{100 * result.get('balanced_accuracy', 0):.1f}%, {aha}, "
+            f"{fmt_j(result.get(self.key))}, {result.get('seconds', 0):.0f} s{kept}"
+        )
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.done += 1
         self._live_bar().update(1)
-        self.echo(f"  trial {self.done}/{self.total} {label(point_of(trial.config))}: failed (recorded; "
-                  "the sweep goes on)")  # fmt: skip
+        self.echo(
+            f"  trial {self.done}/{self.total} {label(point_of(trial.config))}: failed (recorded; "
+            "the sweep goes on)"
+        )
 
     def on_experiment_end(self, trials, **info):
         if getattr(self, "_bar", None) is not None:
             self._bar.close()
 
 
-def tune_run(cfg: SweepConfig, ctx: TrialContext, storage: str, name: str,
-             echo: Callable[[str], None], fn: Callable = trainable) -> tuple[list[dict], dict]:  # fmt: skip
+def tune_run(
+    cfg: SweepConfig,
+    ctx: TrialContext,
+    storage: str,
+    name: str,
+    echo: Callable[[str], None],
+    fn: Callable = trainable,
+) -> tuple[list[dict], dict]:
     """Run (or restore and finish) the Tune experiment ``storage/name``; (rows, facts)."""
     alg, space, samples, note = search_setup(cfg)
     n = cfg.budget if cfg.search == "optuna" else len(space["point"]["grid_search"])
@@ -204,8 +229,13 @@ def tune_run(cfg: SweepConfig, ctx: TrialContext, storage: str, name: str,
     restored = tune.Tuner.can_restore(path)
     progress = Progress(echo, n, energy_key(cfg))
     if restored:
-        tuner = tune.Tuner.restore(path, trainable=wrapped, resume_unfinished=True,
-                                   resume_errored=False, restart_errored=False)  # fmt: skip
+        tuner = tune.Tuner.restore(
+            path,
+            trainable=wrapped,
+            resume_unfinished=True,
+            resume_errored=False,
+            restart_errored=False,
+        )
         try:
             progress.done = sum(1 for r in tuner.get_results() if r.error or "trial" in r.metrics)
         except Exception:  # no trial had reported before the sweep was stopped
@@ -216,16 +246,23 @@ def tune_run(cfg: SweepConfig, ctx: TrialContext, storage: str, name: str,
         tuner._local_tuner.get_run_config().callbacks = [progress]
     else:
         tuner = tune.Tuner(
-            wrapped, param_space=space,
+            wrapped,
+            param_space=space,
             tune_config=tune.TuneConfig(
-                search_alg=alg, num_samples=samples,
+                search_alg=alg,
+                num_samples=samples,
                 max_concurrent_trials=(cfg.workers or None) if cfg.search == "optuna" else None,
                 trial_name_creator=lambda t: label(point_of(t.config)),
-                trial_dirname_creator=lambda t: f"{label(point_of(t.config))}-{t.trial_id}"),
+                trial_dirname_creator=lambda t: f"{label(point_of(t.config))}-{t.trial_id}",
+            ),
             run_config=tune.RunConfig(
-                name=name, storage_path=storage, verbose=0, callbacks=[progress],
-                failure_config=tune.FailureConfig(max_failures=cfg.max_failures)),
-        )  # fmt: skip
+                name=name,
+                storage_path=storage,
+                verbose=0,
+                callbacks=[progress],
+                failure_config=tune.FailureConfig(max_failures=cfg.max_failures),
+            ),
+        )
     grid = tuner.fit()
     rows = [result_row(r) for r in grid]
     return rows, {"planned": n, "plan": note, "restored": restored, "experiment": path}
@@ -237,8 +274,12 @@ def result_row(result) -> dict:
     point = normalise(point_of(result.config))
     if result.error is not None:
         text = str(result.error).strip().splitlines()
-        return {"trial": label(point), **point, "status": "error",
-                "error": (text[-1] if text else type(result.error).__name__)[:300]}  # fmt: skip
+        return {
+            "trial": label(point),
+            **point,
+            "status": "error",
+            "error": (text[-1] if text else type(result.error).__name__)[:300],
+        }
     if "trial" not in m:
         return {"trial": label(point), **point, "status": "not finished"}
     keep = {k: v for k, v in m.items() if k in PARAMS or not _tune_key(k)}
@@ -247,10 +288,24 @@ def result_row(result) -> dict:
 
 def _tune_key(k: str) -> bool:
     """Tune's own bookkeeping in a result (timestamps, ids, host), left out of the rows."""
-    return k in ("timestamp", "checkpoint_dir_name", "done", "training_iteration", "trial_id",
-                 "date", "time_this_iter_s", "time_total_s", "pid", "hostname", "node_ip",
-                 "config", "time_since_restore", "iterations_since_restore", "experiment_tag",
-                 "should_checkpoint")  # fmt: skip
+    return k in (
+        "timestamp",
+        "checkpoint_dir_name",
+        "done",
+        "training_iteration",
+        "trial_id",
+        "date",
+        "time_this_iter_s",
+        "time_total_s",
+        "pid",
+        "hostname",
+        "node_ip",
+        "config",
+        "time_since_restore",
+        "iterations_since_restore",
+        "experiment_tag",
+        "should_checkpoint",
+    )
 
 
 def config_key(cfg: SweepConfig) -> str:
@@ -269,15 +324,21 @@ def open_state(out: str, cfg: SweepConfig) -> dict:
         with open(path, encoding="utf-8") as fh:
             state = json.load(fh)
     elif os.path.isdir(out) and os.listdir(out):
-        raise OutputError(f"{out}: folder is not empty and is not a sweep folder; choose a new "
-                          "--out")  # fmt: skip
+        raise OutputError(
+            f"{out}: folder is not empty and is not a sweep folder; choose a new --out"
+        )
     elif os.path.exists(out) and not os.path.isdir(out):
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
     else:
         state = {"tool": "ecg-energy", "kind": "sweep", "sessions": []}
     key = config_key(cfg)
-    state["sessions"].append({"session": len(state["sessions"]) + 1, "config_key": key,
-                              "started": time.strftime("%Y-%m-%dT%H:%M:%S")})  # fmt: skip
+    state["sessions"].append(
+        {
+            "session": len(state["sessions"]) + 1,
+            "config_key": key,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+    )
     state["experiment"] = f"sweep-{key}"
     return state
 
@@ -286,13 +347,21 @@ def cluster_facts() -> dict:
     import ray
 
     nodes = [n for n in ray.nodes() if n.get("Alive")]
-    return {"nodes": len(nodes), "cpus": int(ray.cluster_resources().get("CPU", 0)),
-            "node_ips": sorted({n.get("NodeManagerAddress") for n in nodes})}  # fmt: skip
+    return {
+        "nodes": len(nodes),
+        "cpus": int(ray.cluster_resources().get("CPU", 0)),
+        "node_ips": sorted({n.get("NodeManagerAddress") for n in nodes}),
+    }
 
 
-def run_sweep(cfg: SweepConfig, out: str, address: str | None = None,
-              echo: Callable[[str], None] = lambda m: None, cpus: int | None = None,
-              fn: Callable = trainable) -> dict:  # fmt: skip
+def run_sweep(
+    cfg: SweepConfig,
+    out: str,
+    address: str | None = None,
+    echo: Callable[[str], None] = lambda m: None,
+    cpus: int | None = None,
+    fn: Callable = trainable,
+) -> dict:
     """Run or resume the sweep ``cfg`` into ``out``; the results (as written to sweep.json)."""
     from .results import write_results
     from .shared import prepare
@@ -313,13 +382,19 @@ def run_sweep(cfg: SweepConfig, out: str, address: str | None = None,
 
             meters = start_meters()
         ctx, facts = prepare(cfg, out, session, echo)
-        cluster = {**cluster_facts(), "address": address or "local",
-                   "cpus_per_trial": cfg.cpus_per_trial,
-                   "workers": cfg.workers or None}  # fmt: skip
-        echo(f"  Ray: {cluster['nodes']} node(s), {cluster['cpus']} CPUs; "
-             f"{cfg.cpus_per_trial} CPU(s) per trial")  # fmt: skip
-        rows, run = tune_run(cfg, ctx, os.path.abspath(os.path.join(out, "ray")),
-                             state["experiment"], echo, fn)  # fmt: skip
+        cluster = {
+            **cluster_facts(),
+            "address": address or "local",
+            "cpus_per_trial": cfg.cpus_per_trial,
+            "workers": cfg.workers or None,
+        }
+        echo(
+            f"  Ray: {cluster['nodes']} node(s), {cluster['cpus']} CPUs; "
+            f"{cfg.cpus_per_trial} CPU(s) per trial"
+        )
+        rows, run = tune_run(
+            cfg, ctx, os.path.abspath(os.path.join(out, "ray")), state["experiment"], echo, fn
+        )
         for m in meters:
             ray.kill(m)
     finally:
@@ -328,10 +403,14 @@ def run_sweep(cfg: SweepConfig, out: str, address: str | None = None,
 
             ray.shutdown()
     wall = time.perf_counter() - t0
-    state["sessions"][-1].update(finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                 wall_seconds=round(wall, 1),
-                                 trials_run=sum(1 for r in rows if r.get("status") == "ok"
-                                                and r.get("session") == session
-                                                and not r.get("reused")))  # fmt: skip
+    state["sessions"][-1].update(
+        finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        wall_seconds=round(wall, 1),
+        trials_run=sum(
+            1
+            for r in rows
+            if r.get("status") == "ok" and r.get("session") == session and not r.get("reused")
+        ),
+    )
     atomic_write_json(os.path.join(out, STATE_FILE), state)
     return write_results(out, cfg, rows, facts, {**run, **cluster}, state)

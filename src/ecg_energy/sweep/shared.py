@@ -69,12 +69,14 @@ def teacher_config(cfg: SweepConfig):
     from ..models.train import TrainConfig
 
     t = cfg.train
-    return TrainConfig(epochs=t.teacher_epochs, patience=t.teacher_patience,
-                       batch_size=t.batch_size, seed=t.seed)  # fmt: skip
+    return TrainConfig(
+        epochs=t.teacher_epochs, patience=t.teacher_patience, batch_size=t.batch_size, seed=t.seed
+    )
 
 
-def ensure_teacher(cfg: SweepConfig, data: dict, key: str, folder: str, meta: dict,
-                   echo: Callable[[str], None]) -> tuple[str, dict]:  # fmt: skip
+def ensure_teacher(
+    cfg: SweepConfig, data: dict, key: str, folder: str, meta: dict, echo: Callable[[str], None]
+) -> tuple[str, dict]:
     """(path, sidecar) of the shared teacher: reused when its sidecar's key is ``key``, else
     trained on ``data`` (preprocessed windows) and written atomically."""
     from ..models import architectures
@@ -89,24 +91,42 @@ def ensure_teacher(cfg: SweepConfig, data: dict, key: str, folder: str, meta: di
     os.makedirs(folder, exist_ok=True)
     echo("  teacher: training the original CNN once for every trial")
     tc = teacher_config(cfg)
-    model = architectures.build("original", data["x_train"].shape[1], len(meta["class_names"]),
-                                seed=tc.seed)  # fmt: skip
+    model = architectures.build(
+        "original", data["x_train"].shape[1], len(meta["class_names"]), seed=tc.seed
+    )
     shock = shockable_classes(tuple(meta["class_names"]), meta["task"])
-    result = train_classifier(model, (data["x_train"], data["y_train"]),
-                              (data["x_val"], data["y_val"]), tc, "teacher",
-                              preprocessing=meta["preprocessing"], shockable=shock)  # fmt: skip
+    result = train_classifier(
+        model,
+        (data["x_train"], data["y_train"]),
+        (data["x_val"], data["y_val"]),
+        tc,
+        "teacher",
+        preprocessing=meta["preprocessing"],
+        shockable=shock,
+    )
     save_keras(result.model, path)
-    side = {**meta, "variant": "original", "architecture": "original", "precision": "fp32",
-            "parent": None, "build_key": key, "train_seconds": round(result.seconds, 2),
-            "epochs": result.epochs_run, "best_epoch": result.best_epoch}  # fmt: skip
+    side = {
+        **meta,
+        "variant": "original",
+        "architecture": "original",
+        "precision": "fp32",
+        "parent": None,
+        "build_key": key,
+        "train_seconds": round(result.seconds, 2),
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+    }
     atomic_write_json(sidecar_path(path), side)
-    echo(f"  teacher: {result.epochs_run} epochs (best {result.best_epoch}) in "
-         f"{result.seconds:.0f} s")  # fmt: skip
+    echo(
+        f"  teacher: {result.epochs_run} epochs (best {result.best_epoch}) in "
+        f"{result.seconds:.0f} s"
+    )
     return path, side
 
 
-def prepare(cfg: SweepConfig, out: str, session: int,
-            echo: Callable[[str], None] = lambda m: None) -> tuple[TrialContext, dict]:  # fmt: skip
+def prepare(
+    cfg: SweepConfig, out: str, session: int, echo: Callable[[str], None] = lambda m: None
+) -> tuple[TrialContext, dict]:
     """(the trials' shared context, facts about the data and the teacher for the results)."""
     from ..data import fingerprint
     from ..models import preprocess
@@ -115,33 +135,62 @@ def prepare(cfg: SweepConfig, out: str, session: int,
     ds, split = load_split(cfg, os.path.join(out, "data"), echo)
     prep = preprocess.default_for(ds.task)
     tr, va, te = ds.subset(split.train), ds.subset(split.val), ds.subset(split.test)
-    data = {"x_train": preprocess.apply(prep, tr.X), "y_train": tr.y,
-            "x_val": preprocess.apply(prep, va.X), "y_val": va.y,
-            "x_test": preprocess.apply(prep, te.X), "y_test": te.y,
-            "rhythm_test": te.rhythm, "amplitude_test": te.amplitude_uv}  # fmt: skip
+    data = {
+        "x_train": preprocess.apply(prep, tr.X),
+        "y_train": tr.y,
+        "x_val": preprocess.apply(prep, va.X),
+        "y_val": va.y,
+        "x_test": preprocess.apply(prep, te.X),
+        "y_test": te.y,
+        "rhythm_test": te.rhythm,
+        "amplitude_test": te.amplitude_uv,
+    }
     data_key = fingerprint.data_key(ds, split)
-    meta = {"task": ds.task, "preprocessing": prep, "class_names": list(ds.class_names),
-            "input_shape": list(data["x_train"].shape[1:]), "trained_on": trained_on(data_key)}  # fmt: skip
+    meta = {
+        "task": ds.task,
+        "preprocessing": prep,
+        "class_names": list(ds.class_names),
+        "input_shape": list(data["x_train"].shape[1:]),
+        "trained_on": trained_on(data_key),
+    }
     teacher_key = digest("teacher", data_key, asdict(teacher_config(cfg)), prep)
     path, side = ensure_teacher(cfg, data, teacher_key, os.path.join(out, "teacher"), meta, echo)
     with open(path, "rb") as fh:
         teacher_bytes = fh.read()
     teacher_test = score_teacher(path, data, tuple(ds.class_names), ds.task)
-    train_key = digest("students", data_key, asdict(cfg.train), prep,
-                       hashlib.sha256(teacher_bytes).hexdigest())  # fmt: skip
-    ctx = TrialContext(arrays=data, class_names=tuple(ds.class_names), task=ds.task,
-                       preprocessing=prep, teacher_keras=teacher_bytes,
-                       trained_on=meta["trained_on"], sweep=cfg,
-                       trials_dir=os.path.abspath(os.path.join(out, "trials")), key=train_key,
-                       session=session)  # fmt: skip
-    facts = {"source": cfg.data.source, "windows": {s: int(len(i)) for s, i in
-                                                    (("train", split.train), ("val", split.val),
-                                                     ("test", split.test))},
-             "records": {k: list(v) for k, v in split.records.items()}, "split": split.method,
-             "preprocessing": prep, "class_names": list(ds.class_names),
-             "teacher": {"file": os.path.relpath(path, out), "build_key": teacher_key,
-                         "epochs": side.get("epochs"), "train_seconds": side.get("train_seconds"),
-                         **teacher_test}}  # fmt: skip
+    train_key = digest(
+        "students", data_key, asdict(cfg.train), prep, hashlib.sha256(teacher_bytes).hexdigest()
+    )
+    ctx = TrialContext(
+        arrays=data,
+        class_names=tuple(ds.class_names),
+        task=ds.task,
+        preprocessing=prep,
+        teacher_keras=teacher_bytes,
+        trained_on=meta["trained_on"],
+        sweep=cfg,
+        trials_dir=os.path.abspath(os.path.join(out, "trials")),
+        key=train_key,
+        session=session,
+    )
+    facts = {
+        "source": cfg.data.source,
+        "windows": {
+            s: int(len(i))
+            for s, i in (("train", split.train), ("val", split.val), ("test", split.test))
+        },
+        "records": {k: list(v) for k, v in split.records.items()},
+        "split": split.method,
+        "preprocessing": prep,
+        "class_names": list(ds.class_names),
+        "teacher": {
+            "file": os.path.relpath(path, out),
+            "build_key": teacher_key,
+            "epochs": side.get("epochs"),
+            "train_seconds": side.get("train_seconds"),
+            **teacher_test,
+        },
+    }
     return ctx, facts
 
 
@@ -154,8 +203,9 @@ def score_teacher(path: str, data: dict, class_names: tuple[str, ...], task: str
 
     model = load_keras(path)
     pred = np.argmax(np.asarray(model.predict(data["x_test"], batch_size=256, verbose=0)), axis=1)
-    m = evaluate_predictions(pred, data["y_test"], class_names, data["rhythm_test"],
-                             data["amplitude_test"], task)  # fmt: skip
+    m = evaluate_predictions(
+        pred, data["y_test"], class_names, data["rhythm_test"], data["amplitude_test"], task
+    )
     return {
         "macs": int(total_macs(model)),
         "params": int(model.count_params()),

@@ -27,11 +27,18 @@ import numpy as np
 from ..errors import ConfigError
 
 SEARCHES = ("grid", "random", "optuna")
-PARAMS = ("width", "depth", "stride", "kernel", "distill", "temperature", "hard_weight",
-          "quantize")  # fmt: skip
+PARAMS = ("width", "depth", "stride", "kernel", "distill", "temperature", "hard_weight", "quantize")
 INTEGER_PARAMS = ("depth", "stride", "kernel")
-DEFAULT_POINT = {"width": 1.0, "depth": 3, "stride": 5, "kernel": 7, "distill": True,
-                 "temperature": 4.0, "hard_weight": 0.5, "quantize": "int8"}  # fmt: skip
+DEFAULT_POINT = {
+    "width": 1.0,
+    "depth": 3,
+    "stride": 5,
+    "kernel": 7,
+    "distill": True,
+    "temperature": 4.0,
+    "hard_weight": 0.5,
+    "quantize": "int8",
+}
 RANGE_KEYS = ("low", "high", "step", "log")
 
 
@@ -144,12 +151,15 @@ def check_value(name: str, v) -> object:
         from ..models.quantize import MODES
 
         if v == "int16x8":  # LiteRT converts and runs it, but nothing here prices int16 yet
-            raise ConfigError("[space] quantize: int16x8 converts and runs with LiteRT here, but "
-                              "its int16 x int8 MACs are not yet counted and priced as such; "
-                              f"choose from {', '.join(MODES)}")  # fmt: skip
+            raise ConfigError(
+                "[space] quantize: int16x8 converts and runs with LiteRT here, but "
+                "its int16 x int8 MACs are not yet counted and priced as such; "
+                f"choose from {', '.join(MODES)}"
+            )
         if v not in MODES:
-            raise ConfigError(f"[space] quantize: unknown LiteRT version {v!r}; choose from "
-                              f"{', '.join(MODES)}")  # fmt: skip
+            raise ConfigError(
+                f"[space] quantize: unknown LiteRT version {v!r}; choose from {', '.join(MODES)}"
+            )
         return v
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise bad
@@ -162,20 +172,34 @@ def check_value(name: str, v) -> object:
     return v
 
 
-_RULES = {"width": "a positive multiplier, e.g. 0.5", "depth": "1 to 6 separable blocks",
-          "stride": "an integer of at least 1", "kernel": "an integer of at least 1",
-          "distill": "true or false", "temperature": "a positive number",
-          "hard_weight": "between 0 and 1", "quantize": "a LiteRT version"}  # fmt: skip
-_BOUNDS = {"width": (0.0, 16.0), "depth": (1, 6), "stride": (1, 64), "kernel": (1, 255),
-           "temperature": (0.0, 1e3), "hard_weight": (0.0, 1.0)}  # fmt: skip
+_RULES = {
+    "width": "a positive multiplier, e.g. 0.5",
+    "depth": "1 to 6 separable blocks",
+    "stride": "an integer of at least 1",
+    "kernel": "an integer of at least 1",
+    "distill": "true or false",
+    "temperature": "a positive number",
+    "hard_weight": "between 0 and 1",
+    "quantize": "a LiteRT version",
+}
+_BOUNDS = {
+    "width": (0.0, 16.0),
+    "depth": (1, 6),
+    "stride": (1, 64),
+    "kernel": (1, 255),
+    "temperature": (0.0, 1e3),
+    "hard_weight": (0.0, 1.0),
+}
 
 
 def parse_param(name: str, spec) -> tuple | Range:
     """A list of values (a tuple, checked, duplicates dropped) or a Range."""
     if isinstance(spec, list):
         if not spec:
-            raise ConfigError(f"[space] {name} is empty; give at least one value (e.g. "
-                              f"{name} = [{_example(name)}]) or leave it out for the default")  # fmt: skip
+            raise ConfigError(
+                f"[space] {name} is empty; give at least one value (e.g. "
+                f"{name} = [{_example(name)}]) or leave it out for the default"
+            )
         return tuple(dict.fromkeys(check_value(name, v) for v in spec))
     if isinstance(spec, dict):
         if name in ("distill", "quantize"):
@@ -184,15 +208,18 @@ def parse_param(name: str, spec) -> tuple | Range:
             if key not in RANGE_KEYS:
                 raise _unknown(key, f"[space] {name}", RANGE_KEYS)
         if "low" not in spec or "high" not in spec:
-            raise ConfigError(f"[space] {name}: a range needs low and high, e.g. "
-                              f"{{low = 0.5, high = 2.0}}")  # fmt: skip
+            raise ConfigError(
+                f"[space] {name}: a range needs low and high, e.g. {{low = 0.5, high = 2.0}}"
+            )
         lo, hi = check_value(name, spec["low"]), check_value(name, spec["high"])
         if lo > hi:
-            raise ConfigError(f"[space] {name}: empty range (low {lo} > high {hi}); "
-                              "give low <= high")  # fmt: skip
+            raise ConfigError(
+                f"[space] {name}: empty range (low {lo} > high {hi}); give low <= high"
+            )
         step = spec.get("step")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int | float)
-                                 or step <= 0):  # fmt: skip
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
+        ):
             raise ConfigError(f"[space] {name}: step must be a positive number, not {step!r}")
         log = spec.get("log", False)
         if not isinstance(log, bool) or (log and lo <= 0):
@@ -271,8 +298,9 @@ def check_sweep(cfg: SweepConfig) -> None:
     if cfg.search not in SEARCHES:
         raise ConfigError(f"search {cfg.search!r}: choose {', '.join(SEARCHES)}")
     if cfg.budget < 1:
-        raise ConfigError(f"budget {cfg.budget}: a sweep needs at least one trial; give budget "
-                          ">= 1")  # fmt: skip
+        raise ConfigError(
+            f"budget {cfg.budget}: a sweep needs at least one trial; give budget >= 1"
+        )
     if cfg.cpus_per_trial < 1 or cfg.workers < 0 or cfg.max_failures < 0:
         raise ConfigError("cpus_per_trial must be >= 1, workers and max_failures >= 0")
     parse_source(cfg.data.source)
@@ -288,13 +316,17 @@ def check_sweep(cfg: SweepConfig) -> None:
     if cfg.rank != "estimate" and device is None:
         raise ConfigError(f'rank {cfg.rank!r}: choose "estimate" or "device:NAME"')
     if device is not None and device not in cfg.devices:
-        raise ConfigError(f"rank {cfg.rank!r}: {device} is not in devices; add it to devices or "
-                          "rank on \"estimate\"")  # fmt: skip
+        raise ConfigError(
+            f"rank {cfg.rank!r}: {device} is not in devices; add it to devices or "
+            'rank on "estimate"'
+        )
     if cfg.search == "grid":
         for name, spec in cfg.space.items():
             if isinstance(spec, Range) and spec.step is None:
-                raise ConfigError(f"[space] {name}: a grid needs a list, or a range with a step "
-                                  "(e.g. {low = 0.5, high = 2.0, step = 0.5})")  # fmt: skip
+                raise ConfigError(
+                    f"[space] {name}: a grid needs a list, or a range with a step "
+                    "(e.g. {low = 0.5, high = 2.0, step = 0.5})"
+                )
 
 
 def normalise(point: dict) -> dict:
@@ -340,8 +372,9 @@ def sample_value(spec, rng: np.random.Generator):
 def random_points(space: dict, n: int, seed: int) -> list[dict]:
     """``n`` points drawn independently (seeded): the same seed gives the same trials."""
     rng = np.random.default_rng(seed)
-    return [normalise({name: sample_value(spec, rng) for name, spec in space.items()})
-            for _ in range(n)]  # fmt: skip
+    return [
+        normalise({name: sample_value(spec, rng) for name, spec in space.items()}) for _ in range(n)
+    ]
 
 
 def planned_points(cfg: SweepConfig) -> tuple[list[dict], str]:
@@ -353,6 +386,7 @@ def planned_points(cfg: SweepConfig) -> tuple[list[dict], str]:
         return random_points(cfg.space, cfg.budget, cfg.seed), f"{cfg.budget} random points"
     grid = grid_points(cfg.space)
     if len(grid) > cfg.budget:
-        return grid[: cfg.budget], (f"the grid has {len(grid)} points; the budget runs the first "
-                                    f"{cfg.budget}")  # fmt: skip
+        return grid[: cfg.budget], (
+            f"the grid has {len(grid)} points; the budget runs the first {cfg.budget}"
+        )
     return grid, f"a grid of {len(grid)} points"

@@ -68,13 +68,27 @@ def _train(point: dict, ctx: TrialContext, folder: str, name: str) -> dict:
         meta = read_sidecar(path)
         return {"model": load_keras(path), "reused": True, **meta["training"]}
     a, t, p = ctx.arrays, ctx.sweep.train, normalise(point)
-    cfg = TrainConfig(student_epochs=t.epochs, student_patience=t.patience,
-                      batch_size=t.batch_size, student_learning_rate=t.learning_rate, seed=t.seed)  # fmt: skip
-    model = architectures.build("student", ctx.input_len, len(ctx.class_names), seed=t.seed,
-                                width=p["width"], depth=p["depth"], stride=p["stride"],
-                                kernel=p["kernel"])  # fmt: skip
-    args = {"preprocessing": ctx.preprocessing,
-            "shockable": shockable_classes(ctx.class_names, ctx.task)}  # fmt: skip
+    cfg = TrainConfig(
+        student_epochs=t.epochs,
+        student_patience=t.patience,
+        batch_size=t.batch_size,
+        student_learning_rate=t.learning_rate,
+        seed=t.seed,
+    )
+    model = architectures.build(
+        "student",
+        ctx.input_len,
+        len(ctx.class_names),
+        seed=t.seed,
+        width=p["width"],
+        depth=p["depth"],
+        stride=p["stride"],
+        kernel=p["kernel"],
+    )
+    args = {
+        "preprocessing": ctx.preprocessing,
+        "shockable": shockable_classes(ctx.class_names, ctx.task),
+    }
     train, val = (a["x_train"], a["y_train"]), (a["x_val"], a["y_val"])
     if p["distill"]:
         # a private copy: trials that differ only in quantization may train here side by side
@@ -89,24 +103,41 @@ def _train(point: dict, ctx: TrialContext, folder: str, name: str) -> dict:
         result = distill(teacher, model, train, val, cfg, name, **args)
     else:
         result = train_classifier(model, train, val, cfg, name, student=True, **args)
-    training = {"train_seconds": round(result.seconds, 2), "epochs": result.epochs_run,
-                "best_epoch": result.best_epoch}  # fmt: skip
+    training = {
+        "train_seconds": round(result.seconds, 2),
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+    }
     save_keras(result.model, path)
-    atomic_write_json(sidecar_path(path), {
-        **_base_meta(ctx), "variant": name, "architecture": "student",
-        "architecture_params": {k: p[k] for k in ("width", "depth", "stride", "kernel")},
-        "distillation": ({"temperature": p["temperature"], "hard_weight": p["hard_weight"]}
-                         if p["distill"] else None),
-        "precision": "fp32", "parent": "original" if p["distill"] else None,
-        "build_key": os.path.basename(folder), "training": training,
-    })  # fmt: skip
+    atomic_write_json(
+        sidecar_path(path),
+        {
+            **_base_meta(ctx),
+            "variant": name,
+            "architecture": "student",
+            "architecture_params": {k: p[k] for k in ("width", "depth", "stride", "kernel")},
+            "distillation": (
+                {"temperature": p["temperature"], "hard_weight": p["hard_weight"]}
+                if p["distill"]
+                else None
+            ),
+            "precision": "fp32",
+            "parent": "original" if p["distill"] else None,
+            "build_key": os.path.basename(folder),
+            "training": training,
+        },
+    )
     return {"model": result.model, "reused": False, **training}
 
 
 def _base_meta(ctx: TrialContext) -> dict:
-    return {"task": ctx.task, "preprocessing": ctx.preprocessing,
-            "class_names": list(ctx.class_names), "input_shape": [ctx.input_len, 1],
-            "trained_on": ctx.trained_on}  # fmt: skip
+    return {
+        "task": ctx.task,
+        "preprocessing": ctx.preprocessing,
+        "class_names": list(ctx.class_names),
+        "input_shape": [ctx.input_len, 1],
+        "trained_on": ctx.trained_on,
+    }
 
 
 def _quantize(model, mode: str, ctx: TrialContext, folder: str, name: str, parent: str) -> str:
@@ -116,12 +147,24 @@ def _quantize(model, mode: str, ctx: TrialContext, folder: str, name: str, paren
 
     path = os.path.join(folder, f"student-{mode}.tflite")
     a = ctx.arrays
-    rep = (representative_sample(a["x_train"], a["y_train"], ctx.sweep.train.representative_windows,
-                                 ctx.sweep.train.seed) if mode in CALIBRATED else None)  # fmt: skip
+    rep = (
+        representative_sample(
+            a["x_train"], a["y_train"], ctx.sweep.train.representative_windows, ctx.sweep.train.seed
+        )
+        if mode in CALIBRATED
+        else None
+    )
     atomic_write_bytes(path, convert(model, mode, rep))
-    atomic_write_json(sidecar_path(path), {**_base_meta(ctx), "variant": name, "precision": mode,
-                                           "parent": parent, "representative_windows":
-                                           0 if rep is None else len(rep)})  # fmt: skip
+    atomic_write_json(
+        sidecar_path(path),
+        {
+            **_base_meta(ctx),
+            "variant": name,
+            "precision": mode,
+            "parent": parent,
+            "representative_windows": 0 if rep is None else len(rep),
+        },
+    )
     return path
 
 
@@ -136,8 +179,14 @@ def _score(path: str, ctx: TrialContext, threads: int) -> dict:
     logits = mf.runner.predict(a["x_test"])
     if not np.isfinite(logits).all():
         raise ValueError(f"{path}: NaN or infinite outputs on the test records")
-    return evaluate_predictions(np.argmax(logits, axis=1), a["y_test"], ctx.class_names,
-                                a["rhythm_test"], a["amplitude_test"], ctx.task)  # fmt: skip
+    return evaluate_predictions(
+        np.argmax(logits, axis=1),
+        a["y_test"],
+        ctx.class_names,
+        a["rhythm_test"],
+        a["amplitude_test"],
+        ctx.task,
+    )
 
 
 def _price(path: str, name: str, ctx: TrialContext) -> dict:
@@ -150,30 +199,49 @@ def _price(path: str, name: str, ctx: TrialContext) -> dict:
 
     fc = count_file(path)
     totals = fc.counts.totals()
-    row: dict = {"macs": int(fc.counts.macs), "macs_by_precision": fc.counts.macs_by_precision(),
-                 "weight_bytes": int(totals.get("weight_bytes", 0)),
-                 "file_bytes": os.path.getsize(path)}  # fmt: skip
+    row: dict = {
+        "macs": int(fc.counts.macs),
+        "macs_by_precision": fc.counts.macs_by_precision(),
+        "weight_bytes": int(totals.get("weight_bytes", 0)),
+        "file_bytes": os.path.getsize(path),
+    }
     est = estimate_variants({name: fc}, ctx.sweep.tables, DEFAULT_BUFFER_BYTES)[name]["estimates"]
     for table, e in est.items():
         row[f"estimate_j[{table}]"] = log_middle(e["low_j"], e["high_j"])
         row[f"estimate_j_low[{table}]"], row[f"estimate_j_high[{table}]"] = e["low_j"], e["high_j"]
     if ctx.sweep.devices:
         profiles = load_profiles(ctx.sweep.devices)
-        dev = assess({name: path}, profiles, DeviceConfig(names=ctx.sweep.devices, windows=0),
-                     counted={name: fc})  # fmt: skip
+        dev = assess(
+            {name: path},
+            profiles,
+            DeviceConfig(names=ctx.sweep.devices, windows=0),
+            counted={name: fc},
+        )
         for device, rows in dev["by_device"].items():
             r = rows[name]
-            for k in ("energy_j", "energy_j_low", "energy_j_high", "latency_s", "fits",
-                      "realtime", "sram_bytes", "battery_days"):  # fmt: skip
+            for k in (
+                "energy_j",
+                "energy_j_low",
+                "energy_j_high",
+                "latency_s",
+                "fits",
+                "realtime",
+                "sram_bytes",
+                "battery_days",
+            ):
                 row[f"{k}[{device}]"] = r.get(k)
             why = r.get("skipped") or "; ".join(r.get("notes") or [])
             row[f"device_note[{device}]"] = why or None
     return row
 
 
-def run_trial(point: dict, ctx: TrialContext, threads: int = 1,
-              measure: Callable[[str, np.ndarray, str], dict] | None = None,
-              node: str | None = None) -> dict:  # fmt: skip
+def run_trial(
+    point: dict,
+    ctx: TrialContext,
+    threads: int = 1,
+    measure: Callable[[str, np.ndarray, str], dict] | None = None,
+    node: str | None = None,
+) -> dict:
     """The trial's figures (one flat dict); its files stay in its folder. ``measure(tflite
     path, windows, name)``, when given, measures host energy per inference (``meter``)."""
     t0 = time.perf_counter()
@@ -195,19 +263,30 @@ def run_trial(point: dict, ctx: TrialContext, threads: int = 1,
     keras_acc = _score(os.path.join(folder, "student.keras"), ctx, threads)
     shock = acc.get("shock_decision") or {}
     failing = [g for g, r in (acc.get("aha") or {}).items() if r.get("passed") is False]
-    row = {"trial": name, **p, "balanced_accuracy": acc["balanced_accuracy"],
-           "keras_balanced_accuracy": keras_acc["balanced_accuracy"],
-           "accuracy": acc["accuracy"], "macro_f1": acc["macro_f1"],
-           "shock_sensitivity": shock.get("sensitivity"),
-           "shock_specificity": shock.get("specificity"),
-           "aha_pass": bool(acc.get("aha_all_pass")), "aha_failed": ", ".join(failing),
-           **_price(tflite, name, ctx),
-           "train_seconds": trained["train_seconds"], "epochs": trained["epochs"],
-           "best_epoch": trained["best_epoch"], "student_reused": trained["reused"],
-           "keras_file": os.path.relpath(os.path.join(folder, "student.keras"),
-                                         os.path.dirname(ctx.trials_dir)),
-           "tflite_file": os.path.relpath(tflite, os.path.dirname(ctx.trials_dir)),
-           "aha": acc.get("aha"), "session": ctx.session, "node": node}  # fmt: skip
+    row = {
+        "trial": name,
+        **p,
+        "balanced_accuracy": acc["balanced_accuracy"],
+        "keras_balanced_accuracy": keras_acc["balanced_accuracy"],
+        "accuracy": acc["accuracy"],
+        "macro_f1": acc["macro_f1"],
+        "shock_sensitivity": shock.get("sensitivity"),
+        "shock_specificity": shock.get("specificity"),
+        "aha_pass": bool(acc.get("aha_all_pass")),
+        "aha_failed": ", ".join(failing),
+        **_price(tflite, name, ctx),
+        "train_seconds": trained["train_seconds"],
+        "epochs": trained["epochs"],
+        "best_epoch": trained["best_epoch"],
+        "student_reused": trained["reused"],
+        "keras_file": os.path.relpath(
+            os.path.join(folder, "student.keras"), os.path.dirname(ctx.trials_dir)
+        ),
+        "tflite_file": os.path.relpath(tflite, os.path.dirname(ctx.trials_dir)),
+        "aha": acc.get("aha"),
+        "session": ctx.session,
+        "node": node,
+    }
     if measure is not None:
         row.update(measure(tflite, ctx.arrays["x_test"][:1], name))
     row["seconds"] = round(time.perf_counter() - t0, 2)
