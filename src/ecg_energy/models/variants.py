@@ -241,24 +241,17 @@ def build_variants(
         settings = {**train_settings(cfg.train), "preprocessing": prep}
         key = build_key(data_key + definition, settings, name, keys.get(parent or "", ""))
         meta = _reusable(path, key) if step not in redo else None
+
+        def keras_row(seconds: float, epochs: int, reused: bool = False) -> Variant:
+            return Variant(
+                name, path, "keras", "fp32", parent, description, seconds, epochs, reused, source
+            )
+
         if meta is not None:
             keys[name] = f"{key}:{file_digest(path)}"
             say(f"  {name}: reusing {path}")
             models[name] = load_keras(path, unsafe)
-            variants.append(
-                Variant(
-                    name,
-                    path,
-                    "keras",
-                    "fp32",
-                    parent,
-                    description,
-                    meta.get("train_seconds", 0.0),
-                    meta.get("epochs", 0),
-                    True,
-                    source,
-                )
-            )
+            variants.append(keras_row(meta.get("train_seconds", 0.0), meta.get("epochs", 0), True))
             return
         if os.path.isfile(sidecar_path(path)):  # a model being replaced is not valid meanwhile
             os.unlink(sidecar_path(path))
@@ -291,19 +284,7 @@ def build_variants(
             f"  {name}: {result.epochs_run} epochs (best {result.best_epoch}) in "
             f"{result.seconds:.0f} s"
         )
-        variants.append(
-            Variant(
-                name,
-                path,
-                "keras",
-                "fp32",
-                parent,
-                description,
-                round(result.seconds, 2),
-                result.epochs_run,
-                source=source,
-            )
-        )
+        variants.append(keras_row(round(result.seconds, 2), result.epochs_run))
 
     tc = cfg.train
     fit_args = {"echo": echo, "preprocessing": prep, "shockable": shock}
