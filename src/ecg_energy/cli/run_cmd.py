@@ -111,7 +111,10 @@ def run(
     ] = None,
     rank_by: Annotated[
         str | None,
-        Opt(help="Energy ranked: measured-net, measured-gross, estimate or device:NAME."),
+        Opt(
+            help="Energy ranked: auto (the first --device, else measured-net), measured-net, "
+            "measured-gross, estimate or device:NAME."
+        ),
     ] = None,
     device: Annotated[
         list[str] | None,
@@ -197,7 +200,8 @@ def report(
         str | None, Opt(help="Recommend under another constraint: aha, balanced-accuracy or none.")
     ] = None,
     rank_by: Annotated[
-        str | None, Opt(help="measured-net, measured-gross, estimate or device:NAME.")
+        str | None,
+        Opt(help="auto, measured-net, measured-gross, estimate or device:NAME."),
     ] = None,
     batch: Annotated[int | None, Opt(help="Batch size whose energy is ranked.")] = None,
     min_balanced_accuracy: Annotated[
