@@ -1,7 +1,7 @@
 """Shared report tables: figures a person can check against hand-made results."""
 
 from ecg_energy.report.fmt import aha_cell, sci_ci
-from ecg_energy.report.tables import overhead_text
+from ecg_energy.report.tables import overhead_text, reproduced_table, rounds_text, seed_cost_text
 
 
 def _res(*overheads):
@@ -36,3 +36,33 @@ def test_aha_verdicts_and_intervals():
     assert aha_cell({}) == "n/a (not a rhythm task)"
     assert sci_ci({"median": 2.77e-10, "ci95": [2.5e-10, 3.1e-10]}) == \
         "2.77e-10 [2.50e-10, 3.10e-10]"  # fmt: skip
+
+
+def test_rounds_stopped_early_say_how_many_ran_and_why():
+    meas = {"protocol": {"trials": 5}}
+    assert rounds_text(meas) == "5 interleaved rounds"
+    meas.update(rounds_done=3, stopped_early="every gross figure resolved and their order "
+                "unchanged from round 2 to 3")  # fmt: skip
+    assert rounds_text(meas) == (
+        "the 3 interleaved rounds that ran (of at most 5: stopped when every gross figure "
+        "resolved and their order unchanged from round 2 to 3)"
+    )
+
+
+def test_the_reports_method_on_fewer_calls_is_scaled_to_1000_and_said():
+    # 200 calls in 8 s with 2e-7 kg CO2e: per 1000 calls 40 s and 1e-6 kg
+    seed = {"inferences": 200, "seconds": 8.0, "co2e_kg": 2e-7, "kwh_per_1000": 1e-5,
+            "too_short": False}  # fmt: skip
+    flat = {"flops_priced": 1000, "flops_source": "2 x MACs", "low_j": 4.5e-10}
+    res = {"variants": {"a": {"source": "built-in", "estimates": {"seed-flat": flat},
+                              "seed_window": seed},
+                        "b": {"source": "built-in", "estimates": {"seed-flat": flat},
+                              "seed_window": {**seed, "seconds": 2.0}}}}  # fmt: skip
+    _, rows = reproduced_table(res)
+    assert rows[0][4:] == ["1.00e-06", "40 s"]
+    assert seed_cost_text(res) == (
+        " The report's method ran 200 calls per model here; the report ran 1000, and the CO2e "
+        "and time columns are per 1000 inferences, scaled from the 200 (kWh per 1000 is per "
+        "inference already): 10 s of this run's measurement, the Keras models' predict calls "
+        "most of it."
+    )
