@@ -511,6 +511,7 @@ RUN_OPTIONS = {
     "min_seconds": "protocol.min_seconds", "idle_seconds": "protocol.idle_seconds",
     "max_other_share": "protocol.max_other_share", "tracking_mode": "tracking_mode",
     "float_runtime": "float_runtime", "batch": "batches", "seed_inferences": "seed_inferences",
+    "settle_rounds": "settle_rounds",
     "threads": "threads", "country": "country", "carbon_intensity": "carbon_intensity",
     "constraint": "recommend.constraint", "rank_by": "recommend.energy",
     "device": "device.names", "battery": "device.battery", "device_stride_s": "device.stride_s",

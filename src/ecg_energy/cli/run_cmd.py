@@ -101,6 +101,13 @@ def run(
         int | None,
         Opt(help="Calls in the report's one-window method (default 200; the report ran 1000)."),
     ] = None,
+    settle_rounds: Annotated[
+        int | None,
+        Opt(
+            help="Stop the measurement rounds after at least this many once every figure is "
+            "resolved and their order settled (default 3; 0: run every --trials round)."
+        ),
+    ] = None,
     threads: Annotated[int | None, Opt(help="Inference threads while measuring.")] = None,
     country: Annotated[str | None, Opt(help="ISO 3166 alpha-3 code for CO2e.")] = None,
     carbon_intensity: Annotated[
@@ -163,6 +170,7 @@ def run(
         tracking_mode=tracking_mode,
         float_runtime=float_runtime,
         seed_inferences=seed_inferences,
+        settle_rounds=settle_rounds,
         batch=list(_batches(batch)) if batch else None,
         threads=threads,
         country=country,
