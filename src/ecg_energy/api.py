@@ -344,31 +344,81 @@ def _protocol(trials: int, min_seconds: float, idle_seconds: float | None,
         raise ConfigError(str(exc)) from exc
 
 
-def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "auto",
-            protocol: str = "standard", trials: int = 5, min_seconds: float = 2.0,
-            idle_seconds: float | None = None, max_other_share: float | None = None,
-            tracking_mode: str = "process", float_runtime: str = "litert",
-            batches: Sequence[int] = (1, 256), threads: int | None = None, country: str = "USA",
+# the standard protocol's options (None: not given) and their defaults; the seed protocol (the
+# report's method) takes none of them, and refuses them rather than ignore them
+STANDARD_DEFAULTS = {"meter": "auto", "trials": 5, "min_seconds": 2.0, "idle_seconds": None,
+                     "max_other_share": None, "float_runtime": "litert", "batches": (1, 256),
+                     "watts_per_core": None}  # fmt: skip
+FLAGS = {"batches": "--batch"}
+
+
+def _flag(name: str) -> str:
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def check_measure_options(protocol: str, given: dict) -> None:
+    """Refuse, in one line, an option the chosen protocol or meter would not use: the seed
+    protocol takes none of the standard protocol's (``--meter codecarbon`` is its own meter);
+    ``--watts-per-core`` sets the cputime model only; ``--tracking-mode`` is CodeCarbon's."""
+    given = {k: v for k, v in given.items() if v is not None}
+    if protocol == "seed":
+        extra = [k for k in STANDARD_DEFAULTS if k in given]
+        if given.get("meter") == "codecarbon":
+            extra.remove("meter")
+        if extra:
+            raise ConfigError(f"--protocol seed is the report's method (one CodeCarbon window "
+                              f"around single-window inferences): it does not use "
+                              f"{', '.join(_flag(k) for k in extra)}; drop "
+                              f"{'it' if len(extra) == 1 else 'them'} or use --protocol "
+                              "standard")  # fmt: skip
+        return
+    meter = given.get("meter", "auto")
+    if "watts_per_core" in given and meter != "cputime":
+        raise ConfigError(f"--watts-per-core sets the cputime model's power, and the meter is "
+                          f"{meter}: add --meter cputime, or drop --watts-per-core")  # fmt: skip
+    if "tracking_mode" in given and meter not in ("codecarbon", "auto"):
+        raise ConfigError(f"--tracking-mode is CodeCarbon's, and the meter is {meter}: use "
+                          "--meter codecarbon, or drop --tracking-mode")  # fmt: skip
+
+
+def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | None = None,
+            protocol: str = "standard", trials: int | None = None,
+            min_seconds: float | None = None, idle_seconds: float | None = None,
+            max_other_share: float | None = None, tracking_mode: str | None = None,
+            float_runtime: str | None = None, batches: Sequence[int] | None = None,
+            threads: int | None = None, country: str = "USA",
             carbon_intensity: float | None = None, watts_per_core: float | None = None,
             out: str | None = None, unsafe_load: bool = False, task: str = "rhythm",
             cache: str = "runs/cache",
             echo: Callable[[str], None] | None = None) -> Measurement:  # fmt: skip
     """Measure energy and latency per inference of model files on the held-out windows of
     ``data``: interleaved trials, idle baselines, 95% intervals, every figure labelled with its
-    meter and whether it was measured (``protocol="seed"``: the report's one-window method)."""
+    meter and whether it was measured (``protocol="seed"``: the report's one-window method).
+
+    An option left at None takes its default (``STANDARD_DEFAULTS``; ``tracking_mode``
+    "process"); an option the protocol or meter would not use is refused
+    (``check_measure_options``)."""
     from .data.dataset import split_by_record
     from .energy.measure import FLOAT_RUNTIMES, measure_files, measure_seed
     from .energy.meters.codecarbon import TRACKING_MODES
     from .fsio import atomic_write_json
 
     say = _quiet(echo)
-    cfg = _protocol(trials, min_seconds, idle_seconds, max_other_share)
-    batches = tuple(int(b) for b in batches)
+    given = {"meter": meter, "trials": trials, "min_seconds": min_seconds,
+             "idle_seconds": idle_seconds, "max_other_share": max_other_share,
+             "float_runtime": float_runtime, "batches": batches,
+             "watts_per_core": watts_per_core, "tracking_mode": tracking_mode}  # fmt: skip
+    if protocol not in ("standard", "seed"):
+        raise ConfigError(f"protocol (--protocol) must be standard or seed, not {protocol!r}")
+    check_measure_options(protocol, given)
+    opts = {**STANDARD_DEFAULTS, "tracking_mode": "process",
+            **{k: v for k, v in given.items() if v is not None}}  # fmt: skip
+    meter, float_runtime, tracking_mode = opts["meter"], opts["float_runtime"], opts["tracking_mode"]
+    cfg = _protocol(opts["trials"], opts["min_seconds"], idle_seconds, max_other_share)
+    batches = tuple(int(b) for b in opts["batches"])
     if not batches or min(batches) < 1:
         raise ConfigError(f"batches (--batch) must be positive batch sizes such as 1,256, "
                           f"not {batches}")  # fmt: skip
-    if protocol not in ("standard", "seed"):
-        raise ConfigError(f"protocol (--protocol) must be standard or seed, not {protocol!r}")
     for flag, value, allowed in (("tracking_mode", tracking_mode, TRACKING_MODES),
                                  ("float_runtime", float_runtime, FLOAT_RUNTIMES)):  # fmt: skip
         if value not in allowed:
@@ -380,9 +430,14 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "a
         os.makedirs(out, exist_ok=True)
     if protocol == "seed":
         result = measure_seed(paths, ds, country, out, threads, unsafe_load, say,
-                              tracking_mode=tracking_mode)  # fmt: skip
+                              tracking_mode=tracking_mode, intensity=carbon_intensity)  # fmt: skip
     else:
         m = _meter(meter, country, out, watts_per_core, say, tracking_mode)
+        if tracking_mode != "process" or given["tracking_mode"]:
+            if getattr(m, "name", "") != "codecarbon":
+                raise ConfigError(f"--tracking-mode is CodeCarbon's, and auto chose "
+                                  f"{getattr(m, 'name', 'another meter')} here: use --meter "
+                                  "codecarbon, or drop --tracking-mode")  # fmt: skip
         result = measure_files(paths, ds, m, cfg, batches, threads, country, carbon_intensity,
                                unsafe_load, say, float_runtime=float_runtime)  # fmt: skip
     if out:
@@ -440,9 +495,11 @@ class BlockReading:
     def net_j_per_inference(self) -> float | None:
         """Gross minus the idle power over the block's seconds; None when not above idle (a
         block shorter than the meter resolves is reported unresolved, never negative)."""
+        from .energy.stats import net_joules
+
         if self.idle_power_w is None:
             return None
-        net = self.joules - self.idle_power_w * self.seconds
+        net = net_joules(self.joules, self.idle_power_w, self.seconds)
         return net / self.inferences if net > 0 else None
 
     def as_dict(self) -> dict:

@@ -126,7 +126,8 @@ def build_workloads(paths: list[str], ds: Dataset, batches: tuple[int, ...], thr
                 runner.prepare(b)
                 key = f"{mf.name}@{b}" if rt == main else f"{mf.name}@{b}:{rt}"
                 workloads.append(Workload(mf.name, b, measured_call(runner, x), rt, key,
-                                          getattr(runner, "logits", None)))  # fmt: skip
+                                          getattr(runner, "logits", None),
+                                          getattr(runner, "device", "cpu")))  # fmt: skip
     return workloads, runtimes
 
 
@@ -146,19 +147,26 @@ def measured_call(runner, x: np.ndarray) -> Callable[[], object]:
 
 
 def choose_meter(name: str, country: str, output_dir: str | None, watts_per_core: float | None,
-                 echo: Callable[[str], None], tracking_mode: str = "process") -> Meter:  # fmt: skip
-    """The requested meter; ``auto`` picks the most direct available and says which and why."""
+                 echo: Callable[[str], None], tracking_mode: str = "process",
+                 device: str = "cpu") -> Meter:  # fmt: skip
+    """The requested meter; ``auto`` picks the most direct available that covers ``device`` (the
+    device the models run on: every runtime here declares ``cpu``) and says which and why. The
+    choice and its reasons are kept on the meter (``choice``) for the results."""
     options = {"codecarbon": {"country": country, "output_dir": output_dir,
                               "tracking_mode": tracking_mode}}  # fmt: skip
     if watts_per_core is not None:
         options["cputime"] = {"watts_per_core": watts_per_core}
     if name == "auto":
-        meter, skipped = auto_meter(**options)
+        meter, skipped = auto_meter(device, **options)
         for line in skipped:
             echo(f"  meter {line}")
-        echo(f"  meter: using {meter.name} (attribution: {meter.attribution})")
-        return meter
-    return make_meter(name, **options.get(name, {}))
+        why = f"the first meter available here that reads the {device.upper()}"
+        echo(f"  meter: using {meter.name}, {why} (attribution: {meter.attribution})")
+    else:
+        meter, skipped, why = make_meter(name, device, **options.get(name, {})), [], "requested"
+    meter.choice = {"requested": name, "device": device, "chosen": meter.name, "why": why,
+                    "skipped": skipped}  # fmt: skip
+    return meter
 
 
 def scale_figure(stat: dict | None, factor: float) -> dict | None:
@@ -201,6 +209,9 @@ def measure_files(paths: list[str], ds: Dataset, meter: Meter, cfg: ProtocolConf
     workloads, runtimes = build_workloads(paths, ds, batches, threads, unsafe, float_runtime,
                                           compare_runtimes)  # fmt: skip
     result = run_protocol(workloads, meter, cfg, echo, checkpoint=checkpoint, resume=resume)
+    result["devices"] = sorted({w.device for w in workloads})
+    result["meter_choice"] = getattr(meter, "choice", {"requested": "a Meter instance",
+                                                       "chosen": getattr(meter, "name", "meter")})
     result["runtimes"] = runtimes
     result["float_runtime"] = float_runtime
     return add_carbon(result, g, source)
@@ -220,11 +231,12 @@ def seed_call(mf: ModelFile, x1: np.ndarray) -> tuple[Callable[[], object], str]
 def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir: str | None = None,
                  threads: int | None = None, unsafe: bool = False,
                  echo: Callable[[str], None] | None = None, inferences: int = SEED_INFERENCES,
-                 tracking_mode: str = "process") -> dict:  # fmt: skip
+                 tracking_mode: str = "process", intensity: float | None = None) -> dict:  # fmt: skip
     """The evaluated report's method: one CodeCarbon window around 1000 single-window inferences
     per model, each run as the report ran it (Keras ``predict`` per sample) — no warm-up, no idle
     baseline, no repeats, no interval. A window shorter than CodeCarbon's sampling period is
-    marked ``too_short``: its figure is not a reading (CodeCarbon issue #851)."""
+    marked ``too_short``: its figure is not a reading (CodeCarbon issue #851). ``intensity``
+    (g CO2e per kWh) overrides the country's figure, as in the standard protocol."""
     say = echo or (lambda _m: None)
     # CodeCarbon sampling every second, as a tracker left at its defaults samples regularly
     # (the report's @track_emissions used its 15-s default): what the report's figures rest on
@@ -233,7 +245,7 @@ def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir
     period = meter.sampling_period_s
     out = {"protocol": f"seed: one CodeCarbon window around {inferences} inferences per model",
            "sampling_period_s": period, "tracking_mode": tracking_mode, "variants": {}}  # fmt: skip
-    g, source = carbon_intensity_g_per_kwh(country)
+    g, source = carbon_intensity_g_per_kwh(country, intensity)
     for path in paths:
         mf = load_model_file(path, unsafe=unsafe, num_threads=threads)
         check_fits(mf, ds.input_shape, ds.class_names)
@@ -249,7 +261,8 @@ def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir
             "latency_s_per_inference": r.seconds / inferences,
             "kwh_per_1000": r.joules / 3.6e6 * 1000 / inferences,
             "implied_watts": r.watts, "method": r.method, "measured": r.measured,
-            "components_j": r.components, "too_short": short, "co2e_kg": co2e_kg(r.joules, g),
+            "components_j": r.components, "sources": r.sources, "apart_j": r.apart,
+            "too_short": short, "co2e_kg": co2e_kg(r.joules, g),
         }  # fmt: skip
         figure = (f"too short to read ({r.seconds:.2f} s < the {period:g} s sampling period)"
                   if short else f"{r.joules:.3g} J, {r.watts:.1f} W")  # fmt: skip

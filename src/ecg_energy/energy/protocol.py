@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ConfigError
 from .load import DEFAULT_MAX_OTHER_SHARE, LoadProbe
-from .meters import Meter
-from .stats import bootstrap_ci, net_figure, spread
+from .meters import MEASURED, MODELLED, Meter
+from .stats import bootstrap_ci, net_figure, net_joules, spread
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Workload:
     runtime: str = ""
     key: str = ""
     decode: Callable[[object], object] | None = None  # what ``call`` returns -> float logits
+    device: str = "cpu"  # where ``call`` runs: the meter must cover it
 
     @property
     def id(self) -> str:
@@ -107,6 +109,8 @@ class Trial:
     attempts: int = 1  # > 1: repeated because other processes were too busy
     contaminated: bool = False  # still too busy after the last repeat: left out of the figures
     components: dict = field(default_factory=dict)  # the meter's parts (J): cpu, ram, gpu, ...
+    sources: dict = field(default_factory=dict)  # part -> measured | modelled (see meters)
+    apart: dict = field(default_factory=dict)  # J read on a device the work did not run on
 
 
 @dataclass
@@ -182,6 +186,13 @@ def run_protocol(
     by default ``load.LoadProbe``.
     """
     say = echo or (lambda _m: None)
+    covers = getattr(meter, "covers", ("cpu",))
+    for w in workloads:  # never a figure from a device the work does not run on
+        if w.device not in covers:
+            raise ConfigError(f"{w.id} runs on the {w.device.upper()}, and the meter "
+                              f"{getattr(meter, 'name', 'meter')} reads the "
+                              f"{' and '.join(c.upper() for c in covers)} only: choose a meter "
+                              f"that covers the {w.device.upper()} (or auto)")  # fmt: skip
     probe = probe if probe is not None else LoadProbe()
     limit = max_other_share(cfg, meter)
     results = {w.id: VariantMeasurement(w.name, w.batch, w.runtime) for w in workloads}
@@ -210,7 +221,7 @@ def run_protocol(
                 f"{100 * limit:.0f}%); " + (f"still above after {attempts - 1} repeats, left out"
                                             if busy else f"repeated {attempts - 1}x"))  # fmt: skip
         return Trial(r.joules, r.seconds, inferences, r.method, r.measured, None, k, share,
-                     attempts, busy, dict(r.components))  # fmt: skip
+                     attempts, busy, dict(r.components), dict(r.sources), dict(r.apart))  # fmt: skip
 
     interrupted = False
     try:
@@ -313,6 +324,11 @@ def summarize(results: dict[str, VariantMeasurement], idles: list[Trial], meter:
     methods = sorted({t.method for t in trials})
     out["method"] = methods[0] if len(methods) == 1 else ", ".join(methods) or None
     out["measured"] = bool(trials) and all(t.measured for t in trials)
+    out["parts"] = part_sources(trials)
+    if trials and not out["measured"] and out["parts"][MEASURED]:
+        out["measured_note"] = (f"partly measured: {', '.join(out['parts'][MEASURED])} read from "
+                                f"a counter, {', '.join(out['parts'][MODELLED])} modelled; the "
+                                "total is not a measurement")  # fmt: skip
     if not trials:
         out["note"] = "no trial finished"
     return out
@@ -342,12 +358,42 @@ def _figures(trials: list[Trial], idle_w: dict[int, float], limit: float, cfg: P
                             f"up to {100 * worst:.0f}% of the machine; limit {100 * limit:.0f}%)")  # fmt: skip
         return entry
     entry["energy_j_per_inference_gross"] = _ci([t.joules / t.inferences for t in clean], **ci)
-    net = [(t.joules - idle_w[t.round] * t.seconds) / t.inferences for t in clean
+    entry.update(per_part(clean))
+    net = [net_joules(t.joules, idle_w[t.round], t.seconds) / t.inferences for t in clean
            if t.round in idle_w]  # fmt: skip
     why = None if net else ("no idle window" if not cfg.idle_s
                             else "no round with a clean idle window")  # fmt: skip
     entry["energy_j_per_inference_net"] = net_figure(net, why=why, **ci)
     return entry
+
+
+def part_sources(trials: list[Trial]) -> dict[str, list[str]]:
+    """Which parts of the totals were read from a counter and which were modelled:
+    e.g. CodeCarbon with RAPL -> {"measured": ["cpu"], "modelled": ["ram"]}."""
+    seen: dict[str, set[str]] = {MEASURED: set(), MODELLED: set()}
+    for t in trials:
+        for part, kind in t.sources.items():
+            seen[kind if kind in seen else MODELLED].add(part)
+    return {k: sorted(v) for k, v in seen.items()}
+
+
+def per_part(trials: list[Trial]) -> dict:
+    """Gross energy per inference part by part (median over trials), each with its source, and
+    what was read on devices the work did not run on, kept apart from every figure."""
+    out: dict = {}
+    parts = {p: kind for t in trials for p, kind in t.sources.items()}
+    if parts:
+        out["energy_parts_j_per_inference"] = {
+            p: {"median": float(np.median([t.components.get(p, 0.0) / t.inferences
+                                           for t in trials])), "source": kind}
+            for p, kind in sorted(parts.items())}  # fmt: skip
+    apart = sorted({p for t in trials for p in t.apart})
+    if apart:
+        out["apart_j_per_inference"] = {
+            p: {"median": float(np.median([t.apart.get(p, 0.0) / t.inferences for t in trials])),
+                "note": f"read on the {p.upper()}, which did not run the models: not in any "
+                        "figure"} for p in apart}  # fmt: skip
+    return out
 
 
 def _ci(values, n_boot: int, seed: int) -> dict:

@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from . import EnergyReading, Meter, MeterUnavailable, register_meter
+from . import MEASURED, EnergyReading, Meter, MeterUnavailable, register_meter
 
 POWERCAP = "/sys/class/powercap"
 
@@ -73,6 +73,7 @@ class RaplMeter(Meter):
 
     name = "rapl"
     measured = True
+    covers = ("cpu",)  # the CPU package, and the DRAM where its domain is exposed
     attribution = "machine"  # a package counter sees every process on the socket
 
     def __init__(self, root: str = POWERCAP, clock=time.perf_counter):
@@ -89,4 +90,5 @@ class RaplMeter(Meter):
         seconds = self._clock() - self._t0
         parts = {d.name: counter_delta_uj(self._start[d.name], _read(d), d.max_uj) * 1e-6
                  for d in self.domains}  # fmt: skip
-        return EnergyReading(sum(parts.values()), seconds, "rapl", True, parts)
+        return EnergyReading(sum(parts.values()), seconds, "rapl", True, parts,
+                             dict.fromkeys(parts, MEASURED))  # fmt: skip
