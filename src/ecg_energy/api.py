@@ -413,7 +413,8 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
     check_measure_options(protocol, given)
     opts = {**STANDARD_DEFAULTS, "tracking_mode": "process",
             **{k: v for k, v in given.items() if v is not None}}  # fmt: skip
-    meter, float_runtime, tracking_mode = opts["meter"], opts["float_runtime"], opts["tracking_mode"]
+    meter, float_runtime = opts["meter"], opts["float_runtime"]
+    tracking_mode = opts["tracking_mode"]
     cfg = _protocol(opts["trials"], opts["min_seconds"], idle_seconds, max_other_share)
     batches = tuple(int(b) for b in opts["batches"])
     if not batches or min(batches) < 1:
@@ -433,11 +434,10 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
                               tracking_mode=tracking_mode, intensity=carbon_intensity)  # fmt: skip
     else:
         m = _meter(meter, country, out, watts_per_core, say, tracking_mode)
-        if tracking_mode != "process" or given["tracking_mode"]:
-            if getattr(m, "name", "") != "codecarbon":
-                raise ConfigError(f"--tracking-mode is CodeCarbon's, and auto chose "
-                                  f"{getattr(m, 'name', 'another meter')} here: use --meter "
-                                  "codecarbon, or drop --tracking-mode")  # fmt: skip
+        if given["tracking_mode"] and getattr(m, "name", "") != "codecarbon":
+            raise ConfigError(f"--tracking-mode is CodeCarbon's, and auto chose "
+                              f"{getattr(m, 'name', 'another meter')} here: use --meter "
+                              "codecarbon, or drop --tracking-mode")  # fmt: skip
         result = measure_files(paths, ds, m, cfg, batches, threads, country, carbon_intensity,
                                unsafe_load, say, float_runtime=float_runtime)  # fmt: skip
     if out:

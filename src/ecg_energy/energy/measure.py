@@ -210,8 +210,8 @@ def measure_files(paths: list[str], ds: Dataset, meter: Meter, cfg: ProtocolConf
                                           compare_runtimes)  # fmt: skip
     result = run_protocol(workloads, meter, cfg, echo, checkpoint=checkpoint, resume=resume)
     result["devices"] = sorted({w.device for w in workloads})
-    result["meter_choice"] = getattr(meter, "choice", {"requested": "a Meter instance",
-                                                       "chosen": getattr(meter, "name", "meter")})
+    own = {"requested": "a Meter instance", "chosen": getattr(meter, "name", "meter")}
+    result["meter_choice"] = getattr(meter, "choice", own)
     result["runtimes"] = runtimes
     result["float_runtime"] = float_runtime
     return add_carbon(result, g, source)

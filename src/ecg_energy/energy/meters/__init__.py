@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from ...errors import EcgEnergyError
 
-
 MEASURED, MODELLED = "measured", "modelled"
 DEVICES = ("cpu", "gpu")
 
