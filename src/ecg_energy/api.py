@@ -210,7 +210,11 @@ def quantize(model: str, data: Any = "synth", *, modes: Sequence[str] = ("int8",
 
             target = os.path.join(folder, f"{stem}-int8.onnx")
             os.makedirs(folder, exist_ok=True)
-            quantize_onnx(path, rep, target)
+            record: dict = {}
+            quantize_onnx(path, rep, target, record)
+            meta["pre_process"] = record["pre_process"]
+            if not record["pre_process"]["applied"]:
+                say(f"  note: {record['pre_process']['why']}; quantized the graph as it is")
         else:
             target = os.path.join(folder, f"{stem}-{mode}.tflite")
             atomic_write_bytes(target, convert(keras_model, mode, rep if mode == "int8" else None))
