@@ -185,8 +185,3 @@ def to_toml(cfg: RunConfig) -> str:
 
     emit(to_dict(cfg), "")
     return "\n".join(lines) + "\n"
-
-
-def merge_overrides(cfg: RunConfig, overrides: dict) -> RunConfig:
-    """Apply command-line values (a TOML-shaped dict with only the options given) over ``cfg``."""
-    return from_dict(overrides, cfg)
