@@ -29,7 +29,7 @@ def counter_delta_uj(before: int, after: int, max_uj: int) -> int:
     return after - before if after >= before else (max_uj - before) + after
 
 
-def find_domains(root: str = POWERCAP) -> list[Domain]:
+def find_domains(root: str) -> list[Domain]:
     """Top-level package domains (intel-rapl:N) and their DRAM subdomains."""
     if not os.path.isdir(root):
         raise MeterUnavailable(f"no {root} (RAPL is not exposed on this machine)")
@@ -76,8 +76,8 @@ class RaplMeter(Meter):
     covers = ("cpu",)  # the CPU package, and the DRAM where its domain is exposed
     attribution = "machine"  # a package counter sees every process on the socket
 
-    def __init__(self, root: str = POWERCAP, clock=time.perf_counter):
-        self.domains = find_domains(root)
+    def __init__(self, root: str | None = None, clock=time.perf_counter):
+        self.domains = find_domains(root or POWERCAP)
         self._clock = clock
         self._start: dict[str, int] = {}
         self._t0 = 0.0
