@@ -129,7 +129,8 @@ class Estimate(Result):
                 out.append({"model": name, "table": table, "low_j": est["low_j"],
                             "high_j": est["high_j"], "compute_j": est.get("compute_j"),
                             "memory_low_j": est.get("memory_low_j"),
-                            "memory_high_j": est.get("memory_high_j"), "measured": False})  # fmt: skip
+                            "memory_high_j": est.get("memory_high_j"),
+                            "measured": bool(est.get("measured"))})  # fmt: skip
         return out
 
     def __str__(self) -> str:
