@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ConfigError, DataError
@@ -490,6 +490,7 @@ class BlockReading:
     method: str
     measured: bool
     other_share: float | None = None
+    sources: dict = field(default_factory=dict)  # each part: measured or modelled (see meters)
 
     @property
     def gross_j_per_inference(self) -> float:
@@ -561,7 +562,8 @@ class measuring:  # noqa: N801 (used as ``with ee.measuring(...)`` and ``@ee.mea
         share = self._probe.stop()
         if exc_type is None:
             self.result = BlockReading(self.name, r.joules, r.seconds, self.inferences,
-                                       self._idle_w, r.method, r.measured, share)  # fmt: skip
+                                       self._idle_w, r.method, r.measured, share,
+                                       dict(r.sources))  # fmt: skip
             self.results.append(self.result)
         return False
 
