@@ -439,3 +439,9 @@ def test_the_busy_limit_by_attribution_unless_set():
     assert max_other_share(ProtocolConfig(), Machine()) == 0.10
     assert max_other_share(ProtocolConfig(), Process()) == 0.50
     assert max_other_share(ProtocolConfig(max_other_share=1), Process()) == 1.0
+    # a share of the machine is at most 1: 30 ms of ticks over a 10 ms window on 2 CPUs
+    # (1.5 machines) reads 1, so --max-other-share 1 never repeats a window
+    from ecg_energy.energy.load import other_share
+
+    assert other_share(0.03, 0.0, 0.01, 2) == 1.0
+    assert other_share(1.5, 1.0, 1.0, 2) == 0.25
