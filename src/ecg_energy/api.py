@@ -429,19 +429,21 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
         if value not in allowed:
             raise ConfigError(f"{flag} must be {' or '.join(allowed)}, not {value!r}")
     paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
-    ds = _dataset(data, task, cache)
-    ds = ds.subset(split_by_record(ds).test)
-    if out:
-        os.makedirs(out, exist_ok=True)
-    if protocol == "seed":
-        result = measure_seed(paths, ds, country, out, threads, unsafe_load, say,
-                              tracking_mode=tracking_mode, intensity=carbon_intensity)  # fmt: skip
-    else:
+    m = None
+    if protocol == "standard":  # the meter first: a meter refused is refused before any loading
         m = _meter(meter, country, out, watts_per_core, say, tracking_mode)
         if given["tracking_mode"] and getattr(m, "name", "") != "codecarbon":
             raise ConfigError(f"--tracking-mode is CodeCarbon's, and auto chose "
                               f"{getattr(m, 'name', 'another meter')} here: use --meter "
                               "codecarbon, or drop --tracking-mode")  # fmt: skip
+    ds = _dataset(data, task, cache)
+    ds = ds.subset(split_by_record(ds).test)
+    if out:
+        os.makedirs(out, exist_ok=True)
+    if m is None:
+        result = measure_seed(paths, ds, country, out, threads, unsafe_load, say,
+                              tracking_mode=tracking_mode, intensity=carbon_intensity)  # fmt: skip
+    else:
         result = measure_files(paths, ds, m, cfg, batches, threads, country, carbon_intensity,
                                unsafe_load, say, float_runtime=float_runtime)  # fmt: skip
     if out:

@@ -346,3 +346,14 @@ def test_the_seed_protocol_applies_the_carbon_intensity_given(student_keras, syn
         100.0, "user override")  # fmt: skip
     # kg = J / 3.6e6 J per kWh x 100 g per kWh / 1000 g per kg
     assert v["co2e_kg"] == pytest.approx(v["joules"] / 3.6e6 * 100.0 / 1000.0)
+
+
+def test_the_command_refuses_nvml_for_cpu_models_before_loading_anything(tmp_path, capsys):
+    from ecg_energy.cli import main
+
+    rc = main(["measure", str(tmp_path / "never-read.tflite"), "--meter", "nvml",
+               "--cache", str(tmp_path / "cache")])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err == ["error: meter nvml reads the GPU only, and the models run on the "
+                               "CPU: choose rapl, codecarbon, cputime or auto"]  # fmt: skip
+    assert not (tmp_path / "cache").exists()  # no data was loaded
