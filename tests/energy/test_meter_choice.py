@@ -357,3 +357,21 @@ def test_the_command_refuses_nvml_for_cpu_models_before_loading_anything(tmp_pat
     assert rc == 2 and err == ["error: meter nvml reads the GPU only, and the models run on the "
                                "CPU: choose rapl, codecarbon, cputime or auto"]  # fmt: skip
     assert not (tmp_path / "cache").exists()  # no data was loaded
+
+
+def test_the_energy_table_says_partly_measured():
+    import copy
+
+    from ecg_energy.report.tables import energy_table
+
+    fixture = Path(__file__).parents[1] / "report" / "fixtures" / "results.json"
+    res = copy.deepcopy(json.loads(fixture.read_text()))
+    for m in res["variants"]["original"]["measurements"].values():
+        for t in m["trials"]:
+            t.update(method="codecarbon:intel_rapl", measured=False,
+                     sources={"cpu": "measured", "ram": "modelled"})  # fmt: skip
+    header, rows = energy_table(res)
+    cells = dict(zip([r[0] for r in rows], [r[-1] for r in rows]))
+    assert header[-1] == "energy method"
+    assert cells["`original`"] == "codecarbon:intel_rapl (partly measured)"
+    assert cells["`original-int8`"] == "cputime-model (modelled)"
