@@ -348,43 +348,6 @@ def _protocol(trials: int, min_seconds: float, idle_seconds: float | None,
         raise ConfigError(str(exc)) from exc
 
 
-# the standard protocol's options (None: not given) and their defaults; the seed protocol (the
-# report's method) takes none of them, and refuses them rather than ignore them
-STANDARD_DEFAULTS = {"meter": "auto", "trials": 5, "min_seconds": 2.0, "idle_seconds": None,
-                     "max_other_share": None, "float_runtime": "litert", "batches": (1, 256),
-                     "watts_per_core": None}  # fmt: skip
-FLAGS = {"batches": "--batch"}
-
-
-def _flag(name: str) -> str:
-    return FLAGS.get(name, "--" + name.replace("_", "-"))
-
-
-def check_measure_options(protocol: str, given: dict) -> None:
-    """Refuse, in one line, an option the chosen protocol or meter would not use: the seed
-    protocol takes none of the standard protocol's (``--meter codecarbon`` is its own meter);
-    ``--watts-per-core`` sets the cputime model only; ``--tracking-mode`` is CodeCarbon's."""
-    given = {k: v for k, v in given.items() if v is not None}
-    if protocol == "seed":
-        extra = [k for k in STANDARD_DEFAULTS if k in given]
-        if given.get("meter") == "codecarbon":
-            extra.remove("meter")
-        if extra:
-            raise ConfigError(f"--protocol seed is the report's method (one CodeCarbon window "
-                              f"around single-window inferences): it does not use "
-                              f"{', '.join(_flag(k) for k in extra)}; drop "
-                              f"{'it' if len(extra) == 1 else 'them'} or use --protocol "
-                              "standard")  # fmt: skip
-        return
-    meter = given.get("meter", "auto")
-    if "watts_per_core" in given and meter != "cputime":
-        raise ConfigError(f"--watts-per-core sets the cputime model's power, and the meter is "
-                          f"{meter}: add --meter cputime, or drop --watts-per-core")  # fmt: skip
-    if "tracking_mode" in given and meter not in ("codecarbon", "auto"):
-        raise ConfigError(f"--tracking-mode is CodeCarbon's, and the meter is {meter}: use "
-                          "--meter codecarbon, or drop --tracking-mode")  # fmt: skip
-
-
 def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | None = None,
             protocol: str = "standard", trials: int | None = None,
             min_seconds: float | None = None, idle_seconds: float | None = None,
@@ -399,11 +362,17 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
     ``data``: interleaved trials, idle baselines, 95% intervals, every figure labelled with its
     meter and whether it was measured (``protocol="seed"``: the report's one-window method).
 
-    An option left at None takes its default (``STANDARD_DEFAULTS``; ``tracking_mode``
-    "process"); an option the protocol or meter would not use is refused
-    (``check_measure_options``)."""
+    An option left at None takes its default (``energy.measure.STANDARD_DEFAULTS``;
+    ``tracking_mode`` "process"); an option the protocol or meter would not use is refused
+    (``energy.measure.check_measure_options``)."""
     from .data.dataset import split_by_record
-    from .energy.measure import FLOAT_RUNTIMES, measure_files, measure_seed
+    from .energy.measure import (
+        FLOAT_RUNTIMES,
+        STANDARD_DEFAULTS,
+        check_measure_options,
+        measure_files,
+        measure_seed,
+    )
     from .energy.meters.codecarbon import TRACKING_MODES
     from .fsio import atomic_write_json
 

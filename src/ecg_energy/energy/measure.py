@@ -36,6 +36,43 @@ RUNTIME_CHECK_WINDOWS = 64
 RUNTIME_TOLERANCE = 1e-3
 
 
+# the standard protocol's options (None: not given) and their defaults; the seed protocol (the
+# report's method) takes none of them, and refuses them rather than ignore them
+STANDARD_DEFAULTS = {"meter": "auto", "trials": 5, "min_seconds": 2.0, "idle_seconds": None,
+                     "max_other_share": None, "float_runtime": "litert", "batches": (1, 256),
+                     "watts_per_core": None}  # fmt: skip
+FLAGS = {"batches": "--batch"}
+
+
+def _flag(name: str) -> str:
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def check_measure_options(protocol: str, given: dict) -> None:
+    """Refuse, in one line, an option the chosen protocol or meter would not use: the seed
+    protocol takes none of the standard protocol's (``--meter codecarbon`` is its own meter);
+    ``--watts-per-core`` sets the cputime model only; ``--tracking-mode`` is CodeCarbon's."""
+    given = {k: v for k, v in given.items() if v is not None}
+    if protocol == "seed":
+        extra = [k for k in STANDARD_DEFAULTS if k in given]
+        if given.get("meter") == "codecarbon":
+            extra.remove("meter")
+        if extra:
+            raise ConfigError(f"--protocol seed is the report's method (one CodeCarbon window "
+                              f"around single-window inferences): it does not use "
+                              f"{', '.join(_flag(k) for k in extra)}; drop "
+                              f"{'it' if len(extra) == 1 else 'them'} or use --protocol "
+                              "standard")  # fmt: skip
+        return
+    meter = given.get("meter", "auto")
+    if "watts_per_core" in given and meter != "cputime":
+        raise ConfigError(f"--watts-per-core sets the cputime model's power, and the meter is "
+                          f"{meter}: add --meter cputime, or drop --watts-per-core")  # fmt: skip
+    if "tracking_mode" in given and meter not in ("codecarbon", "auto"):
+        raise ConfigError(f"--tracking-mode is CodeCarbon's, and the meter is {meter}: use "
+                          "--meter codecarbon, or drop --tracking-mode")  # fmt: skip
+
+
 def input_batch(x: np.ndarray, batch: int) -> np.ndarray:
     """``batch`` real windows (repeated if the data has fewer), float32."""
     idx = np.arange(batch) % len(x)
