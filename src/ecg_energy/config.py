@@ -94,6 +94,16 @@ class RunConfig:
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} must be {' or '.join(allowed)}, "
                                  f"not {getattr(self, key)!r}")  # fmt: skip
+        # checked before any stage runs: the models run on the CPU (every runtime here declares it)
+        from .energy.meters import METERS, covering
+
+        cpu_meters = covering("cpu")
+        if self.meter != "auto" and self.meter in METERS and self.meter not in cpu_meters:
+            raise ValueError(f"meter {self.meter} does not read the CPU the models run on: "
+                             f"choose {', '.join(cpu_meters)} or auto")  # fmt: skip
+        if self.tracking_mode != "process" and self.meter not in ("auto", "codecarbon"):
+            raise ValueError(f"tracking_mode {self.tracking_mode} is CodeCarbon's, and meter is "
+                             f"{self.meter}: use meter codecarbon, or drop tracking_mode")  # fmt: skip
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:

@@ -375,3 +375,14 @@ def test_the_energy_table_says_partly_measured():
     assert header[-1] == "energy method"
     assert cells["`original`"] == "codecarbon:intel_rapl (partly measured)"
     assert cells["`original-int8`"] == "cputime-model (modelled)"
+
+
+def test_a_run_refuses_a_meter_that_cannot_read_its_models_before_any_stage():
+    from ecg_energy.api import run_config
+
+    with pytest.raises(ConfigError, match="meter nvml does not read the CPU the models run on: "
+                                          "choose rapl, codecarbon, cputime or auto"):  # fmt: skip
+        run_config(meter="nvml")
+    with pytest.raises(ConfigError, match="tracking_mode machine is CodeCarbon's, and meter is "
+                                          "cputime"):  # fmt: skip
+        run_config(meter="cputime", tracking_mode="machine")
