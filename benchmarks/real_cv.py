@@ -8,8 +8,8 @@ and the AHA table with exact lower 90% bounds; plus each fold's figures and the 
 
 Settings under test (what the generalisation measurements vary): ``--prep`` (the input
 preprocessing, default the run's ``bandpass-mulaw``), ``--no-augment`` (the run augments training
-windows with a random gain and noise), ``--gain``, ``--noise-mv``, ``--flip`` (polarity
-inversion), ``--attenuate-asystole``, ``--record-balance`` (each class's share of an epoch split
+windows with a random gain and noise), ``--gain``, ``--noise-mv``,
+``--attenuate-asystole``, ``--record-balance`` (each class's share of an epoch split
 equally among its records), ``--other-lead`` (the training records' second lead as more training
 windows), ``--average-epochs`` (selection on weights averaged over about that many epochs),
 ``--lr``, ``--weight-decay``, ``--epochs`` and ``--patience``. The model is trained by
@@ -182,8 +182,6 @@ def main(argv=None) -> int:
         default=None,
         help="learning rate (default: the run's, for the architecture)",
     )
-    ap.add_argument("--flip", type=float, default=preprocess.AUGMENT_FLIP,
-                    help="share of augmented windows whose polarity is inverted")  # fmt: skip
     ap.add_argument("--weight-decay", type=float, default=0.0,
                     help="decoupled weight decay of the original's optimizer")  # fmt: skip
     ap.add_argument("--record-balance", action="store_true",
@@ -218,7 +216,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     preprocess.AUGMENT_GAIN = tuple(args.gain)  # read by preprocess.augment at each call
     preprocess.AUGMENT_NOISE_MV = args.noise_mv
-    preprocess.AUGMENT_FLIP = args.flip
     t0 = time.perf_counter()
     ds = load(args.data)
     folds, rec_fold = fold_of_windows(ds, args.folds, args.seed)  # the run's own folds

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
 from ecg_energy.cli import main
-from ecg_energy.report.fmt import energy_text, pct, sci, seconds_text
 
 VARIANTS = ["original", "distilled", "student-plain", "original-int8", "distilled-int8"]
 
@@ -65,7 +66,34 @@ def test_results_json_holds_every_part(tiny_run):
     assert len(rows) == 4 and "energy_consumed" in rows[0]
 
 
+UNITS = {"fJ": 1e-15, "pJ": 1e-12, "nJ": 1e-9, "µJ": 1e-6, "mJ": 1e-3, "J": 1.0, "ns": 1e-9,
+         "µs": 1e-6, "ms": 1e-3, "s": 1.0}  # fmt: skip
+
+
+def _numbers(text: str) -> list[float]:
+    """The quantities a cell shows, read back: '5.63 mJ [5.6 mJ, 5.65 mJ]' -> [5.63e-3, ...]."""
+    found = re.findall(r"(\d+(?:\.\d+)?(?:e[-+]\d+)?)(?: (fJ|pJ|nJ|µJ|mJ|J|ns|µs|ms|s)\b)?", text)
+    return [float(n) * UNITS.get(u, 1.0) for n, u in found]
+
+
+def _shown(shown: float, exact: float, digits: int = 3) -> bool:
+    """``shown`` is ``exact`` to ``digits`` significant digits (half a unit in the last one)."""
+    return abs(shown - exact) <= 0.5 * 10 ** (math.floor(math.log10(abs(exact))) - digits + 1)
+
+
+def _cell_is(cell: str, stat: dict) -> bool:
+    """An energy cell is its figure: the median and interval, or 'unresolved (≤ upper)'."""
+    if stat.get("median") is None:
+        up = stat.get("upper_j", stat.get("upper"))
+        return cell.startswith("unresolved") and (up is None or _shown(_numbers(cell)[0], up))
+    want = [stat["median"], *stat["ci95"]]
+    got = _numbers(cell)
+    return len(got) == 3 and all(_shown(g, w) for g, w in zip(got, want))
+
+
 def test_report_md_numbers_equal_results_json(tiny_run):
+    """Every figure report.md shows, read back as a number, is results.json's to the digits
+    shown (the formats themselves are checked against literal strings in report/test_fmt)."""
     out = tiny_run[0]
     res = json.loads((out / "results.json").read_text())
     md = (out / "report.md").read_text()
@@ -76,28 +104,32 @@ def test_report_md_numbers_equal_results_json(tiny_run):
         m1, m4 = v["measurements"]["1"], v["measurements"]["4"]
         h = v["estimates"]["horowitz-45nm"]
         assert cells[2] == "LiteRT" + (" fp32 (from Keras)" if v["format"] == "keras" else "")
-        assert cells[5] == f"{_j(h['low_j'])} - {_j(h['high_j'])}"
-        assert cells[7:10] == [energy_text(m1["energy_j_per_inference_net"]),
-                               energy_text(m1["energy_j_per_inference_gross"]),
-                               seconds_text(m1["latency_s_per_inference"]["median"])]  # fmt: skip
-        assert cells[10] == energy_text(m4["energy_j_per_inference_net"])
+        low, high = _numbers(cells[5])
+        assert _shown(low, h["low_j"]) and _shown(high, h["high_j"]), cells[5]
+        assert _cell_is(cells[7], m1["energy_j_per_inference_net"]), cells[7]
+        assert _cell_is(cells[8], m1["energy_j_per_inference_gross"]), cells[8]
+        assert _shown(_numbers(cells[9])[0], m1["latency_s_per_inference"]["median"]), cells[9]
+        assert _cell_is(cells[10], m4["energy_j_per_inference_net"]), cells[10]
         assert cells[-1] == "cputime-model (modelled)"
-        co2 = [r for r in energy.splitlines() if r.startswith(f"| `{name}` |")][1]
+        co2 = _row([r for r in energy.splitlines() if r.startswith(f"| `{name}` |")][1], name)
         net = m1["co2e_kg_per_inference_net"]
-        assert f"| {sci(net['median'])} [{sci(net['ci95'][0])}, {sci(net['ci95'][1])}] |" in co2
+        assert any(len(_numbers(c)) == 3 and all(_shown(g, w) for g, w in zip(
+            _numbers(c), [net["median"], *net["ci95"]])) for c in co2), co2  # fmt: skip
         a = v["accuracy"]
-        assert _row(accuracy, name)[1:3] == [pct(a["accuracy"]), pct(a["balanced_accuracy"])]
+        acc = _row(accuracy, name)[1:3]
+        for shown, exact in zip(acc, (a["accuracy"], a["balanced_accuracy"])):
+            assert shown.endswith("%") and abs(float(shown[:-1]) - 100 * exact) <= 0.005, shown
         seed, flat = v["seed_window"], v["estimates"]["seed-flat"]
+        row = _row(reproduced, name)[2:]
+        assert _shown(float(row[0]), flat["low_j"]), row
         if seed is None:
-            assert _row(reproduced, name)[2:] == [sci(flat["low_j"]), "n/a", "n/a", "n/a"]
+            assert row[1:] == ["n/a", "n/a", "n/a"]
         elif seed["too_short"]:  # shorter than CodeCarbon's 1 s sampling: no figure given
-            assert _row(reproduced, name)[2:] == [
-                sci(flat["low_j"]), f"too short to read ({seconds_text(seed['seconds'])} window)",
-                "too short to read", seconds_text(seed["seconds"] * 1000 / 20)]  # fmt: skip
+            assert row[1].startswith("too short to read (") and row[2] == "too short to read"
+            assert _shown(_numbers(row[3])[0], seed["seconds"] * 1000 / 20), row
         else:
-            assert _row(reproduced, name)[2:] == [sci(flat["low_j"]), _kwh(seed["kwh_per_1000"]),
-                                                  sci(seed["co2e_kg"] * 1000 / 20),
-                                                  seconds_text(seed["seconds"] * 1000 / 20)]  # fmt: skip
+            assert _shown(float(row[2]), seed["co2e_kg"] * 1000 / 20) and _shown(
+                _numbers(row[3])[0], seed["seconds"] * 1000 / 20), row  # fmt: skip
     # the report's own table as published
     assert "| Original CNN (.h5) | 23,038,511 | 1.04e-05 | 0.000238 | 6.80e-05 | 10.48 s |" in md
     assert "cputime-model): a model" in md  # what was modelled, in words
@@ -121,18 +153,6 @@ def _recommended_by_hand(res, names=None):
         return math.sqrt(e["low_j"] * e["high_j"])
 
     return min(tied, key=lambda n: (est(n), net[n]["median"]))
-
-
-def _j(x):
-    from ecg_energy.report.fmt import fmt_j
-
-    return fmt_j(x)
-
-
-def _kwh(x):
-    from ecg_energy.report.fmt import kwh
-
-    return kwh(x)
 
 
 def test_tiny_run_recommends_nothing_and_says_why(tiny_run):

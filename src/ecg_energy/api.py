@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .energy.function import pick_meter, protocol_config
@@ -211,7 +211,11 @@ def quantize(model: str, data: Any = "synth", *, modes: Sequence[str] = ("int8",
 
             target = os.path.join(folder, f"{stem}-int8.onnx")
             os.makedirs(folder, exist_ok=True)
-            quantize_onnx(path, rep, target)
+            record: dict = {}
+            quantize_onnx(path, rep, target, record)
+            meta["pre_process"] = record["pre_process"]
+            if not record["pre_process"]["applied"]:
+                say(f"  note: {record['pre_process']['why']}; quantized the graph as it is")
         else:
             target = os.path.join(folder, f"{stem}-{mode}.tflite")
             atomic_write_bytes(target, convert(keras_model, mode, rep if mode == "int8" else None))
@@ -322,45 +326,71 @@ def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "aut
 # --- measurement -------------------------------------------------------------------------------
 
 
-def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str = "auto",
-            protocol: str = "standard", trials: int = 5, min_seconds: float = 2.0,
-            idle_seconds: float | None = None, max_other_share: float | None = None,
-            tracking_mode: str = "process", float_runtime: str = "litert",
-            batches: Sequence[int] = (1, 256), threads: int | None = None, country: str = "USA",
+def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | None = None,
+            protocol: str = "standard", trials: int | None = None,
+            min_seconds: float | None = None, idle_seconds: float | None = None,
+            max_other_share: float | None = None, tracking_mode: str | None = None,
+            float_runtime: str | None = None, batches: Sequence[int] | None = None,
+            threads: int | None = None, country: str = "USA",
             carbon_intensity: float | None = None, watts_per_core: float | None = None,
             out: str | None = None, unsafe_load: bool = False, task: str = "rhythm",
             cache: str = "runs/cache",
             echo: Callable[[str], None] | None = None) -> Measurement:  # fmt: skip
     """Measure energy and latency per inference of model files on the held-out windows of
     ``data``: interleaved trials, idle baselines, 95% intervals, every figure labelled with its
-    meter and whether it was measured (``protocol="seed"``: the report's one-window method)."""
+    meter and whether it was measured (``protocol="seed"``: the report's one-window method).
+
+    An option left at None takes its default (``energy.measure.STANDARD_DEFAULTS``;
+    ``tracking_mode`` "process"); an option the protocol or meter would not use is refused
+    (``energy.measure.check_measure_options``)."""
     from .data.dataset import split_by_record
-    from .energy.measure import FLOAT_RUNTIMES, measure_files, measure_seed
+    from .energy.measure import (
+        FLOAT_RUNTIMES,
+        STANDARD_DEFAULTS,
+        check_measure_options,
+        measure_files,
+        measure_seed,
+    )
     from .energy.meters.codecarbon import TRACKING_MODES
     from .fsio import atomic_write_json
 
     say = _quiet(echo)
-    cfg = protocol_config(trials, min_seconds, idle_seconds, max_other_share)
-    batches = tuple(int(b) for b in batches)
+    given = {"meter": meter, "trials": trials, "min_seconds": min_seconds,
+             "idle_seconds": idle_seconds, "max_other_share": max_other_share,
+             "float_runtime": float_runtime, "batches": batches,
+             "watts_per_core": watts_per_core, "tracking_mode": tracking_mode}  # fmt: skip
+    if protocol not in ("standard", "seed"):
+        raise ConfigError(f"protocol (--protocol) must be standard or seed, not {protocol!r}")
+    check_measure_options(protocol, given)
+    opts = {**STANDARD_DEFAULTS, "tracking_mode": "process",
+            **{k: v for k, v in given.items() if v is not None}}  # fmt: skip
+    meter, float_runtime = opts["meter"], opts["float_runtime"]
+    tracking_mode = opts["tracking_mode"]
+    cfg = protocol_config(opts["trials"], opts["min_seconds"], idle_seconds, max_other_share)
+    batches = tuple(int(b) for b in opts["batches"])
     if not batches or min(batches) < 1:
         raise ConfigError(f"batches (--batch) must be positive batch sizes such as 1,256, "
                           f"not {batches}")  # fmt: skip
-    if protocol not in ("standard", "seed"):
-        raise ConfigError(f"protocol (--protocol) must be standard or seed, not {protocol!r}")
     for flag, value, allowed in (("tracking_mode", tracking_mode, TRACKING_MODES),
                                  ("float_runtime", float_runtime, FLOAT_RUNTIMES)):  # fmt: skip
         if value not in allowed:
             raise ConfigError(f"{flag} must be {' or '.join(allowed)}, not {value!r}")
     paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
+    m = None
+    if protocol == "standard":  # the meter first: a meter refused is refused before any loading
+        m = pick_meter(meter, country, out, watts_per_core, say, tracking_mode)
+        if given["tracking_mode"] and getattr(m, "name", "") != "codecarbon":
+            raise ConfigError(f"--tracking-mode is CodeCarbon's, and auto chose "
+                              f"{getattr(m, 'name', 'another meter')} here: use --meter "
+                              "codecarbon, or drop --tracking-mode")  # fmt: skip
     ds = _dataset(data, task, cache)
     ds = ds.subset(split_by_record(ds).test)
     if out:
         os.makedirs(out, exist_ok=True)
-    if protocol == "seed":
+    if m is None:
         result = measure_seed(paths, ds, country, out, threads, unsafe_load, say,
-                              tracking_mode=tracking_mode)  # fmt: skip
+                              tracking_mode=tracking_mode, intensity=carbon_intensity)  # fmt: skip
     else:
-        m = pick_meter(meter, country, out, watts_per_core, say, tracking_mode)
         result = measure_files(paths, ds, m, cfg, batches, threads, country, carbon_intensity,
                                unsafe_load, say, float_runtime=float_runtime)  # fmt: skip
     if out:
@@ -411,6 +441,7 @@ class BlockReading:
     method: str
     measured: bool
     other_share: float | None = None
+    sources: dict = field(default_factory=dict)  # each part: measured or modelled (see meters)
 
     @property
     def gross_j_per_inference(self) -> float:
@@ -420,9 +451,11 @@ class BlockReading:
     def net_j_per_inference(self) -> float | None:
         """Gross minus the idle power over the block's seconds; None when not above idle (a
         block shorter than the meter resolves is reported unresolved, never negative)."""
+        from .energy.stats import net_joules
+
         if self.idle_power_w is None:
             return None
-        net = self.joules - self.idle_power_w * self.seconds
+        net = net_joules(self.joules, self.idle_power_w, self.seconds)
         return net / self.inferences if net > 0 else None
 
     def as_dict(self) -> dict:
@@ -480,7 +513,8 @@ class measuring:  # noqa: N801 (used as ``with ee.measuring(...)`` and ``@ee.mea
         share = self._probe.stop()
         if exc_type is None:
             self.result = BlockReading(self.name, r.joules, r.seconds, self.inferences,
-                                       self._idle_w, r.method, r.measured, share)  # fmt: skip
+                                       self._idle_w, r.method, r.measured, share,
+                                       dict(r.sources))  # fmt: skip
             self.results.append(self.result)
         return False
 

@@ -108,6 +108,16 @@ class RunConfig:
                 raise ValueError(
                     f"{key} must be {' or '.join(allowed)}, not {getattr(self, key)!r}"
                 )
+        # checked before any stage runs: the models run on the CPU (every runtime here declares it)
+        from .energy.meters import METERS, covering
+
+        cpu_meters = covering("cpu")
+        if self.meter != "auto" and self.meter in METERS and self.meter not in cpu_meters:
+            raise ValueError(f"meter {self.meter} does not read the CPU the models run on: "
+                             f"choose {', '.join(cpu_meters)} or auto")  # fmt: skip
+        if self.tracking_mode != "process" and self.meter not in ("auto", "codecarbon"):
+            raise ValueError(f"tracking_mode {self.tracking_mode} is CodeCarbon's, and meter is "
+                             f"{self.meter}: use meter codecarbon, or drop tracking_mode")  # fmt: skip
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
@@ -199,8 +209,3 @@ def to_toml(cfg: RunConfig) -> str:
 
     emit(to_dict(cfg), "")
     return "\n".join(lines) + "\n"
-
-
-def merge_overrides(cfg: RunConfig, overrides: dict) -> RunConfig:
-    """Apply command-line values (a TOML-shaped dict with only the options given) over ``cfg``."""
-    return from_dict(overrides, cfg)

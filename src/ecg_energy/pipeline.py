@@ -238,7 +238,7 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                  "inferences each, Keras predict per sample)")  # fmt: skip
             result["seed"] = measure_seed(seeded, test, cfg.country, out, cfg.threads,
                                           cfg.unsafe_load, echo, cfg.seed_inferences,
-                                          cfg.tracking_mode)  # fmt: skip
+                                          cfg.tracking_mode, cfg.carbon_intensity)  # fmt: skip
         atomic_write_json(os.path.join(out, "measurements.json"), result)
         if result.get("interrupted"):  # the finished trials are kept; the stage is not done
             raise KeyboardInterrupt

@@ -129,7 +129,8 @@ class Estimate(Result):
                 out.append({"model": name, "table": table, "low_j": est["low_j"],
                             "high_j": est["high_j"], "compute_j": est.get("compute_j"),
                             "memory_low_j": est.get("memory_low_j"),
-                            "memory_high_j": est.get("memory_high_j"), "measured": False})  # fmt: skip
+                            "memory_high_j": est.get("memory_high_j"),
+                            "measured": bool(est.get("measured"))})  # fmt: skip
         return out
 
     def __str__(self) -> str:
@@ -197,7 +198,17 @@ class Measurement(Result):
     def __init__(self, data: dict):
         super().__init__(data)
         kind = "measured" if data.get("measured") else "MODELLED, not measured"
+        parts = data.get("parts") or {}
+        if not data.get("measured") and parts.get("measured"):
+            kind = (f"PARTLY measured ({', '.join(parts['measured'])} from a counter, "
+                    f"{', '.join(parts.get('modelled') or [])} modelled)")  # fmt: skip
         self.caption = f"method {data.get('method')}: {kind}"
+
+    @property
+    def parts(self) -> dict[str, list[str]]:
+        """The parts of the totals read from a counter and those modelled:
+        e.g. {"measured": ["cpu"], "modelled": ["ram"]}."""
+        return self.data.get("parts") or {"measured": [], "modelled": []}
 
     @property
     def measured(self) -> bool:
@@ -218,6 +229,7 @@ class Measurement(Result):
                         "net_j": n.get("median"), "net_ci95": n.get("ci95"),
                         "latency_s": lat.get("median"), "latency_ci95": lat.get("ci95"),
                         "method": self.method, "measured": self.measured,
+                        "modelled_parts": ", ".join(self.parts.get("modelled") or []),
                         "error": v.get("error")})  # fmt: skip
         return out
 

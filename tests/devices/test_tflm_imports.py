@@ -137,3 +137,25 @@ def test_csv_trace_with_marks_by_hand():
 def test_bad_csv_traces_name_the_problem(text, words):
     with pytest.raises(DataError, match=words):
         parse_trace_csv(text, "t.csv")
+
+
+def test_a_stopped_tflm_child_says_its_own_cause():
+    assert tflm.stopped_why(-11, "") == "killed by SIGSEGV"
+    assert tflm.stopped_why(-9, "\n") == "killed by SIGKILL"
+    assert tflm.stopped_why(1, "a warning\nImportError: libfoo.so: cannot open\n") == (
+        "ImportError: libfoo.so: cannot open")  # fmt: skip
+    assert tflm.stopped_why(3, "") == "exit code 3, nothing on stderr"
+
+
+def test_not_installed_only_when_the_package_is_not_installed(monkeypatch):
+    from importlib import metadata
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert tflm.available() is None
+    assert (
+        tflm.check("never-read.tflite")["error"]
+        == "tflite-micro is not installed (pip install -e .)"
+    )

@@ -129,7 +129,9 @@ def test_int8_qdq_quantization(toy):
     _, path, _, folder = toy
     calib, _ = _toy(200, 2)
     out = str(folder / "toy-int8.onnx")
-    assert quantize_onnx(path, calib, out) == out
+    record: dict = {}
+    assert quantize_onnx(path, calib, out, record) == out
+    assert record == {"pre_process": {"applied": True}}
     assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]  # written atomically
     counts = count_file(out).counts
     assert counts.macs_by_precision() == {"int8": HAND_MACS}
@@ -242,3 +244,25 @@ def test_measurement_runs_onnx_on_onnxruntime(toy):
     assert np.allclose(workloads[1].call(), expected[:4], atol=1e-6)
     call, how = seed_call(load_model_file(path), x[:1])
     assert how == "onnxruntime-run" and np.allclose(call(), expected[:1], atol=1e-6)
+
+
+def test_a_failed_pre_processing_is_recorded_with_its_reason(toy, tmp_path, monkeypatch):
+    """The graph is then quantized as it is, and the record says so: never a silent fallback."""
+    import onnxruntime.quantization.shape_inference as si
+
+    from ecg_energy.models.onnx_quantize import quantize_onnx
+
+    def broken(*_a, **_k):
+        raise RuntimeError("shape inference failed on node conv1")
+
+    monkeypatch.setattr(si, "quant_pre_process", broken)
+    _, path, _, _ = toy
+    calib, _ = _toy(50, 2)
+    record: dict = {}
+    quantize_onnx(path, calib, str(tmp_path / "q.onnx"), record)
+    assert record["pre_process"] == {
+        "applied": False,
+        "why": "quant_pre_process failed (RuntimeError: shape inference failed on node conv1); "
+        "batch norm was not folded before calibration",
+    }
+    assert count_file(str(tmp_path / "q.onnx")).counts.macs_by_precision() == {"int8": HAND_MACS}

@@ -99,6 +99,20 @@ def test_grid_and_optuna_with_a_failing_trial(tmp_path, local_ray):
     assert all("too wide" in r["error"] for r in rows if r["status"] == "error")
     assert {r["macs"] for r in rows if r["status"] == "ok"} == {1000, 1500}
     assert facts["planned"] == 4 and not facts["restored"]
+    # the front, point by point: (0.5, 2) costs 0.5 x 2 = 1 µJ at 0.92 balanced accuracy, (0.5, 3)
+    # 1.5 µJ at 0.93; neither dominates the other, so both are on it, cheaper first; the two
+    # trials of width 2.0 failed and are off it with their error
+    from ecg_energy.sweep.pareto import excluded, front
+
+    key = "energy_j[stm32u575]"
+    by = {(r["width"], r["depth"]): r for r in rows}
+    on = front(rows, key)
+    assert on == [by[(0.5, 2)]["trial"], by[(0.5, 3)]["trial"]]
+    assert [(by[(0.5, d)][key], by[(0.5, d)]["balanced_accuracy"]) for d in (2, 3)] == [
+        pytest.approx((1.0e-6, 0.92)), pytest.approx((1.5e-6, 0.93))]  # fmt: skip
+    off = excluded(rows, key)
+    assert set(off) == {by[(2.0, 2)]["trial"], by[(2.0, 3)]["trial"]}
+    assert all("too wide" in why for why in off.values())
 
     search = parse_sweep({"search": "optuna", "budget": 6, "devices": ["stm32u575"],
                           "rank": "device:stm32u575",
@@ -206,9 +220,22 @@ def test_outputs_and_pareto_models(killed_and_resumed):
     out, _, res, stdout = killed_and_resumed
     lines = (out / "sweep.csv").read_text().splitlines()
     assert len(lines) == 5 and lines[0].startswith("trial,status,width,depth,stride,kernel")
+    # the front worked out here from the trial rows: finished, every AHA goal met, an energy
+    # figure that fits the board, and no other such trial at most as costly and at least as
+    # accurate (one strictly); every other trial is listed with why it is off
+    key = "energy_j[stm32u575]"
+    ok = [r for r in res["trials"] if r["status"] == "ok" and r["aha_pass"]
+          and r.get(key) is not None and r.get("fits[stm32u575]") is not False]  # fmt: skip
+
+    def dominated(r):
+        return any(o is not r and o[key] <= r[key] and o["balanced_accuracy"] >= r["balanced_accuracy"]
+                   and (o[key] < r[key] or o["balanced_accuracy"] > r["balanced_accuracy"])
+                   for o in ok)  # fmt: skip
+
+    by_hand = [r["trial"] for r in sorted(ok, key=lambda r: r[key]) if not dominated(r)]
     front = res["pareto"]["front"]
-    assert front == [n for n in front if n in {r["trial"] for r in res["trials"]
-                                               if r["aha_pass"]}]  # fmt: skip
+    assert front == by_hand
+    assert set(res["pareto"]["excluded"]) == {r["trial"] for r in res["trials"]} - set(front)
     for f in res["pareto"]["files"]:
         assert (out / f["keras"]).is_file() and (out / f["tflite"]).is_file()
     assert "recommendation:" in stdout

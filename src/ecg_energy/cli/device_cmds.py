@@ -32,13 +32,13 @@ def devices(
         else:
             with open(show, encoding="utf-8") as fh:
                 typer.echo(fh.read(), nl=False)
-        _echo(f"{p.name}: {p.confidence} confidence")
+        _echo(f"{p.name}: energy {p.energy_basis}")
         return
     profiles = [load_profile(n) for n in builtin_names()]
     if as_json:
         typer.echo(to_json([p.summary() for p in profiles]))
         return
-    head = f"{'name':<16}{'core':<12}{'MHz':>5}{'SRAM KiB':>10}{'flash KiB':>10}  {'pJ/MAC':>7}{'cyc/MAC':>8}  {'energy from':<11} calibrated on"
+    head = f"{'name':<16}{'core':<12}{'MHz':>5}{'SRAM KiB':>10}{'flash KiB':>10}  {'pJ/MAC':>7}{'cyc/MAC':>8}  {'energy from':<22} calibrated on"
     typer.echo(head)
     typer.echo("-" * len(head))
     for p in profiles:
@@ -47,10 +47,12 @@ def devices(
         pj = f"{s['energy_pj_per_mac']:.0f}" if s["energy_pj_per_mac"] else "-"
         cyc = f"{s['cycles_per_mac']:.2f}" if s["cycles_per_mac"] else "-"
         typer.echo(f"{p.name:<16}{core:<12}{s['clock_mhz']:>5.0f}{p.sram_bytes / 1024:>10.0f}"
-                   f"{p.flash_bytes / 1024:>10.0f}  {pj:>7}{cyc:>8}  {p.confidence:<11} "
+                   f"{p.flash_bytes / 1024:>10.0f}  {pj:>7}{cyc:>8}  {'modelled: ' + p.confidence:<22} "
                    f"{s['calibrated_on']}, {p.runtime.get('name')}")  # fmt: skip
-    typer.echo("energy from: measured = MLPerf Tiny energy results of the board; datasheet = its "
-               "cited active power x calibrated latency (lower confidence). Your own board: "
+    typer.echo("energy from: every figure is modelled from measurements of other models: "
+               "board-energy = the board's MLPerf Tiny energy results x MACs; datasheet = its "
+               "cited active power x calibrated latency (lower confidence). Only a board log "
+               "imported with `ecg-energy import-energy` is measured. Your own board: "
                "`ecg-energy devices --show stm32u575 > myboard.toml`, edit, pass --device "
                "myboard.toml.")  # fmt: skip
 

@@ -91,12 +91,22 @@ def measure(
         str, typer.Option("--data", help="Windows to run on; default synth:0.")
     ] = "synth",
     task: TaskOpt = "rhythm",
-    meter: Annotated[str, typer.Option(help="auto, rapl, nvml, codecarbon or cputime.")] = "auto",
+    meter: Annotated[
+        str | None,
+        typer.Option(
+            help="auto (default: the first meter available that reads the device the models run "
+            "on), rapl, nvml (GPU only), codecarbon or cputime."
+        ),
+    ] = None,
     protocol: Annotated[
         str, typer.Option(help="standard, or seed (the report's method).")
     ] = "standard",
-    trials: Annotated[int, typer.Option(help="Interleaved trials per variant.")] = 5,
-    min_seconds: Annotated[float, typer.Option(help="Minimum length of one trial, s.")] = 2.0,
+    trials: Annotated[
+        int | None, typer.Option(help="Interleaved trials per variant (default 5).")
+    ] = None,
+    min_seconds: Annotated[
+        float | None, typer.Option(help="Minimum length of one trial, s (default 2).")
+    ] = None,
     idle_seconds: Annotated[
         float | None,
         typer.Option(help="Idle window in every round, s (default: a trial's length)."),
@@ -109,13 +119,16 @@ def measure(
         ),
     ] = None,
     tracking_mode: Annotated[
-        str, typer.Option(help="CodeCarbon attribution: process or machine.")
-    ] = "process",
+        str | None,
+        typer.Option(help="CodeCarbon attribution: process (default) or machine."),
+    ] = None,
     float_runtime: Annotated[
-        str,
-        typer.Option(help="Runtime of Keras models: litert (float32, same weights) or tensorflow."),
-    ] = "litert",
-    batch: Annotated[str, typer.Option(help="Batch sizes, e.g. 1,256.")] = "1,256",
+        str | None,
+        typer.Option(
+            help="Runtime of Keras models: litert (default; float32, same weights) or tensorflow."
+        ),
+    ] = None,
+    batch: Annotated[str | None, typer.Option(help="Batch sizes (default 1,256).")] = None,
     threads: Annotated[int | None, typer.Option(help="LiteRT threads (default: LiteRT's).")] = None,
     country: Annotated[
         str, typer.Option(help="ISO 3166 alpha-3 code for CodeCarbon and CO2e.")
@@ -134,11 +147,13 @@ def measure(
     cache: Annotated[str, typer.Option(help="Where synth: databases are kept.")] = "runs/cache",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
-    """Measure energy and latency per inference: interleaved trials, idle baselines, intervals."""
+    """Measure energy and latency per inference: interleaved trials, idle baselines, intervals.
+
+    An option the chosen protocol or meter would not use is refused, never ignored."""
     from ..api import measure as measure_models
     from ..report.text import format_measurements
 
-    batches = _batches(batch)
+    batches = _batches(batch) if batch is not None else None
     result = measure_models(
         list(models), data_src, meter=meter, protocol=protocol, trials=trials,
         min_seconds=min_seconds, idle_seconds=idle_seconds, max_other_share=max_other_share,

@@ -41,6 +41,7 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
     "missing_ops", "error"}} (``tflm`` absent for a model TFLM was not run on)."""
     cal = profile.calibration
     row: dict = {"device": profile.name, "model": model["name"], "confidence": profile.confidence,
+                 "energy_from": "modelled", "energy_basis": profile.energy_basis,
                  "notes": []}  # fmt: skip
     keys = ("energy_j", "energy_j_low", "energy_j_high", "latency_s", "latency_s_low",
             "latency_s_high", "arena_bytes", "sram_bytes", "flash_bytes", "fits", "realtime",

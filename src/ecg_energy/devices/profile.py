@@ -4,9 +4,11 @@ A profile holds the board's facts, each with its source (MCU, core, clock, SRAM,
 runtime its figures were measured with, datasheet active and sleep power where cited), the
 memory the runtime itself needs beside the model, and a ``[calibration]`` section generated from
 MLPerf Tiny results by ``scripts/calibrate_devices.py`` (never typed in; below the marker line).
-A board with measured energy results is priced from them (``confidence = "measured"``); a board
-with latency results only is priced as datasheet active power x calibrated latency and marked
-``"datasheet"`` (lower confidence).
+A board with MLPerf Tiny energy results is priced from them (``confidence = "board-energy"``); a
+board with latency results only is priced as datasheet active power x calibrated latency and
+marked ``"datasheet"`` (lower confidence). Either way a model's figure on the board is modelled
+from measurements of *other* models (``energy_basis`` says from which): only an imported board
+log (``devices.imports``) is a measurement of the model itself.
 
 A user's profile is any TOML file with the same keys, given by path where a device name is taken.
 """
@@ -52,11 +54,22 @@ class DeviceProfile:
 
     @property
     def confidence(self) -> str:
-        """``measured`` (MLPerf Tiny energy results), ``datasheet`` (latency results and a cited
-        active power), or ``none`` (no energy can be given)."""
+        """``board-energy`` (the board's MLPerf Tiny energy results), ``datasheet`` (latency
+        results and a cited active power), or ``none`` (no energy can be given)."""
         if self.has_energy:
-            return "measured"
+            return "board-energy"
         return "datasheet" if self.has_latency and self.power.get("active_w") else "none"
+
+    @property
+    def energy_basis(self) -> str:
+        """What a model's energy on this board is modelled from, in words."""
+        cal = self.calibration
+        run = f"MLPerf Tiny {cal.get('round', '?')} {cal.get('system', '?')}"
+        if self.confidence == "board-energy":
+            return f"modelled: {run} energy results of other models on this board x MACs"
+        if self.confidence == "datasheet":
+            return f"modelled: datasheet active power x {run} latency of other models"
+        return "no energy: neither energy results nor a cited active power"
 
     @property
     def float_data(self) -> bool:
@@ -69,7 +82,8 @@ class DeviceProfile:
                 "clock_mhz": self.clock_hz / 1e6, "sram_bytes": self.sram_bytes,
                 "flash_bytes": self.flash_bytes, "runtime": self.runtime.get("name", ""),
                 "runtime_version": self.runtime.get("version", ""),
-                "confidence": self.confidence,
+                "confidence": self.confidence, "energy_from": "modelled",
+                "energy_basis": self.energy_basis,
                 "calibrated_on": f"MLPerf Tiny {cal.get('round', '?')} {cal.get('system', '?')} "
                                  f"({', '.join(r['benchmark'] for r in cal.get('rows', []))})",
                 "energy_pj_per_mac": cal.get("energy_pj_per_mac"),

@@ -31,13 +31,30 @@ PROBE_ARENA = 16 << 20  # bytes the host gives the interpreter; the recording re
 
 
 def available() -> str | None:
-    """The installed tflite-micro version, or None."""
-    try:
-        from importlib import metadata
+    """The installed tflite-micro version, or None when it is not installed (only then: any
+    other failure of TFLM is reported with its own cause by ``check``)."""
+    from importlib import metadata
 
+    try:
         return metadata.version("tflite-micro")
-    except Exception:
+    except metadata.PackageNotFoundError:
         return None
+
+
+def stopped_why(returncode: int, stderr: str) -> str:
+    """Why the child stopped without a report, in one line: its last stderr line, else its exit
+    code or the signal that killed it (-11 -> 'killed by SIGSEGV')."""
+    import signal
+
+    lines = [ln for ln in (stderr or "").strip().splitlines() if ln.strip()]
+    if lines:
+        return lines[-1].strip()
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}, nothing on stderr"
 
 
 def check(model_path: str, inputs: np.ndarray | None = None, timeout_s: float = 600) -> dict:
@@ -61,8 +78,8 @@ def check(model_path: str, inputs: np.ndarray | None = None, timeout_s: float = 
                     "arena_bytes": None, "outputs": None, "version": version}  # fmt: skip
         report_path = os.path.join(tmp, "report.json")
         if not os.path.isfile(report_path):
-            tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-            return {"error": f"TFLM stopped: {tail[0]}", "missing_ops": [], "arena_bytes": None,
+            why = stopped_why(proc.returncode, proc.stderr)
+            return {"error": f"TFLM stopped: {why}", "missing_ops": [], "arena_bytes": None,
                     "outputs": None, "version": version}  # fmt: skip
         with open(report_path) as fh:
             report = json.load(fh)
@@ -161,6 +178,14 @@ def _child(model_path: str, report_path: str, inputs_path: str | None) -> int:
     with open(model_path, "rb") as fh:
         content = fh.read()
     report: dict = {"arena_bytes": None, "missing_ops": [], "error": None}
+    try:
+        from tflite_micro import runtime  # noqa: F401
+    except Exception as exc:  # installed (``check`` saw its version) but broken
+        report["error"] = (f"tflite-micro is installed but does not load ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); reinstall "
+                           "it: pip install --force-reinstall tflite-micro")  # fmt: skip
+        _write_json(report_path, report)
+        return 0
     with _Stderr() as err:
         try:
             interp = _interpreter(content)

@@ -24,14 +24,18 @@ DEFAULT_MAX_OTHER_SHARE = {"machine": 0.10, "process": 0.50}
 
 
 def other_share(machine_busy_s: float, own_s: float, wall_s: float, cpus: int) -> float:
-    """Share of the machine other processes used: (busy - own) / (wall x CPUs), at least 0.
+    """Share of the machine other processes used: (busy - own) / (wall x CPUs), between 0 and 1.
+    The kernel counts CPU time in ticks (10 ms), so over a window of a few ms the difference can
+    read more than the whole machine: it is at most 1.
 
     >>> other_share(machine_busy_s=1.5, own_s=1.0, wall_s=1.0, cpus=2)
     0.25
+    >>> other_share(machine_busy_s=0.03, own_s=0.0, wall_s=0.01, cpus=2)
+    1.0
     """
     if wall_s <= 0 or cpus < 1:
         return 0.0
-    return max(0.0, machine_busy_s - own_s) / (wall_s * cpus)
+    return min(1.0, max(0.0, machine_busy_s - own_s) / (wall_s * cpus))
 
 
 def busy_seconds(times) -> float:

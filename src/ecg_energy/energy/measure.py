@@ -36,6 +36,43 @@ RUNTIME_CHECK_WINDOWS = 64
 RUNTIME_TOLERANCE = 1e-3
 
 
+# the standard protocol's options (None: not given) and their defaults; the seed protocol (the
+# report's method) takes none of them, and refuses them rather than ignore them
+STANDARD_DEFAULTS = {"meter": "auto", "trials": 5, "min_seconds": 2.0, "idle_seconds": None,
+                     "max_other_share": None, "float_runtime": "litert", "batches": (1, 256),
+                     "watts_per_core": None}  # fmt: skip
+FLAGS = {"batches": "--batch"}
+
+
+def _flag(name: str) -> str:
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def check_measure_options(protocol: str, given: dict) -> None:
+    """Refuse, in one line, an option the chosen protocol or meter would not use: the seed
+    protocol takes none of the standard protocol's (``--meter codecarbon`` is its own meter);
+    ``--watts-per-core`` sets the cputime model only; ``--tracking-mode`` is CodeCarbon's."""
+    given = {k: v for k, v in given.items() if v is not None}
+    if protocol == "seed":
+        extra = [k for k in STANDARD_DEFAULTS if k in given]
+        if given.get("meter") == "codecarbon":
+            extra.remove("meter")
+        if extra:
+            raise ConfigError(f"--protocol seed is the report's method (one CodeCarbon window "
+                              f"around single-window inferences): it does not use "
+                              f"{', '.join(_flag(k) for k in extra)}; drop "
+                              f"{'it' if len(extra) == 1 else 'them'} or use --protocol "
+                              "standard")  # fmt: skip
+        return
+    meter = given.get("meter", "auto")
+    if "watts_per_core" in given and meter != "cputime":
+        raise ConfigError(f"--watts-per-core sets the cputime model's power, and the meter is "
+                          f"{meter}: add --meter cputime, or drop --watts-per-core")  # fmt: skip
+    if "tracking_mode" in given and meter not in ("codecarbon", "auto"):
+        raise ConfigError(f"--tracking-mode is CodeCarbon's, and the meter is {meter}: use "
+                          "--meter codecarbon, or drop --tracking-mode")  # fmt: skip
+
+
 def input_batch(x: np.ndarray, batch: int) -> np.ndarray:
     """``batch`` real windows (repeated if the data has fewer), float32."""
     idx = np.arange(batch) % len(x)
@@ -126,7 +163,8 @@ def build_workloads(paths: list[str], ds: Dataset, batches: tuple[int, ...], thr
                 runner.prepare(b)
                 key = f"{mf.name}@{b}" if rt == main else f"{mf.name}@{b}:{rt}"
                 workloads.append(Workload(mf.name, b, measured_call(runner, x), rt, key,
-                                          getattr(runner, "logits", None)))  # fmt: skip
+                                          getattr(runner, "logits", None),
+                                          getattr(runner, "device", "cpu")))  # fmt: skip
     return workloads, runtimes
 
 
@@ -146,19 +184,26 @@ def measured_call(runner, x: np.ndarray) -> Callable[[], object]:
 
 
 def choose_meter(name: str, country: str, output_dir: str | None, watts_per_core: float | None,
-                 echo: Callable[[str], None], tracking_mode: str = "process") -> Meter:  # fmt: skip
-    """The requested meter; ``auto`` picks the most direct available and says which and why."""
+                 echo: Callable[[str], None], tracking_mode: str = "process",
+                 device: str = "cpu") -> Meter:  # fmt: skip
+    """The requested meter; ``auto`` picks the most direct available that covers ``device`` (the
+    device the models run on: every runtime here declares ``cpu``) and says which and why. The
+    choice and its reasons are kept on the meter (``choice``) for the results."""
     options = {"codecarbon": {"country": country, "output_dir": output_dir,
                               "tracking_mode": tracking_mode}}  # fmt: skip
     if watts_per_core is not None:
         options["cputime"] = {"watts_per_core": watts_per_core}
     if name == "auto":
-        meter, skipped = auto_meter(**options)
+        meter, skipped = auto_meter(device, **options)
         for line in skipped:
             echo(f"  meter {line}")
-        echo(f"  meter: using {meter.name} (attribution: {meter.attribution})")
-        return meter
-    return make_meter(name, **options.get(name, {}))
+        why = f"the first meter available here that reads the {device.upper()}"
+        echo(f"  meter: using {meter.name}, {why} (attribution: {meter.attribution})")
+    else:
+        meter, skipped, why = make_meter(name, device, **options.get(name, {})), [], "requested"
+    meter.choice = {"requested": name, "device": device, "chosen": meter.name, "why": why,
+                    "skipped": skipped}  # fmt: skip
+    return meter
 
 
 def scale_figure(stat: dict | None, factor: float) -> dict | None:
@@ -202,6 +247,9 @@ def measure_files(paths: list[str], ds: Dataset, meter: Meter, cfg: ProtocolConf
                                           compare_runtimes)  # fmt: skip
     result = run_protocol(workloads, meter, cfg, echo, checkpoint=checkpoint, resume=resume,
                           stop=stop)  # fmt: skip
+    result["devices"] = sorted({w.device for w in workloads})
+    own = {"requested": "a Meter instance", "chosen": getattr(meter, "name", "meter")}
+    result["meter_choice"] = getattr(meter, "choice", own)
     result["runtimes"] = runtimes
     result["float_runtime"] = float_runtime
     return add_carbon(result, g, source)
@@ -221,11 +269,12 @@ def seed_call(mf: ModelFile, x1: np.ndarray) -> tuple[Callable[[], object], str]
 def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir: str | None = None,
                  threads: int | None = None, unsafe: bool = False,
                  echo: Callable[[str], None] | None = None, inferences: int = SEED_INFERENCES,
-                 tracking_mode: str = "process") -> dict:  # fmt: skip
+                 tracking_mode: str = "process", intensity: float | None = None) -> dict:  # fmt: skip
     """The evaluated report's method: one CodeCarbon window around 1000 single-window inferences
     per model, each run as the report ran it (Keras ``predict`` per sample) — no warm-up, no idle
     baseline, no repeats, no interval. A window shorter than CodeCarbon's sampling period is
-    marked ``too_short``: its figure is not a reading (CodeCarbon issue #851)."""
+    marked ``too_short``: its figure is not a reading (CodeCarbon issue #851). ``intensity``
+    (g CO2e per kWh) overrides the country's figure, as in the standard protocol."""
     say = echo or (lambda _m: None)
     # CodeCarbon sampling every second, as a tracker left at its defaults samples regularly
     # (the report's @track_emissions used its 15-s default): what the report's figures rest on
@@ -234,7 +283,7 @@ def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir
     period = meter.sampling_period_s
     out = {"protocol": f"seed: one CodeCarbon window around {inferences} inferences per model",
            "sampling_period_s": period, "tracking_mode": tracking_mode, "variants": {}}  # fmt: skip
-    g, source = carbon_intensity_g_per_kwh(country)
+    g, source = carbon_intensity_g_per_kwh(country, intensity)
     for path in paths:
         mf = load_model_file(path, unsafe=unsafe, num_threads=threads)
         check_fits(mf, ds.input_shape, ds.class_names)
@@ -250,7 +299,8 @@ def measure_seed(paths: list[str], ds: Dataset, country: str = "USA", output_dir
             "latency_s_per_inference": r.seconds / inferences,
             "kwh_per_1000": r.joules / KWH_TO_J * 1000 / inferences,
             "implied_watts": r.watts, "method": r.method, "measured": r.measured,
-            "components_j": r.components, "too_short": short, "co2e_kg": co2e_kg(r.joules, g),
+            "components_j": r.components, "sources": r.sources, "apart_j": r.apart,
+            "too_short": short, "co2e_kg": co2e_kg(r.joules, g),
         }  # fmt: skip
         figure = (f"too short to read ({r.seconds:.2f} s < the {period:g} s sampling period)"
                   if short else f"{r.joules:.3g} J, {r.watts:.1f} W")  # fmt: skip

@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..progress import Bar
 from .load import DEFAULT_MAX_OTHER_SHARE, LoadProbe
-from .meters import Meter
-from .stats import bootstrap_ci, net_figure, spread
+from .meters import MEASURED, MODELLED, Meter
+from .parts import part_sources, per_part
+from .stats import bootstrap_ci, net_figure, net_joules, spread
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Workload:
     runtime: str = ""
     key: str = ""
     decode: Callable[[object], object] | None = None  # what ``call`` returns -> float logits
+    device: str = "cpu"  # where ``call`` runs: the meter must cover it
 
     @property
     def id(self) -> str:
@@ -108,6 +111,8 @@ class Trial:
     attempts: int = 1  # > 1: repeated because other processes were too busy
     contaminated: bool = False  # still too busy after the last repeat: left out of the figures
     components: dict = field(default_factory=dict)  # the meter's parts (J): cpu, ram, gpu, ...
+    sources: dict = field(default_factory=dict)  # part -> measured | modelled (see meters)
+    apart: dict = field(default_factory=dict)  # J read on a device the work did not run on
 
 
 @dataclass
@@ -186,6 +191,13 @@ def run_protocol(
     (``rounds_done``) and why it stopped (``stopped_early``).
     """
     say = echo or (lambda _m: None)
+    covers = getattr(meter, "covers", ("cpu",))
+    for w in workloads:  # never a figure from a device the work does not run on
+        if w.device not in covers:
+            raise ConfigError(f"{w.id} runs on the {w.device.upper()}, and the meter "
+                              f"{getattr(meter, 'name', 'meter')} reads the "
+                              f"{' and '.join(c.upper() for c in covers)} only: choose a meter "
+                              f"that covers the {w.device.upper()} (or auto)")  # fmt: skip
     probe = probe if probe is not None else LoadProbe()
     limit = max_other_share(cfg, meter)
     results = {w.id: VariantMeasurement(w.name, w.batch, w.runtime) for w in workloads}
@@ -214,7 +226,7 @@ def run_protocol(
                 f"{100 * limit:.0f}%); " + (f"still above after {attempts - 1} repeats, left out"
                                             if busy else f"repeated {attempts - 1}x"))  # fmt: skip
         return Trial(r.joules, r.seconds, inferences, r.method, r.measured, None, k, share,
-                     attempts, busy, dict(r.components))  # fmt: skip
+                     attempts, busy, dict(r.components), dict(r.sources), dict(r.apart))  # fmt: skip
 
     interrupted = False
     stopped = None
@@ -334,6 +346,11 @@ def summarize(results: dict[str, VariantMeasurement], idles: list[Trial], meter:
     methods = sorted({t.method for t in trials})
     out["method"] = methods[0] if len(methods) == 1 else ", ".join(methods) or None
     out["measured"] = bool(trials) and all(t.measured for t in trials)
+    out["parts"] = part_sources(trials)
+    if trials and not out["measured"] and out["parts"][MEASURED]:
+        out["measured_note"] = (f"partly measured: {', '.join(out['parts'][MEASURED])} read from "
+                                f"a counter, {', '.join(out['parts'][MODELLED])} modelled; the "
+                                "total is not a measurement")  # fmt: skip
     if not trials:
         out["note"] = "no trial finished"
     return out
@@ -363,7 +380,8 @@ def _figures(trials: list[Trial], idle_w: dict[int, float], limit: float, cfg: P
                             f"up to {100 * worst:.0f}% of the machine; limit {100 * limit:.0f}%)")  # fmt: skip
         return entry
     entry["energy_j_per_inference_gross"] = _ci([t.joules / t.inferences for t in clean], **ci)
-    net = [(t.joules - idle_w[t.round] * t.seconds) / t.inferences for t in clean
+    entry.update(per_part(clean))
+    net = [net_joules(t.joules, idle_w[t.round], t.seconds) / t.inferences for t in clean
            if t.round in idle_w]  # fmt: skip
     why = None if net else ("no idle window" if not cfg.idle_s
                             else "no round with a clean idle window")  # fmt: skip

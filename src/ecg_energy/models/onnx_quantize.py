@@ -5,7 +5,8 @@ training windows, never validation or test ones. QDQ keeps the graph in standard
 (QuantizeLinear / DequantizeLinear around each one) that onnxruntime fuses into its int8 kernels;
 the QOperator format (QLinearConv and others in the graph) ran 15-18× slower on x86-64, so it is
 not offered. ``quant_pre_process`` runs first: its graph optimisation folds batch norm into the
-convolutions before ranges are calibrated, as LiteRT's converter does.
+convolutions before ranges are calibrated, as LiteRT's converter does. Where it fails, the graph
+is quantized as it is, and the record says so with the reason (``record["pre_process"]``).
 """
 
 from __future__ import annotations
@@ -54,11 +55,15 @@ def _reader(model, windows: np.ndarray):
     return Windows()
 
 
-def quantize_onnx(src_path: str, calibration_windows: np.ndarray, out_path: str) -> str:
+def quantize_onnx(src_path: str, calibration_windows: np.ndarray, out_path: str,
+                  record: dict | None = None) -> str:  # fmt: skip
     """The float ``.onnx`` model at ``src_path`` quantized to INT8 QDQ (per-channel int8
     weights, int8 activations calibrated on ``calibration_windows``, the model's preprocessed
     training windows of its input shape), written atomically to ``out_path``; returns
-    ``out_path``."""
+    ``out_path``. ``record`` receives ``pre_process``: ``{"applied": True}``, or
+    ``{"applied": False, "why": ...}`` when the pre-processing failed and the graph was
+    quantized as it is."""
+    record = {} if record is None else record
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -74,8 +79,13 @@ def quantize_onnx(src_path: str, calibration_windows: np.ndarray, out_path: str)
         try:
             # sympy's symbolic shape inference is left out: the input is static but for its batch
             quant_pre_process(src_path, pre, skip_symbolic_shape=True)
-        except Exception:  # optimisation is a help, not a need: quantize the graph as it is
+            record["pre_process"] = {"applied": True}
+        except Exception as exc:  # a help, not a need: quantize the graph as it is, and say so
             pre = src_path
+            msg = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            record["pre_process"] = {"applied": False, "why": f"quant_pre_process failed "
+                                     f"({type(exc).__name__}: {msg}); batch norm was not "
+                                     "folded before calibration"}  # fmt: skip
         out = os.path.join(tmp, "int8.onnx")
         try:
             with silenced():

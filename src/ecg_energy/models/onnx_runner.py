@@ -56,6 +56,7 @@ class OnnxRunner:
 
     kind = "onnxruntime"
     backend = "onnxruntime"
+    device = "cpu"  # the CPU execution provider only: what an energy meter must cover
 
     def __init__(self, content: bytes, num_threads: int | None = None, precision: str = "fp32"):
         import onnxruntime as ort

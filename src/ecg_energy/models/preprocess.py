@@ -82,7 +82,6 @@ def bandpass_mulaw(x: np.ndarray) -> np.ndarray:
 # white noise of 20 µV RMS (electrode and muscle noise), applied in mV
 AUGMENT_GAIN = (0.5, 2.0)
 AUGMENT_NOISE_MV = 0.02
-AUGMENT_FLIP = 0.0  # share of windows whose polarity is inverted (electrode placement)
 
 
 def augment(name: str, x: np.ndarray, rng: np.random.Generator,
@@ -101,8 +100,6 @@ def augment(name: str, x: np.ndarray, rng: np.random.Generator,
         hi = np.maximum(lo, np.minimum(hi, np.log(np.asarray(max_gain, dtype=np.float64))))
     u = rng.uniform(size=n)
     gain = np.exp(lo + u * (hi - lo)).reshape((n,) + (1,) * (x.ndim - 1))
-    if AUGMENT_FLIP > 0:
-        gain = gain * np.where(rng.uniform(size=gain.shape) < AUGMENT_FLIP, -1.0, 1.0)
     mv = expand(x) * gain + rng.normal(0.0, AUGMENT_NOISE_MV, size=x.shape)
     return compand(mv)
 

@@ -34,6 +34,7 @@ class KerasRunner:
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
         self.precision = "fp32"
         self.backend = keras.backend.backend()
+        self.device = "cpu"  # where it runs, for the energy meters (tensorflow-cpu)
         if self.backend == "tensorflow":
             import tensorflow as tf
 
@@ -49,6 +50,8 @@ class KerasRunner:
             self._fn = lambda x: concrete(tf.constant(x))
         elif self.backend == "jax":  # e.g. a GPU machine with JAX and no TensorFlow
             import jax
+
+            self.device = "cpu" if jax.default_backend() == "cpu" else "gpu"
 
             trainable = [v.value for v in model.trainable_variables]
             frozen = [v.value for v in model.non_trainable_variables]
@@ -92,6 +95,7 @@ class LiteRTRunner:
     """
 
     kind = "litert"
+    device = "cpu"  # LiteRT's CPU kernels (XNNPACK): what an energy meter must cover
 
     def __init__(self, content: bytes, num_threads: int | None = None):
         from ai_edge_litert.interpreter import Interpreter

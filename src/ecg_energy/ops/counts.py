@@ -118,10 +118,6 @@ def depthwise_macs(out_positions: int, kernel_elems: int, out_ch: int) -> int:
     return out_positions * kernel_elems * out_ch
 
 
-def depthwise_conv1d_macs(out_len: int, kernel: int, channels: int, multiplier: int = 1) -> int:
-    return depthwise_macs(out_len, kernel, channels * multiplier)
-
-
 def dense_macs(in_features: int, out_features: int, rows: int = 1) -> int:
     """rows × in × out."""
     return rows * in_features * out_features

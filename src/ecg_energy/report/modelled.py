@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+# the methods a reading can carry: ours, and CodeCarbon 3.3.2's CPU modes (``CPU._mode``) after
+# "codecarbon:"; CodeCarbon's RAM figure is a model in every mode
+_CC_RAM = (
+    "; its RAM figure is a model (CodeCarbon has no RAM counter), so the total is partly modelled"
+)
 METHOD_WORDS = {
     "rapl": "read from the CPU's RAPL energy counters (package and DRAM): measured",
     "nvml:power-polling": "the GPU's power readings polled through NVML and integrated over "
-    "time (no energy counter on this GPU): measured, coarser",
-    "nvml": "read from the GPU's NVML energy counter: measured",
-    "codecarbon:rapl": "CodeCarbon reading the CPU's RAPL counters: measured",
+    "time (no energy counter on this GPU): measured, coarser, for the GPU only",
+    "nvml": "read from the GPU's NVML energy counter: measured, for the GPU only",
+    "codecarbon:intel_rapl": "CodeCarbon reading the CPU package's RAPL counter: the CPU part "
+    "measured" + _CC_RAM,
+    "codecarbon:intel_power_gadget": "CodeCarbon reading the CPU through Intel Power Gadget: the "
+    "CPU part measured" + _CC_RAM,
+    "codecarbon:windows_emi": "CodeCarbon reading the CPU's RAPL counters through Windows' Energy "
+    "Meter Interface: the CPU part measured" + _CC_RAM,
     "codecarbon:cpu_load": "CodeCarbon's model, not a reading: with no power counter on this "
-    "machine it multiplies its table TDP by a function of CPU load and adds a constant RAM power, "
+    "machine it multiplies its table TDP by a function of CPU load and adds a modelled RAM power, "
     "so the energy grows with time, not with the work the model does",
+    "codecarbon:constant": "CodeCarbon's model, not a reading: a constant CPU power (its TDP "
+    "table, or a global default) and a modelled RAM power, times the time",
     "cputime-model": "a model: this process's CPU seconds x a fixed number of watts per core",
 }
 
 
 def method_words(method: str) -> str:
-    for key, words in METHOD_WORDS.items():
-        if method == key or method.startswith(key):
-            return words
-    return "a method this report does not describe"
+    return METHOD_WORDS.get(method, "a method this report does not describe")
 
 
 def modelled_notes(res: dict) -> list[str]:
@@ -29,12 +38,24 @@ def modelled_notes(res: dict) -> list[str]:
     if methods:
         for m in methods:
             notes.append(f"Energy per inference ({m}): {method_words(m)}.")
-        if not meas.get("measured"):
+        parts = meas.get("parts") or {}
+        if not meas.get("measured") and parts.get("measured"):
+            notes.append(f"Partly measured: {', '.join(parts['measured'])} read from a counter, "
+                         f"{', '.join(parts.get('modelled') or [])} modelled; the figures are "
+                         "totals of both, so none of them is a measurement (each part is kept "
+                         "under energy_parts_j_per_inference in measurements.json).")  # fmt: skip
+        elif not meas.get("measured"):
             notes.append("No energy figure in this report was read from a hardware energy counter; "
                          "every measured-column energy is modelled from time and load. Ratios "
                          "between variants then mostly reflect their latencies.")  # fmt: skip
     else:
         notes.append("No energy was measured in this run.")
+    choice = meas.get("meter_choice") or {}
+    if choice.get("chosen"):
+        skipped = "; ".join(choice.get("skipped") or [])
+        notes.append(f"Meter {choice['chosen']} ({choice.get('why', 'requested')}), for the models "
+                     f"on the {', '.join(d.upper() for d in meas.get('devices') or ['cpu'])}"
+                     + (f"; skipped: {skipped}." if skipped else "."))  # fmt: skip
     if meas.get("idle_power_w") is not None:
         notes.append(f"Net energy subtracts an idle baseline (median {meas['idle_power_w']:.1f} W) "
                      "x the trial's time: the idle window of the trial's own round, as long as a "

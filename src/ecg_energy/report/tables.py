@@ -106,7 +106,10 @@ def energy_table(res: dict) -> Table:
                 continue
             row.append(seconds_text(m["latency_s_per_inference"]["median"]))
             names, measured = trial_methods(m)
-            methods |= {f"{n} ({'measured' if measured else 'modelled'})" for n in names}
+            partly = not measured and any("measured" in (t.get("sources") or {}).values()
+                                          for t in m.get("trials", []))  # fmt: skip
+            kind = "measured" if measured else "partly measured" if partly else "modelled"
+            methods |= {f"{n} ({kind})" for n in names}
         row.append(", ".join(sorted(methods)) or "n/a")
         rows.append(row)
     return header, rows

@@ -163,6 +163,10 @@ def format_measurements(result: dict) -> str:
         if v.get("invalid"):
             lines.append(f"  {key}: invalid: {v['invalid']}")
     kind = "measured (hardware counter)" if result.get("measured") else "MODELLED, not measured"
+    parts = result.get("parts") or {}
+    if not result.get("measured") and parts.get("measured"):
+        kind = (f"PARTLY measured: {', '.join(parts['measured'])} read from a counter, "
+                f"{', '.join(parts.get('modelled') or [])} modelled")  # fmt: skip
     idle = result.get("idle_power") or {}
     att = result.get("attribution")
     line = f"method {result.get('method')}: {kind}"
@@ -175,6 +179,10 @@ def format_measurements(result: dict) -> str:
             f"{idle['trials']} rounds, subtracted per round for net"
         )
     lines.append(line)
+    choice = result.get("meter_choice") or {}
+    if choice.get("skipped"):
+        lines.append(f"meter {choice['chosen']}: {choice['why']}; skipped "
+                     + "; ".join(choice["skipped"]))  # fmt: skip
     c = result.get("contamination")
     if c:
         lines.append(

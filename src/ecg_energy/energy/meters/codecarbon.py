@@ -1,9 +1,14 @@
 """CodeCarbon's ``OfflineEmissionsTracker`` around a window, with the country given explicitly.
 
 Never the online tracker: without internet it silently picks a wrong country (Canada/Quebec,
-~90× below the USA). Whether the figure is measured depends on what CodeCarbon found: RAPL
-counters (measured) or, on machines without them, its CPU-load model and a constant RAM power
-(modelled: on a 2-vCPU VM ~75% of the figure is the 20 W RAM constant, ANCHORS §4).
+~90× below the USA). What is measured depends on what CodeCarbon found, part by part: its CPU
+figure is read from a counter in the modes ``intel_rapl`` (Linux RAPL), ``intel_power_gadget`` and
+``windows_emi`` (CodeCarbon 3.3.2's names, ``CPU._mode``), and modelled in ``cpu_load`` (its TDP
+table x a function of load) and ``constant``; its RAM figure is always modelled (CodeCarbon 3.3.2
+has no RAM counter: a power per DIMM, or per GB). So even with RAPL the total is partly modelled,
+and the reading says which part is which (on a 2-vCPU VM ~75% of the figure is the RAM model,
+ANCHORS §4). A GPU CodeCarbon finds (through nvidia-smi) is kept apart from the total: the models
+measured here run on the CPU.
 
 ``tracking_mode``: in ``machine`` mode CodeCarbon's CPU model follows the whole machine's load
 (TDP x (0.1 + 0.9 u^3)), so other processes' work lands in our windows; in ``process`` mode it
@@ -22,9 +27,12 @@ import os
 import tempfile
 
 from ..carbon import KWH_TO_J
-from .base import EnergyReading, Meter, MeterUnavailable, register_meter
+from .base import MEASURED, MODELLED, EnergyReading, Meter, MeterUnavailable, register_meter
 
-MEASURED_CPU_MODES = ("intel_rapl", "rapl", "powergadget")
+# CodeCarbon 3.3.2's CPU modes (``codecarbon.external.hardware.CPU._mode``) that read a counter;
+# its others, "cpu_load" and "constant", are models
+COUNTER_CPU_MODES = ("intel_rapl", "intel_power_gadget", "windows_emi")
+MODELLED_CPU_MODES = ("cpu_load", "constant")
 TRACKING_MODES = ("process", "machine")
 ONE_READING_S = 1e6  # a sampling period longer than any window: CodeCarbon reads at stop only
 
@@ -32,6 +40,7 @@ ONE_READING_S = 1e6  # a sampling period longer than any window: CodeCarbon read
 @register_meter("codecarbon")
 class CodeCarbonMeter(Meter):
     name = "codecarbon"
+    covers = ("cpu",)  # its CPU and RAM figures; a GPU it finds is kept apart
 
     def __init__(self, country: str = "USA", output_dir: str | None = None,
                  measure_power_secs: float | None = None,
@@ -75,17 +84,25 @@ class CodeCarbonMeter(Meter):
     def stop(self) -> EnergyReading:
         tracker, self._tracker = self._tracker, None
         tracker.stop()
-        data = tracker.final_emissions_data
         modes = [getattr(h, "_mode", None) for h in getattr(tracker, "_hardware", [])]
-        cpu_mode = next((m for m in modes if m), "unknown")
-        self.last_mode = str(cpu_mode)
-        measured = str(cpu_mode) in MEASURED_CPU_MODES
-        if measured:  # a RAPL package counter: the whole machine, whatever the tracking mode
+        cpu_mode = str(next((m for m in modes if m), "unknown"))
+        self.last_mode = cpu_mode
+        if cpu_mode in COUNTER_CPU_MODES:  # a package counter: the whole machine, whatever mode
             self.attribution = "machine"
-        parts = {k: float(getattr(data, f"{k}_energy", 0.0) or 0.0) * KWH_TO_J
-                 for k in ("cpu", "ram", "gpu")}  # fmt: skip
-        return EnergyReading(float(data.energy_consumed) * KWH_TO_J, float(data.duration),
-                             f"codecarbon:{cpu_mode}", measured, parts)  # fmt: skip
+        return reading_from(tracker.final_emissions_data, cpu_mode)
+
+
+def reading_from(data, cpu_mode: str) -> EnergyReading:
+    """A reading from CodeCarbon's ``EmissionsData`` (energies in kWh) for work on the CPU: CPU
+    and RAM in the total, the CPU part measured only in a counter mode, RAM always modelled; a
+    GPU's energy kept apart. E.g. cpu 1e-6 kWh (intel_rapl), ram 5e-7 kWh, gpu 2e-6 kWh ->
+    5.4 J: cpu 3.6 J measured, ram 1.8 J modelled; 7.2 J of GPU apart; not measured."""
+    kwh = {k: float(getattr(data, f"{k}_energy", 0.0) or 0.0) for k in ("cpu", "ram", "gpu")}
+    parts = {k: kwh[k] * KWH_TO_J for k in ("cpu", "ram")}
+    sources = {"cpu": MEASURED if cpu_mode in COUNTER_CPU_MODES else MODELLED, "ram": MODELLED}
+    apart = {"gpu": kwh["gpu"] * KWH_TO_J} if kwh["gpu"] else {}
+    return EnergyReading(sum(parts.values()), float(data.duration), f"codecarbon:{cpu_mode}",
+                         False, parts, sources, apart)  # fmt: skip
 
 
 def _rapl_readable() -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 
-from .base import EnergyReading, Meter, register_meter
+from .base import MODELLED, EnergyReading, Meter, register_meter
 
 DEFAULT_WATTS_PER_CORE = 4.0
 
@@ -18,6 +18,7 @@ DEFAULT_WATTS_PER_CORE = 4.0
 class CpuTimeMeter(Meter):
     name = "cputime"
     measured = False
+    covers = ("cpu",)
     attribution = "process"  # this process's CPU seconds only
 
     def __init__(self, watts_per_core: float = DEFAULT_WATTS_PER_CORE, clock=time.perf_counter,
@@ -31,6 +32,8 @@ class CpuTimeMeter(Meter):
 
     def stop(self) -> EnergyReading:
         seconds, cpu_s = self._clock() - self._t0, self._cpu() - self._c0
-        return EnergyReading(cpu_s * self.watts_per_core, seconds, "cputime-model", False,
-                             {"cpu_seconds": cpu_s, "cores_busy": cpu_s / seconds if seconds else 0.0,
-                              "cpus": float(os.cpu_count() or 1)})  # fmt: skip
+        joules = cpu_s * self.watts_per_core
+        return EnergyReading(joules, seconds, "cputime-model", False,
+                             {"cpu": joules, "cpu_seconds": cpu_s,
+                              "cores_busy": cpu_s / seconds if seconds else 0.0,
+                              "cpus": float(os.cpu_count() or 1)}, {"cpu": MODELLED})  # fmt: skip

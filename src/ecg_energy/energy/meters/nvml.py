@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .base import EnergyReading, Meter, MeterUnavailable, register_meter
+from .base import MEASURED, EnergyReading, Meter, MeterUnavailable, register_meter
 
 
 def _import_nvml():
@@ -22,6 +22,7 @@ def _import_nvml():
 class NvmlMeter(Meter):
     name = "nvml"
     measured = True
+    covers = ("gpu",)  # the GPU's own sensors: never a figure for work on the CPU
     attribution = "machine"  # the whole GPU, whoever else runs on it
 
     def __init__(self, device: int = 0, nvml=None, poll_s: float = 0.05, clock=time.perf_counter):
@@ -72,7 +73,8 @@ class NvmlMeter(Meter):
                 self._thread.join()
             seconds = self._clock() - self._t0
             joules = integrate_power(self._samples)
-        return EnergyReading(joules, seconds, self.method, True, {"gpu": joules})
+        return EnergyReading(joules, seconds, self.method, True, {"gpu": joules},
+                             {"gpu": MEASURED})  # fmt: skip
 
 
 def integrate_power(samples: list[tuple[float, float]]) -> float:

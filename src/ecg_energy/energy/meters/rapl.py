@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from .base import EnergyReading, Meter, MeterUnavailable, register_meter
+from .base import MEASURED, EnergyReading, Meter, MeterUnavailable, register_meter
 
 POWERCAP = "/sys/class/powercap"
 
@@ -29,7 +29,7 @@ def counter_delta_uj(before: int, after: int, max_uj: int) -> int:
     return after - before if after >= before else (max_uj - before) + after
 
 
-def find_domains(root: str = POWERCAP) -> list[Domain]:
+def find_domains(root: str) -> list[Domain]:
     """Top-level package domains (intel-rapl:N) and their DRAM subdomains."""
     if not os.path.isdir(root):
         raise MeterUnavailable(f"no {root} (RAPL is not exposed on this machine)")
@@ -73,10 +73,11 @@ class RaplMeter(Meter):
 
     name = "rapl"
     measured = True
+    covers = ("cpu",)  # the CPU package, and the DRAM where its domain is exposed
     attribution = "machine"  # a package counter sees every process on the socket
 
-    def __init__(self, root: str = POWERCAP, clock=time.perf_counter):
-        self.domains = find_domains(root)
+    def __init__(self, root: str | None = None, clock=time.perf_counter):
+        self.domains = find_domains(root or POWERCAP)
         self._clock = clock
         self._start: dict[str, int] = {}
         self._t0 = 0.0
@@ -89,4 +90,5 @@ class RaplMeter(Meter):
         seconds = self._clock() - self._t0
         parts = {d.name: counter_delta_uj(self._start[d.name], _read(d), d.max_uj) * 1e-6
                  for d in self.domains}  # fmt: skip
-        return EnergyReading(sum(parts.values()), seconds, "rapl", True, parts)
+        return EnergyReading(sum(parts.values()), seconds, "rapl", True, parts,
+                             dict.fromkeys(parts, MEASURED))  # fmt: skip
