@@ -25,7 +25,6 @@ from .base import (
     register_meter,
 )
 
-
 __all__ = [
     "AUTO_ORDER",
     "DEVICES",
