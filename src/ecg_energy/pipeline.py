@@ -23,6 +23,7 @@ from .data.sources import ensure_synth, parse_source, synth_folder
 from .data.summary import summarize
 from .fsio import atomic_write_json
 from .ledger import Ledger, file_digest, key_of
+from .runlock import run_lock
 from .stage_parts import (
     STAGES,
     check_force,
@@ -77,9 +78,18 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print,
     check_run_dir(out)
     preflight(cfg)
     created = not os.path.exists(out)
+    os.makedirs(out, exist_ok=True)
+    # a second run in the same folder is refused here, before it changes anything
+    with run_lock(out) as stale:
+        check_run_dir(out)  # again, now that no other run can be changing it
+        if stale:
+            echo(f"  removed what an interrupted run left half-written: {', '.join(stale)}")
+        return _locked_run(cfg, out, echo, force, created)
+
+
+def _locked_run(cfg: RunConfig, out: str, echo, force, created: bool) -> RunOutcome:
     header = {"tool": "ecg-energy", "version": __version__, "config": to_dict(cfg),
               "machine": machine_facts()}  # fmt: skip
-    os.makedirs(out, exist_ok=True)
     ledger = Ledger(out, header, force)
     ledger.write()
 
