@@ -64,9 +64,10 @@ def output_error(exc: OSError, path: str | None = None) -> EcgEnergyError:
     import errno as errno_mod
 
     name = errno_mod.errorcode.get(exc.errno or 0, "")
-    where = path or exc.filename or "a file"
+    where = path or exc.filename
     what, fix = _OS_FIXES.get(name, (exc.strerror or str(exc), "check the path and try again"))
-    return OutputError(f"{where}: {what}" + (f" ({name})" if name else "") + f"; {fix}")
+    head = f"{where}: {what}" if where else f"{what} while reading or writing"
+    return OutputError(head + (f" ({name})" if name else "") + f"; {fix}")
 
 
 def is_actionable_os_error(exc: BaseException) -> bool:

@@ -21,7 +21,7 @@ from .config import RunConfig, to_dict
 from .data.dataset import Dataset, Split, split_by_record
 from .data.sources import ensure_synth, parse_source, synth_folder
 from .data.summary import summarize
-from .fsio import atomic_write_json
+from .fsio import atomic_write_json, read_json
 from .ledger import Ledger, file_digest, key_of
 from .runlock import run_lock
 from .stage_parts import (
@@ -342,8 +342,8 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
 
 
 def _read(out: str, name: str):
-    with open(os.path.join(out, name)) as fh:
-        return json.load(fh)
+    stage = next((s for s, f in STAGE_OUTPUTS.items() if f == name), "report")
+    return read_json(os.path.join(out, name), f"run again with --force {stage}")
 
 
 def user_files(models) -> dict[str, str | None]:
