@@ -68,8 +68,10 @@ def test_a_killed_runs_lock_does_not_block_and_its_leftovers_go(tmp_path):
 def test_the_lock_is_one_holder_at_a_time_in_one_process(tmp_path):
     from ecg_energy.errors import OutputError
 
-    with run_lock(str(tmp_path)), pytest.raises(OutputError, match=f"process {os.getpid()} is "):
-        with run_lock(str(tmp_path)):
-            pass
+    held = run_lock(str(tmp_path))
+    held.__enter__()
+    with pytest.raises(OutputError, match=f"process {os.getpid()} is running"):
+        run_lock(str(tmp_path)).__enter__()
+    held.__exit__(None, None, None)
     with run_lock(str(tmp_path)):  # released: taken again
         pass
