@@ -49,8 +49,8 @@ DETERMINISTIC_VARIANT = ("file", "format", "precision", "parent", "size_bytes", 
 class Child:
     """`ecg-energy run` in its own process group; its stage lines timed as they arrive."""
 
-    def __init__(self, out: str):
-        cmd = [sys.executable, "-m", "ecg_energy.cli", "run", "--out", out, *SMALL]
+    def __init__(self, out: str, extra: tuple[str, ...] = ()):
+        cmd = [sys.executable, "-m", "ecg_energy.cli", "run", "--out", out, *SMALL, *extra]
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, start_new_session=True)  # fmt: skip
@@ -190,15 +190,24 @@ def diff(a, b, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {str(a)[:80]} != {str(b)[:80]}"]
 
 
+def _leaves(obj) -> int:
+    if isinstance(obj, dict):
+        return sum(_leaves(v) for v in obj.values())
+    if isinstance(obj, list):
+        return sum(_leaves(v) for v in obj)
+    return 1
+
+
 def plan(kills: int, order: list[str], durations: dict[str, float]) -> list[str]:
-    """Every stage once, then the longest ones again, in run order (a finished stage is gone)."""
+    """Every stage once, then the longest ones again, in run order (a finished stage is gone);
+    the last stage once (after it there is nothing left to kill)."""
     per = {s: 1 for s in order}
-    for s in sorted(order, key=lambda s: -durations[s]):
+    for s in sorted(order[:-1], key=lambda s: -durations[s]):
         if sum(per.values()) >= kills:
             break
         per[s] += 1
     while sum(per.values()) < kills:  # more kills than twice the stages
-        per[max(order, key=lambda s: durations[s])] += 1
+        per[max(order[:-1], key=lambda s: durations[s])] += 1
     while sum(per.values()) > kills:  # fewer kills than stages: the longest stages
         per[min((s for s in order if per[s]), key=lambda s: durations[s])] -= 1
     return [s for s in order for _ in range(per[s])]
@@ -217,39 +226,45 @@ def main() -> None:
     os.makedirs(work, exist_ok=True)
     t_start = time.monotonic()
     try:
+        # both runs in the same folder (the data's key names its folder): the reference is
+        # moved aside when it has finished
+        out = os.path.join(work, "run")
         ref_dir = os.path.join(work, "reference")
-        shutil.rmtree(ref_dir, ignore_errors=True)
-        ref = Child(ref_dir)
+        for d in (out, ref_dir):
+            shutil.rmtree(d, ignore_errors=True)
+        ref = Child(out)
         ref.proc.wait()
         ref.reader.join()
         if ref.proc.returncode != 0:
             sys.exit("the reference run failed:\n" + "\n".join(x for _, x in ref.lines[-20:]))
+        os.rename(out, ref_dir)
         order = ["startup"] + [s for _, s in ref.stages]
         starts = [0.0] + [t for t, _ in ref.stages] + [ref.lines[-1][0]]
         durations = {s: starts[i + 1] - starts[i] for i, s in enumerate(order)}
         print("reference:", ", ".join(f"{s} {d:.1f} s" for s, d in durations.items()), flush=True)
         aims = plan(args.kills, order, durations)
 
-        out = os.path.join(work, "faulted")
-        shutil.rmtree(out, ignore_errors=True)
         kills = []
         for i, aim in enumerate(aims, 1):
-            child = Child(out)
-            started = 0.0 if aim == "startup" else child.wait_for(aim, order, timeout=900)
-            if started is None:
-                kills.append({"kill": i, "aimed_at": aim, "killed": False,
-                              "note": "the run finished before the moment"})  # fmt: skip
-                continue
-            delay = rng.uniform(0, durations[aim])
-            end = child.t0 + started + delay
-            while time.monotonic() < end and child.proc.poll() is None:
-                time.sleep(0.01)
-            running = child.current()
-            alive = child.proc.poll() is None
-            child.kill()
+            extra: tuple[str, ...] = ()
+            for _ in range(3):  # a run that ended first: the stage forced, and again
+                child = Child(out, extra)
+                started = 0.0 if aim == "startup" else child.wait_for(aim, order, timeout=900)
+                delay = rng.uniform(0, durations[aim])
+                if started is not None:
+                    end = child.t0 + started + delay
+                    while time.monotonic() < end and child.proc.poll() is None:
+                        time.sleep(0.01)
+                running = child.current()
+                alive = child.proc.poll() is None
+                child.kill()
+                if alive:
+                    break
+                extra = ("--force", aim if aim in order[1:] else "report")
             found = check_folder(out)
             kills.append({"kill": i, "aimed_at": aim, "running": running,
-                          "seconds_into_stage": round(delay, 2), "killed": alive, **found})  # fmt: skip
+                          "seconds_into_stage": round(delay, 2), "killed": alive,
+                          "forced": list(extra), **found})  # fmt: skip
             print(f"kill {i:2d}: aimed at {aim}, {running} running, {delay:.1f} s in; "
                   f"half-written {len(found['half_written'])}, missing "
                   f"{len(found['missing_outputs'])}, temporary {found['temporary_left']}",
@@ -282,6 +297,7 @@ def main() -> None:
             },  # fmt: skip
             "half_written_seen": sum(len(k.get("half_written", [])) for k in kills),
             "missing_outputs_seen": sum(len(k.get("missing_outputs", [])) for k in kills),
+            "values_compared": _leaves(want),
             "differences": differences,
             "equal": ok and not differences,
             "wall_seconds": round(time.monotonic() - t_start, 1),
