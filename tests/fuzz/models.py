@@ -17,7 +17,6 @@ L = 100
 @functools.cache
 def seeds() -> dict[str, bytes]:
     import keras
-    import onnx
     from keras import layers
     from onnx import TensorProto as TP
     from onnx import helper as oh

@@ -12,9 +12,9 @@ from .readers import READERS
 
 # inputs per reader in `make test` (about 90 s for every fuzz test together on a loaded 2-core
 # machine; ECG_FUZZ_SCALE multiplies them)
-EXAMPLES = {"wfdb-header": 150, "wfdb-annotations": 150, "wfdb-records": 60, "kaggle-csv": 150,
-            "run-config": 200, "device-profile": 200, "sweep-space": 200,
-            "energyrunner-log": 200, "power-trace": 200}  # fmt: skip
+EXAMPLES = {"wfdb-header": 100, "wfdb-annotations": 100, "wfdb-records": 40, "kaggle-csv": 100,
+            "run-config": 120, "device-profile": 120, "sweep-space": 120,
+            "energyrunner-log": 120, "power-trace": 120}  # fmt: skip
 
 
 def _fuzz(name: str):
