@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -450,3 +452,91 @@ def test_evaluate_decides_over_windows_and_keeps_each_window_beside(tiny_run, sy
     assert sum(map(sum, over["confusion"]["matrix"])) == sum(map(sum, alone["confusion"]["matrix"]))
     _fails_with_one_line(capsys, ["evaluate", model, *data, "--decide-over", "0"],
                          "--decide-over", "at least 1")  # fmt: skip
+
+
+# what the machine does to a command is one line the user can act on, never "unexpected"
+
+
+def _fake_generate(exc):
+    def generate(cfg, folder, progress=None):
+        with open(f"{folder}/s001.dat", "wb") as fh:  # a half-written record
+            fh.write(b"\x00" * 10)
+        raise exc(folder)
+
+    return generate
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (
+            lambda d: OSError(errno.ENOSPC, "No space left on device", f"{d}/s001.dat"),
+            "s001.dat: no space left on the device (ENOSPC); free some space (or choose another "
+            "folder) and run the same command again; finished outputs are kept",
+        ),
+        (
+            lambda d: OSError(errno.ENOSPC, "No space left on device"),
+            "error: no space left on the device while reading or writing (ENOSPC); free some space",
+        ),
+        (
+            lambda d: PermissionError(errno.EACCES, "Permission denied", f"{d}/s001.hea"),
+            "s001.hea: permission denied (EACCES); check the permissions of the file and its "
+            "folder, or choose another folder",
+        ),
+        (
+            lambda d: OSError(errno.EROFS, "Read-only file system", f"{d}/s001.hea"),
+            "s001.hea: the file system is read-only (EROFS); choose a folder on a writable disk",
+        ),
+    ],
+)
+def test_disk_full_and_permissions_are_one_line_and_leave_nothing(tmp_path, capsys, monkeypatch,
+                                                                   make, words):  # fmt: skip
+    monkeypatch.setattr("ecg_energy.data.synth.generate", _fake_generate(make))
+    out = tmp_path / "db"
+    line = _fails_with_one_line(capsys, ["synth", "--out", str(out), "--records", "2"], words)
+    assert "unexpected" not in line
+    assert list(tmp_path.iterdir()) == []  # the half-written folder is gone
+
+
+def test_a_damaged_imports_or_results_file_is_named_with_its_fix(tmp_path, capsys):
+    fixture = os.path.join(os.path.dirname(__file__), "devices", "fixtures",
+                           "energyrunner_v0.5_L4R5ZI_ad.txt")  # fmt: skip
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text('{"tool": "ecg-energy", "stages": {}}')
+    (run / "device_imports.json").write_text('[{"device": "stm32u575", "mod')
+    argv = ["import-energy", fixture, "--device", "stm32u575", "--model", "x", "--run", str(run)]
+    line = _fails_with_one_line(capsys, argv, f"{run}/device_imports.json: not valid JSON (",
+                                "it was damaged or cut short: remove it and import each "
+                                "measurement again")  # fmt: skip
+    assert "unexpected" not in line
+    (run / "device_imports.json").write_text('{"not": "a list"}')
+    _fails_with_one_line(capsys, argv, f"{run}/device_imports.json: not a list of imported "
+                         "measurements; remove it and import each measurement again")  # fmt: skip
+    (run / "results.json").write_text('{"schema_version": 1, "var')
+    _fails_with_one_line(capsys, ["report", str(run)], f"{run}/results.json: not valid JSON",
+                         "re-run `ecg-energy run`")  # fmt: skip
+
+
+def test_a_broken_install_names_the_library_and_the_fix(tmp_path, capsys, monkeypatch):
+    import sys
+
+    (tmp_path / "RECORDS").write_text("r1\n")
+    (tmp_path / "r1.hea").write_text("r1 1 250 2500\nr1.dat 16 200 16 0 0 0 0 MLII\n")
+    monkeypatch.setitem(sys.modules, "wfdb", None)  # as when wfdb's import fails
+    monkeypatch.setitem(sys.modules, "wfdb.io", None)
+    line = _fails_with_one_line(capsys, ["data", f"wfdb:{tmp_path}"],
+                                "error: wfdb failed to import (", "the install is broken or "
+                                "incomplete: reinstall it with 'pip install --force-reinstall "
+                                "wfdb==4.3.1' in this environment")  # fmt: skip
+    assert "unexpected" not in line
+
+
+def test_a_real_bug_is_still_called_unexpected(capsys, monkeypatch):
+    def broken(*a, **k):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("ecg_energy.data.synth.generate", broken)
+    _fails_with_one_line(capsys, ["synth", "--out", "/nonexistent-ecg-energy/x"],
+                         "error: unexpected ZeroDivisionError: division by zero (run with "
+                         "--verbose for details)", code=1)  # fmt: skip

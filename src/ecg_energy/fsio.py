@@ -112,3 +112,18 @@ def atomic_dir(final: str) -> Iterator[str]:
 
 def is_empty_or_missing(path: str) -> bool:
     return not os.path.exists(path) or (os.path.isdir(path) and not os.listdir(path))
+
+
+def read_json(path: str, fix: str = "delete it and run the command that made it again") -> Any:
+    """A JSON file the tool wrote; a damaged or unreadable one is one OutputError naming it."""
+    from .errors import OutputError, output_error
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise OutputError(
+            f"{path}: not valid JSON ({exc}); it was damaged or cut short: {fix}"
+        ) from exc
+    except OSError as exc:
+        raise output_error(exc, path) from exc

@@ -24,12 +24,13 @@ from .data.sources import ensure_synth, load_sources, parse_source, synth_folder
 from .data.summary import summarize
 from .energy.estimate import estimate_variants
 from .energy.load import machine_facts
-from .fsio import atomic_write_json
+from .fsio import atomic_write_json, read_json
 from .ledger import Ledger, file_digest, key_of
 from .models.io import variant_names
 from .ops.files import count_variants
 from .preflight import preflight
 from .rundir import STAGES, check_force, check_run_dir
+from .runlock import run_lock
 
 MODEL_STAGES = ("train", "distil", "quantize")
 STAGE_OUTPUTS = {"data": "dataset.json", "count": "counts.json", "estimate": "estimates.json",
@@ -67,9 +68,18 @@ def run(cfg: RunConfig, out: str, echo: Callable[[str], None] = print,
     check_run_dir(out)
     preflight(cfg)
     created = not os.path.exists(out)
+    os.makedirs(out, exist_ok=True)
+    # a second run in the same folder is refused here, before it changes anything
+    with run_lock(out) as stale:
+        check_run_dir(out)  # again, now that no other run can be changing it
+        if stale:
+            echo(f"  removed what an interrupted run left half-written: {', '.join(stale)}")
+        return _locked_run(cfg, out, echo, force, created)
+
+
+def _locked_run(cfg: RunConfig, out: str, echo, force, created: bool) -> RunOutcome:
     header = {"tool": "ecg-energy", "version": __version__, "config": to_dict(cfg),
               "machine": machine_facts()}  # fmt: skip
-    os.makedirs(out, exist_ok=True)
     ledger = Ledger(out, header, force)
     ledger.write()
 
@@ -324,8 +334,8 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
 
 
 def _read(out: str, name: str):
-    with open(os.path.join(out, name)) as fh:
-        return json.load(fh)
+    stage = next((s for s, f in STAGE_OUTPUTS.items() if f == name), "report")
+    return read_json(os.path.join(out, name), f"run again with --force {stage}")
 
 
 def user_files(models) -> dict[str, str | None]:

@@ -16,11 +16,11 @@ so ``ecg-energy report RUN_DIR`` can redo them without the models or the data. S
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from importlib import metadata
 
 from ._version import __version__
+from .fsio import read_json
 from .report.figures import trial_methods
 from .report.recommend import RecommendConfig, recommend
 
@@ -61,8 +61,10 @@ def _read(folder: str, name: str, default=None):
     path = os.path.join(folder, name)
     if not os.path.isfile(path):
         return default
-    with open(path) as fh:
-        return json.load(fh)
+    fix = ("remove it and import the measurements again with `ecg-energy import-energy`"
+           if name == "device_imports.json" else "run `ecg-energy run` again with --force "
+           "and the stage that wrote it")  # fmt: skip
+    return read_json(path, fix)
 
 
 def _measurement_summary(meas: dict) -> dict:

@@ -12,6 +12,7 @@ from ._version import __version__
 from .errors import ConfigError, OutputError
 from .fsio import atomic_write_json
 from .ledger import RUN_MARKER
+from .runlock import LOCK_FILE
 
 STAGES: tuple[str, ...] = (
     "synth",
@@ -35,7 +36,7 @@ def check_run_dir(out: str) -> None:
         return
     if not os.path.isdir(out):
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    if not os.listdir(out):
+    if not [n for n in os.listdir(out) if n != LOCK_FILE]:
         return
     try:
         with open(os.path.join(out, RUN_MARKER)) as fh:

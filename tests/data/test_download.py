@@ -122,3 +122,82 @@ def test_download_refuses_a_corrupt_file_and_unknown_databases(mirror, tmp_path,
     rc = main(["download", "tinydb", "--version", "tinydb=9.9.9", "--to", str(tmp_path / "h"),
                "--url", url])  # fmt: skip
     assert rc == 2 and "no RECORDS file" in capsys.readouterr().err
+
+
+def _files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "bad"),
+    [
+        ("RECORDS", "r1\n../../evil\n", "'../../evil'"),
+        ("RECORDS", "r1\n/tmp/evil\n", "'/tmp/evil'"),
+        ("RECORDS", "r1\nsub/../../evil\n", "'sub/../../evil'"),
+        ("RECORDS", "r1\n..\\evil\n", "'..\\\\evil'"),
+        ("ANNOTATORS", "../../../evil\tx\n", "'../../../evil'"),
+        ("r2.hea", None, "r2.hea: not a readable WFDB header"),
+    ],
+)
+def test_download_refuses_names_outside_the_folder(mirror, tmp_path, capsys, file, text, bad):
+    """A hostile mirror: a name with '..', an absolute path or a backslash is refused in one line
+    before anything is written (the database's folder is not even made)."""
+    url, db, _ = mirror
+    if text is None:  # a header whose signal file climbs out of the folder
+        hea = (db / "r2.hea").read_text().replace("r2.dat", "../../evil.dat")
+        (db / "r2.hea").write_text(hea)
+    else:
+        (db / file).write_text(text)
+    to = tmp_path / "got"
+    before = _files(tmp_path)
+    rc = main(["download", "tinydb", "--version", "tinydb=1.0.0", "--to", str(to), "--url", url])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert bad in err[0] and err[0].endswith("check --url")
+    if text is not None:  # (wfdb's header syntax itself refuses a '/' in a signal file name)
+        assert err[0].endswith("is not a file name inside the database (only '/'-separated plain "
+                               "names: no '..', no absolute path, no backslash); refused before "
+                               "writing anything; check --url")  # fmt: skip
+    assert _files(tmp_path) == before  # nothing written anywhere, --to included
+    assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil.dat").exists()
+
+
+def test_download_keeps_the_database_layout_and_never_moves_in_a_bad_file(mirror, tmp_path):
+    """Records in a sub-folder are the database's own layout; a file whose checksum does not
+    match never appears under its name (only the hidden partial, which is removed)."""
+    url, db, files = mirror
+    (db / "sub").mkdir()
+    for f in files:
+        if f.startswith("r2"):
+            (db / f).rename(db / "sub" / f)
+    (db / "RECORDS").write_text("r1\nsub/r2\n")
+    sums = "".join(f"{hashlib.sha256((db / f).read_bytes()).hexdigest()} {f}\n"
+                   for f in ("r1.hea", "r1.dat", "r1.atr", "sub/r2.hea", "sub/r2.dat",
+                             "sub/r2.atr"))  # fmt: skip
+    (db / "SHA256SUMS.txt").write_text(sums)
+    to = tmp_path / "got"
+    argv = ["download", "tinydb", "--version", "tinydb=1.0.0", "--to", str(to), "--url", url]
+    assert main(argv) == 0
+    assert _files(to / "tinydb") == ["RECORDS", "r1.atr", "r1.dat", "r1.hea", "sub",
+                                     "sub/r2.atr", "sub/r2.dat", "sub/r2.hea"]  # fmt: skip
+    assert (to / "tinydb" / "RECORDS").read_text() == "r1\nsub/r2\n"
+    (db / "sub" / "r2.dat").write_bytes(b"\x01" * 100)  # the mirror's copy goes bad
+    (to / "tinydb" / "sub" / "r2.dat").unlink()
+    assert main(argv) == 2
+    assert _files(to / "tinydb" / "sub") == ["r2.atr", "r2.hea"]
+
+
+def test_download_network_failure_is_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rc = main(["download", "tinydb", "--version", "tinydb=1.0.0", "--to", str(tmp_path / "g"),
+               "--url", f"http://127.0.0.1:{port}/files/"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1
+    assert err[0].startswith(f"error: http://127.0.0.1:{port}/files/tinydb/1.0.0/RECORDS: "
+                             "download failed (")  # fmt: skip
+    assert "check the network connection or --url" in err[0]
+    assert not (tmp_path / "g").exists()

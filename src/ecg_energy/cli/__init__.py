@@ -1,7 +1,10 @@
 """The `ecg-energy` command line. Commands parse options, call one library function, write files.
 
-Every known error becomes one line on stderr naming the thing and the fix, with exit code 2;
-anything unexpected is one line too (exit 1); ``--verbose`` shows the traceback.
+Every known error becomes one line on stderr naming the thing and the fix, with exit code 2: the
+project's own errors, and what the user's machine does to it (a full disk, a permission, a
+read-only folder: :func:`errors.output_error`; a library that fails to import: a broken install).
+Anything else is a bug, reported in one line as "unexpected" (exit 1); ``--verbose`` shows the
+traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import traceback
 import typer
 from typer.exceptions import TyperException
 
-from ..errors import EcgEnergyError
+from ..errors import EcgEnergyError, InstallError, is_actionable_os_error, output_error
 from .common import _echo, app
 
 # the commands register themselves on the app when imported; --help lists them in this order
@@ -33,15 +36,18 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
-    if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        command = next((a for a in args if not a.startswith("-")), "")
-        if command in NEEDS_TENSORFLOW and "keras" not in sys.modules:
-            from ..quiet import silenced
-
-            with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
-                import keras  # noqa: F401
     try:
+        if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+            command = next((a for a in args if not a.startswith("-")), "")
+            if command in NEEDS_TENSORFLOW and "keras" not in sys.modules:
+                from ..quiet import silenced
+
+                with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
+                    try:
+                        import keras  # noqa: F401
+                    except Exception as exc:  # TensorFlow's import fails in many ways
+                        raise broken_install("keras", exc) from exc
         result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except (click.exceptions.Exit, typer.Exit) as exc:
@@ -53,16 +59,51 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         return usage_error(exc)
-    except EcgEnergyError as exc:
+    except Exception as exc:
         if verbose:
             traceback.print_exc()
-        _echo(f"error: {exc}")
-        return exc.exit_code
-    except Exception as exc:  # a bug: still one line unless --verbose
-        if verbose:
-            traceback.print_exc()
+        known = explain(exc)
+        if known is not None:
+            _echo(f"error: {known}")
+            return known.exit_code
+        # a bug: still one line unless --verbose
         _echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
         return 1
+
+
+# the libraries a command imports when it needs them, and the package that provides each
+PACKAGES = {"keras": "keras==3.15.1 tensorflow-cpu==2.21.0", "tensorflow": "tensorflow-cpu==2.21.0",
+            "ai_edge_litert": "ai-edge-litert==2.3.0", "onnx": "onnx", "onnxruntime": "onnxruntime",
+            "wfdb": "wfdb==4.3.1", "codecarbon": "codecarbon==3.3.2", "neurokit2": "neurokit2",
+            "ray": "'ray[tune]'", "optuna": "optuna", "torch": "torch==2.13.0",
+            "matplotlib": "matplotlib", "numpy": "numpy", "scipy": "scipy", "h5py": "h5py",
+            "tflite_micro": "tflite-micro", "psutil": "psutil"}  # fmt: skip
+
+
+def broken_install(module: str, exc: BaseException) -> InstallError:
+    """A library that fails to import, as the install to repair."""
+    top = module.split(".")[0]
+    package = PACKAGES.get(top, top)
+    cause = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return InstallError(f"{top} failed to import ({type(exc).__name__}: {cause}); the install "
+                        f"is broken or incomplete: reinstall it with 'pip install "
+                        f"--force-reinstall {package}' in this environment")  # fmt: skip
+
+
+def explain(exc: BaseException) -> EcgEnergyError | None:
+    """The one-line error a user can act on, for an exception that is not a bug (None: a bug)."""
+    if isinstance(exc, EcgEnergyError):
+        return exc
+    if is_actionable_os_error(exc):
+        return output_error(exc)
+    if isinstance(exc, ImportError):
+        name = getattr(exc, "name", None) or ""
+        if name.split(".")[0] in PACKAGES:
+            return broken_install(name, exc)
+    if isinstance(exc, MemoryError):
+        return InstallError("out of memory (MemoryError); close other programs, or use fewer "
+                            "records, a smaller --batch or fewer --threads")  # fmt: skip
+    return None
 
 
 def nearest(word: str, choices: list[str]) -> str | None:

@@ -3,13 +3,13 @@ real on-device measurement)."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Annotated
 
 import typer
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, OutputError
+from ..fsio import read_json
 from .common import _echo, app
 
 Opt = typer.Option
@@ -159,8 +159,11 @@ def import_energy(
         path = os.path.join(run_dir, IMPORTS_FILE)
         records = []
         if os.path.isfile(path):
-            with open(path) as fh:
-                records = json.load(fh)
+            records = read_json(path, "remove it and import each measurement again")
+            if not isinstance(records, list) or not all(isinstance(r, dict) and "device" in r
+                                                         and "model" in r for r in records):  # fmt: skip
+                raise OutputError(f"{path}: not a list of imported measurements; remove it and "
+                                  "import each measurement again")  # fmt: skip
         records = [r for r in records if (r["device"], r["model"]) != (prof.name, name)] + [rec]
         atomic_write_json(path, records)
         res_path = os.path.join(run_dir, "results.json")
@@ -168,8 +171,7 @@ def import_energy(
             from ..report.render import render_all
             from ..results import with_imports
 
-            with open(res_path) as fh:
-                res = json.load(fh)
+            res = read_json(res_path, "run `ecg-energy run` on the folder again")
             if not res.get("device"):
                 _echo(f"recorded in {path}; the run has no device section yet: run it again "
                       f"with --device {prof.name} to see the figure in its report")  # fmt: skip

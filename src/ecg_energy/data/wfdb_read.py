@@ -66,8 +66,32 @@ _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "3
                      "311": 4 / 3, "24": 3, "32": 4}  # fmt: skip
 
 
+def _header_problem(header) -> str | None:
+    """What a header wfdb parsed without complaint still lacks: a record name, a sampling
+    frequency, a length, and a name and file for each signal."""
+    n = header.n_sig
+    if not isinstance(header.record_name, str) or not header.record_name:
+        return "no record name on its first line"
+    if not isinstance(header.fs, int | float) or not header.fs > 0:
+        return "no sampling frequency on its first line"
+    if not isinstance(header.sig_len, int) or header.sig_len < 1:
+        return "no signal length on its first line"
+    for field in ("file_name", "sig_name", "fmt"):
+        values = getattr(header, field, None) or []
+        if len(values) != n or not all(isinstance(v, str) and v for v in values):
+            return f"a signal line without its {field.replace('_', ' ')}"
+    return None
+
+
 def _signal_problem(folder: str, header, exc: Exception) -> str:
     """One line for a signal file wfdb could not read: truncated (with counts) or unreadable."""
+    try:
+        return _truncation(folder, header, exc)
+    except Exception:  # a header odd enough to defeat the size arithmetic
+        return f"{os.path.join(folder, header.file_name[0])}: unreadable signal file ({exc})"
+
+
+def _truncation(folder: str, header, exc: Exception) -> str:
     dat = header.file_name[0]
     path = os.path.join(folder, dat)
     in_file = [f for f, name in zip(header.fmt, header.file_name) if name == dat]
@@ -99,6 +123,9 @@ def read_record(
         raise DataError(f"{hea}: not a valid WFDB header ({exc})") from exc
     if not header.n_sig or not header.file_name:
         raise DataError(f"{hea}: the header lists no signals")
+    problem = _header_problem(header)
+    if problem:
+        raise DataError(f"{hea}: not a valid WFDB header ({problem})")
     for dat in dict.fromkeys(header.file_name):
         if not os.path.isfile(os.path.join(folder, dat)):
             raise DataError(f"{os.path.join(folder, dat)}: signal file missing (named in {hea})")
@@ -128,6 +155,11 @@ def read_record(
     except Exception as exc:
         raise DataError(f"{ann_path}: unreadable annotation file ({exc})") from exc
     aux = ann.aux_note if ann.aux_note is not None else [""] * len(ann.sample)
+    if (ann.sample is None or len(ann.symbol or []) != len(ann.sample) or len(aux) != len(ann.sample)
+            or not all(isinstance(s, str) for s in ann.symbol)
+            or not all(isinstance(a, str) or a is None for a in aux)):  # fmt: skip
+        raise DataError(f"{ann_path}: unreadable annotation file (labels without a symbol); "
+                        "re-download it")  # fmt: skip
     order = np.argsort(ann.sample, kind="stable")
     return RawRecord(
         name=name,

@@ -61,20 +61,24 @@ def parse_energyrunner(text: str, origin: str) -> dict:
             continue
         previous = msg
         lines += 1
-        if h := _E_HDR.match(msg):
-            current = ("e", int(h[1]))
-            windows[current[1]] = {"at_s": float(h[2]), "seconds": float(h[3])}
-        elif h := _P_HDR.match(msg):
-            current = ("p", int(h[1]))
-            perf[current[1]] = {}
-        elif (v := _E_VAL.match(msg)) and current and current[0] == "e":
-            windows[current[1]][_E_KEYS[v[1]]] = float(v[2])
-        elif (v := _P_VAL.match(msg)) and current and current[0] == "p":
-            perf[current[1]][_P_KEYS[v[1]]] = float(v[2])
-        elif v := _MED_E.match(msg):
-            median_e = float(v[1])
-        elif v := _MED_T.match(msg):
-            median_t = float(v[1])
+        try:
+            if h := _E_HDR.match(msg):
+                current = ("e", int(h[1]))
+                windows[current[1]] = {"at_s": float(h[2]), "seconds": float(h[3])}
+            elif h := _P_HDR.match(msg):
+                current = ("p", int(h[1]))
+                perf[current[1]] = {}
+            elif (v := _E_VAL.match(msg)) and current and current[0] == "e":
+                windows[current[1]][_E_KEYS[v[1]]] = float(v[2])
+            elif (v := _P_VAL.match(msg)) and current and current[0] == "p":
+                perf[current[1]][_P_KEYS[v[1]]] = float(v[2])
+            elif v := _MED_E.match(msg):
+                median_e = float(v[1])
+            elif v := _MED_T.match(msg):
+                median_t = float(v[1])
+        except (ValueError, KeyError) as exc:
+            raise DataError(f"{origin}: {raw.strip()[:80]!r} is not an EnergyRunner line this "
+                            f"reader knows ({exc}); give the energy mode's results.txt") from exc  # fmt: skip
     if not lines:
         raise DataError(f"{origin}: not an EnergyRunner log (no 'ulp-ml:' lines); give the "
                         "energy mode's results.txt")  # fmt: skip

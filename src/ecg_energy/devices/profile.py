@@ -178,8 +178,13 @@ def load_profile(name_or_path: str) -> DeviceProfile:
     if name_or_path.endswith(".toml") or os.sep in name_or_path:
         if not os.path.isfile(name_or_path):
             raise ConfigError(f"device profile {name_or_path}: no such file; check the path")
-        with open(name_or_path, encoding="utf-8") as fh:
-            return parse_profile(_toml_loads(fh.read(), name_or_path), name_or_path)
+        try:
+            with open(name_or_path, encoding="utf-8") as fh:
+                text = fh.read()
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"device profile {name_or_path}: not UTF-8 text ({exc.reason} at "
+                              f"byte {exc.start}); save it as UTF-8") from exc  # fmt: skip
+        return parse_profile(_toml_loads(text, name_or_path), name_or_path)
     raise ConfigError(f"unknown device {name_or_path!r}; known: {', '.join(builtin_names())} "
                       "(or give a profile file, NAME.toml)")  # fmt: skip
 

@@ -39,7 +39,18 @@ def build(name: str, input_len: int, n_classes: int, seed: int = 0, **params):
     if name not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     keras.utils.set_random_seed(seed)
+    _fresh_names()
     return ARCHITECTURES[name](input_len, n_classes, **params)
+
+
+def _fresh_names() -> None:
+    """Layer names counted from zero for each model (conv1d, conv1d_1, ...), not from however
+    many layers this process made before: a model rebuilt in a resumed run is the same file."""
+    try:
+        from keras.src.utils.naming import reset_uids
+    except ImportError:  # pragma: no cover (another Keras layout: names as Keras gives them)
+        return
+    reset_uids()
 
 
 def _conv_block(x, filters: int, kernel: int, pool: bool):

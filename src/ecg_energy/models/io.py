@@ -64,6 +64,10 @@ def load_keras(path: str, unsafe: bool = False):
 
     from .keras2 import keras2_version, load_keras2
 
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):  # HDF5: read whole, bounded, first
+        from .h5probe import probe_h5
+
+        probe_h5(path)
     version = keras2_version(path)
     if version is not None:
         return load_keras2(path, version, unsafe)
@@ -71,6 +75,10 @@ def load_keras(path: str, unsafe: bool = False):
         return keras.saving.load_model(path, safe_mode=not unsafe, compile=False)
     except zipfile.BadZipFile as exc:
         raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
+    except RuntimeError as exc:  # h5py's errors for a damaged HDF5 file
+        what = ".keras" if zipfile.is_zipfile(path) else ".h5"
+        raise ModelError(f"{path}: not a valid {what} file (corrupt or truncated: "
+                         f"{str(exc).splitlines()[0][:120] if str(exc) else 'RuntimeError'})") from exc  # fmt: skip
     except (ValueError, TypeError, KeyError, OSError, AttributeError) as exc:
         msg = str(exc)
         if "Lambda" in msg:
@@ -85,7 +93,7 @@ def load_keras(path: str, unsafe: bool = False):
                 raise ModelError(f"{path}: {why}") from exc
             raise ModelError(f"{path}: uses custom layers or objects this tool does not know; "
                              "custom code is refused (register it in your own code to load it)") from exc  # fmt: skip
-        if "File not found" in msg or "zip file" in msg:
+        if "File not found" in msg or "zip file" in msg or isinstance(exc, zipfile.BadZipFile):
             raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
         if isinstance(exc, OSError) or "HDF5" in msg or "h5" in msg.lower():
             raise ModelError(f"{path}: not a valid .h5 file ({msg.splitlines()[0][:120]})") from exc
@@ -128,6 +136,16 @@ def read_onnx(path: str):
         raise ModelError(f"{path}: not a valid .onnx model (corrupt or truncated)") from exc
     if not model.HasField("graph") or not model.graph.node:
         raise ModelError(f"{path}: not a valid .onnx model (no graph; corrupt or truncated)")
+    try:
+        return _check_onnx(path, model)
+    except (TypeError, UnicodeDecodeError) as exc:  # a name protobuf kept as bytes
+        raise ModelError(f"{path}: not a valid .onnx model (a name that is not text; corrupt "
+                         "or truncated)") from exc  # fmt: skip
+
+
+def _check_onnx(path: str, model):
+    import onnx
+
     graph = model.graph
     local = {f.domain for f in model.functions}
     for node in _onnx_nodes(graph):

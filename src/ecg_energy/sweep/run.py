@@ -10,7 +10,9 @@ search; then the results are written (``results``). Ray is stopped if this call 
 
 Resuming: the Tune experiment lives in ``<out>/ray/<name>``, named by the sweep's configuration.
 The same configuration again restores it (``tune.Tuner.restore``): finished and failed trials are
-kept, only the unfinished ones run. Each trial also keeps its result in its own folder the moment
+kept, only the unfinished ones run. Restoring unpickles ``<out>/ray``, so it happens only in a
+folder this user created (``owner``: a signed marker written with the folder, checked before Ray
+is started); any other folder is refused in one line. Each trial also keeps its result in its own folder the moment
 it finishes, so one that finished after Tune's last save of the experiment is not trained again.
 """
 
@@ -226,6 +228,10 @@ def tune_run(
     n = cfg.budget if cfg.search == "optuna" else len(space["point"]["grid_search"])
     wrapped = tune.with_resources(tune.with_parameters(fn, ctx=ctx), {"cpu": cfg.cpus_per_trial})
     path = os.path.join(storage, name)
+    if os.path.isdir(path):
+        from .owner import check_owned
+
+        check_owned(os.path.dirname(storage))  # again, right before Tune reads it
     restored = tune.Tuner.can_restore(path)
     progress = Progress(echo, n, energy_key(cfg))
     if restored:
@@ -363,13 +369,17 @@ def run_sweep(
     fn: Callable = trainable,
 ) -> dict:
     """Run or resume the sweep ``cfg`` into ``out``; the results (as written to sweep.json)."""
+    from .owner import check_owned, is_marked, mark
     from .results import write_results
     from .shared import prepare
 
     check_address(address)
     state = open_state(out, cfg)
+    check_owned(out)  # before Ray is started or touches <out>/ray
     session = state["sessions"][-1]["session"]
     os.makedirs(out, exist_ok=True)
+    if not is_marked(out):  # new, or nothing in it that Ray would restore
+        mark(out)
     atomic_write_json(os.path.join(out, STATE_FILE), state)
     t0 = time.perf_counter()
     started = start_ray(address, cpus)

@@ -241,8 +241,13 @@ def load_sweep(path: str) -> SweepConfig:
 
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such sweep file; check --config")
-    with open(path, encoding="utf-8") as fh:
-        return parse_sweep(loads(fh.read(), path), path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
+                          "as UTF-8") from exc  # fmt: skip
+    return parse_sweep(loads(text, path), path)
 
 
 def parse_sweep(table: dict, origin: str = "sweep.toml") -> SweepConfig:
