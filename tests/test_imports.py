@@ -13,8 +13,9 @@ modules on one line are independent of each other):
     ops
     models
     data
-    ledger | tomlio | quiet | progress
-    fsio | errors | _version
+    ledger | tomlio | quiet | progress | runlock
+    fsio | _version
+    errors
 
 grimp reads every import, those inside functions too.
 """
@@ -36,8 +37,9 @@ LAYERS = (
     ("ops",),
     ("models",),
     ("data",),
-    ("ledger", "tomlio", "quiet", "progress"),
-    ("fsio", "errors", "_version"),
+    ("ledger", "tomlio", "quiet", "progress", "runlock"),
+    ("fsio", "_version"),
+    ("errors",),
 )
 
 
