@@ -553,13 +553,17 @@ def _load_zip(path: str, version: str, unsafe: bool):
                     f"{path}: member {info.filename} declares {info.file_size} bytes but stores "
                     f"{info.compress_size}; refused as a possible decompression bomb"
                 )
-        config = _checked(path, json.loads(zf.read("config.json")), unsafe)
+        raw = json.loads(zf.read("config.json"))
+        config = _checked(path, raw, unsafe)
         config["compile_config"] = None  # counting and running need no optimizer
+        weights = _keras3_weights(zf, raw, config, unsafe)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as out:
             for info in zf.infolist():
                 if info.filename == "config.json":
                     out.writestr("config.json", json.dumps(config))
+                elif info.filename == _WEIGHTS and weights is not None:
+                    out.writestr(_WEIGHTS, weights)
                 else:
                     with (
                         zf.open(info) as fin,
@@ -569,6 +573,34 @@ def _load_zip(path: str, version: str, unsafe: bool):
                             fout.write(chunk)
     buf.seek(0)
     return saving_lib.load_model(buf, compile=False, safe_mode=not unsafe)
+
+
+_WEIGHTS = "model.weights.h5"
+
+
+def _keras3_weights(zf: zipfile.ZipFile, raw: dict, config: dict, unsafe: bool) -> bytes | None:
+    """The archive's weights in Keras 3's layout when Keras 2.13-2.15 wrote them in its own
+    (:mod:`.keras2_weights`); None when they are already readable as they are."""
+    import h5py
+    from keras.src.saving import serialization_lib
+
+    from .keras2_weights import keras2_layout, keras3_weights
+
+    if _WEIGHTS not in zf.namelist():
+        return None
+    with h5py.File(io.BytesIO(zf.read(_WEIGHTS)), "r") as src:
+        if not keras2_layout(src):
+            return None
+        with serialization_lib.ObjectSharingScope():
+            model = serialization_lib.deserialize_keras_object(
+                copy.deepcopy(config), safe_mode=not unsafe
+            )
+        classes = {
+            obj["config"]["name"]: obj["class_name"]
+            for obj in _layer_objects(raw)
+            if isinstance(obj.get("config"), dict) and isinstance(obj["config"].get("name"), str)
+        }
+        return keras3_weights(model, classes, src)
 
 
 def _explain(exc: Exception, version: str) -> str:
