@@ -71,7 +71,7 @@ def load_keras(path: str, unsafe: bool = False):
         return keras.saving.load_model(path, safe_mode=not unsafe, compile=False)
     except zipfile.BadZipFile as exc:
         raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
-    except (ValueError, TypeError, KeyError, OSError, AttributeError) as exc:
+    except Exception as exc:  # every failure on a user's file is one line, never "unexpected"
         msg = str(exc)
         if "Lambda" in msg:
             raise ModelError(f"{path}: contains a Lambda layer (Python code stored in the file); "
@@ -89,8 +89,11 @@ def load_keras(path: str, unsafe: bool = False):
             raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
         if isinstance(exc, OSError) or "HDF5" in msg or "h5" in msg.lower():
             raise ModelError(f"{path}: not a valid .h5 file ({msg.splitlines()[0][:120]})") from exc
+        from .keras2 import failing_layer
+
+        first = (msg.strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(
-            f"{path}: cannot load this Keras model ({msg.splitlines()[0][:160]})"
+            f"{path}: cannot load this Keras model ({failing_layer(msg)}{first[:160]})"
         ) from exc
 
 

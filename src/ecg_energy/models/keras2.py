@@ -199,6 +199,8 @@ def _fix_settings(obj: dict) -> None:
         if isinstance(fn, list) and len(fn) == 3:
             cfg["function"] = {"class_name": "__lambda__",
                                "config": {"code": fn[0], "defaults": fn[1], "closure": fn[2]}}  # fmt: skip
+    for key in _INT_SETTINGS & set(cfg):
+        cfg[key] = _whole(cfg[key], key, name, cfg)
     dtype = cfg.get("dtype")
     if isinstance(dtype, dict) and dtype.get("class_name") == "Policy":
         # a Keras 2 mixed-precision policy; Keras 3 takes its name ("mixed_float16")
@@ -220,6 +222,28 @@ def _fix_settings(obj: dict) -> None:
         if get_symbol_from_name(f"keras.layers.{name}") is not None:
             obj["module"] = "keras.layers"
             obj["registered_name"] = None
+
+
+# settings that are whole numbers (or lists of them): Keras 2 on TensorFlow 1 took 187.0 where
+# 187 was meant (a shape computed with `/`); TensorFlow 2 refuses it ("Dimension value must be
+# integer or None")
+_INT_SETTINGS = {"batch_input_shape", "batch_shape", "input_shape", "target_shape", "dims",
+                 "kernel_size", "pool_size", "strides", "dilation_rate", "size", "cropping",
+                 "units", "filters", "depth_multiplier", "n", "input_dim", "output_dim",
+                 "input_length", "num_heads", "key_dim", "value_dim"}  # fmt: skip
+
+
+def _whole(value, key: str, cls: str, cfg: dict):
+    if isinstance(value, list):
+        return [_whole(v, key, cls, cfg) for v in value]
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ModelError(
+            f"its {cls} layer '{cfg.get('name', '?')}' has {key} {value!r}, not a whole "
+            "number; re-save the model with whole-number sizes"
+        )
+    return value
 
 
 HARD_SIGMOID = "ecg_energy>keras2_hard_sigmoid"
@@ -483,7 +507,7 @@ def load_keras2(path: str, version: str, unsafe: bool = False):
         raise
     except zipfile.BadZipFile as exc:
         raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
-    except (ValueError, TypeError, KeyError, OSError, AttributeError, IndexError) as exc:
+    except Exception as exc:  # every failure on a user's file is one line naming the layer
         raise ModelError(f"{path}: {_explain(exc, version)}") from exc
 
 
@@ -620,4 +644,16 @@ def _explain(exc: Exception, version: str) -> str:
         )
     if isinstance(exc, OSError):
         return f"not a valid .h5 file ({first[:120]})"
-    return f"cannot load this Keras {version} model in Keras 3 ({first[:160]})"
+    return f"cannot load this Keras {version} model in Keras 3 ({failing_layer(msg)}{first[:160]})"
+
+
+def failing_layer(msg: str) -> str:
+    """``"layer 'conv1d' (Conv1D): "`` when a Keras error message names the layer it failed on
+    (its class and its config's name, or its name alone); else an empty string."""
+    m = re.search(r"class '(\w+)' using config=\{.*?'name': '([^']+)'", msg, re.S)
+    if m:
+        return f"layer '{m.group(2)}' ({m.group(1)}): "
+    m = re.search(r"""[Ll]ayer ["']([^"']+)["']""", msg)
+    if m:
+        return f"layer '{m.group(1)}': "
+    return ""
