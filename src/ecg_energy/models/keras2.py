@@ -18,6 +18,7 @@ import re
 import zipfile
 
 from ..errors import ModelError
+from .keras2_tfop import ALLOWED, TFOP_CLASS
 
 UNSAFE_HINT = "if you trust this file, pass --unsafe-load"
 CUSTOM_HINT = (
@@ -140,6 +141,16 @@ def _rename(obj: dict) -> None:
         cfg.update(negative_slope=0.0, max_value=None)
         if "module" in obj:
             obj["module"] = "keras.layers"
+    elif name == "TFOpLambda" and isinstance(cfg, dict) and isinstance(cfg.get("function"), str):
+        # a TensorFlow function on a Keras tensor: rebuilt as a fixed keras.ops call when it is a
+        # pure tensor function (refused below otherwise, unless the user trusts the file)
+        from .keras2_tfop import TFOP_CLASS, tfop_layer_class
+
+        tfop_layer_class()
+        obj["class_name"] = obj["registered_name"] = TFOP_CLASS
+        if "module" in obj:
+            obj["module"] = "ecg_energy.models.keras2_tfop"
+        return
     elif name == "SyncBatchNormalization" and isinstance(cfg, dict):
         obj["class_name"] = "BatchNormalization"
         cfg["synchronized"] = True
@@ -434,6 +445,14 @@ def refused(config: dict, unsafe: bool = False) -> str | None:
                 f"its layer '{label}' is a Lambda (Python code stored in the file); refused. "
                 f"{UNSAFE_HINT}"
             )
+        if name == TFOP_CLASS:
+            function = cfg.get("function")
+            if function not in ALLOWED and not unsafe:
+                return (
+                    f"its layer '{label}' is a TFOpLambda calling tf.{function}, which is not "
+                    f"among the pure tensor functions rebuilt safely; refused. {UNSAFE_HINT}"
+                )
+            continue
         if name == "TorchModuleWrapper":  # never unpickled, not even with --unsafe-load
             return f"its layer '{label}' is a TorchModuleWrapper (a pickled torch module); refused"
         if name in _REMOVED:
@@ -499,10 +518,13 @@ def _known_class(name, registered_name) -> bool:
 def load_keras2(path: str, version: str, unsafe: bool = False):
     """A Keras 2 ``.h5`` or ``.keras`` file as a Keras 3 model, safely; one ModelError line
     naming the file and the fix otherwise."""
+    from .keras2_tfop import trusted
+
     try:
-        if zipfile.is_zipfile(path):
-            return _load_zip(path, version, unsafe)
-        return _load_h5(path, version, unsafe)
+        with trusted(unsafe):
+            if zipfile.is_zipfile(path):
+                return _load_zip(path, version, unsafe)
+            return _load_h5(path, version, unsafe)
     except ModelError:
         raise
     except zipfile.BadZipFile as exc:
