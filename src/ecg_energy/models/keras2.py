@@ -56,13 +56,19 @@ _PUBLIC_MODULES = ("keras.layers", "keras.initializers", "keras.regularizers", "
 _REMOVED = {
     "TFOpLambda": "a TensorFlow function applied to a Keras tensor",
     "SlicingOpLambda": "a TensorFlow slice of a Keras tensor",
-    "CuDNNLSTM": "a cuDNN-only LSTM",
-    "CuDNNGRU": "a cuDNN-only GRU",
     "LocallyConnected1D": "a locally connected layer",
     "LocallyConnected2D": "a locally connected layer",
     "DenseFeatures": "a feature-column layer",
     "RandomFourierFeatures": "an experimental layer",
 }
+# cuDNN-only recurrent layers and the standard layer each is (Keras 2 converted their weights
+# the same way when it loaded one into the other)
+CUDNN = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
+_CUDNN_KEYS = {"name", "trainable", "dtype", "units", "return_sequences", "return_state",
+               "go_backwards", "stateful", "kernel_initializer", "recurrent_initializer",
+               "bias_initializer", "unit_forget_bias", "kernel_regularizer",
+               "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+               "kernel_constraint", "recurrent_constraint", "bias_constraint"}  # fmt: skip
 REMOVED_HINT = "rebuild it from Keras 3 layers, or convert it to .tflite with TensorFlow 2.15"
 
 
@@ -151,6 +157,18 @@ def _rename(obj: dict) -> None:
         if "module" in obj:
             obj["module"] = "ecg_energy.models.keras2_tfop"
         return
+    elif name in CUDNN and isinstance(cfg, dict):
+        # a cuDNN-only LSTM/GRU is the standard layer with cuDNN's fixed activations; its
+        # weights are converted when loaded (keras2_weights.cudnn_*_weights)
+        std = CUDNN[name]
+        obj["class_name"] = std
+        keep = {k: v for k, v in cfg.items() if k in _CUDNN_KEYS}
+        cfg.clear()
+        cfg.update(keep, activation="tanh", recurrent_activation="sigmoid", use_bias=True)
+        if std == "GRU":
+            cfg["reset_after"] = True
+        if "module" in obj:
+            obj["module"] = "keras.layers"
     elif name == "SyncBatchNormalization" and isinstance(cfg, dict):
         obj["class_name"] = "BatchNormalization"
         cfg["synchronized"] = True
@@ -580,6 +598,11 @@ def _load_h5(path: str, version: str, unsafe: bool):
                     mem.attrs[key] = value
             mem.attrs["model_config"] = json.dumps(config)
             src.copy(src["model_weights"], mem, "model_weights")
+            cudnn = _cudnn_layers(json.loads(raw))
+            if cudnn:
+                from .keras2_weights import convert_cudnn_h5
+
+                convert_cudnn_h5(mem["model_weights"], cudnn)
             return legacy_h5_format.load_model_from_hdf5(mem, compile=False, safe_mode=not unsafe)
         finally:
             mem.close()
@@ -600,6 +623,14 @@ def _load_zip(path: str, version: str, unsafe: bool):
                     f"{info.compress_size}; refused as a possible decompression bomb"
                 )
         raw = json.loads(zf.read("config.json"))
+        cudnn = _cudnn_layers(raw)
+        if cudnn:
+            name, cls = next(iter(cudnn.items()))
+            raise ModelError(
+                f"{path}: its layer '{name}' is a {cls}, whose cuDNN weights are converted only "
+                f"from .h5 files; save the model as .h5 in Keras 2, or rebuild the layer as "
+                f"{CUDNN[cls]} and load its weights there"
+            )
         config = _checked(path, raw, unsafe)
         config["compile_config"] = None  # counting and running need no optimizer
         weights = _keras3_weights(zf, raw, config, unsafe)
@@ -619,6 +650,15 @@ def _load_zip(path: str, version: str, unsafe: bool):
                             fout.write(chunk)
     buf.seek(0)
     return saving_lib.load_model(buf, compile=False, safe_mode=not unsafe)
+
+
+def _cudnn_layers(raw) -> dict[str, str]:
+    """The cuDNN-only recurrent layers of a Keras 2 config: name -> class."""
+    return {
+        obj["config"]["name"]: obj["class_name"]
+        for obj in _layer_objects(raw)
+        if obj.get("class_name") in CUDNN and isinstance(obj.get("config"), dict)
+    }
 
 
 _WEIGHTS = "model.weights.h5"

@@ -128,3 +128,38 @@ def cudnn_gru_weights(kernel, recurrent, bias) -> list[np.ndarray]:
         _gates(recurrent, lambda k: k.T, 3),
         bias.reshape((2, -1)),
     ]
+
+
+def convert_cudnn_h5(weights_group, layers: dict[str, str]) -> None:
+    """Rewrite, in place, the weights of the cuDNN layers ``layers`` (name -> CuDNNLSTM or
+    CuDNNGRU) in a Keras 2 ``.h5`` file's ``model_weights`` group (opened writable): each triple
+    ``<name>/kernel:0``, ``recurrent_kernel:0``, ``bias:0`` (also a Bidirectional's
+    ``forward_<name>`` / ``backward_<name>``) in the standard layer's layout."""
+    convert = {"CuDNNLSTM": cudnn_lstm_weights, "CuDNNGRU": cudnn_gru_weights}
+    owners = {}
+    for name, cls in layers.items():
+        for prefix in ("", "forward_", "backward_"):
+            owners[prefix + name] = convert[cls]
+
+    def visit(group) -> None:
+        names = [n.decode() if isinstance(n, bytes) else str(n)
+                 for n in group.attrs.get("weight_names", [])]  # fmt: skip
+        by_owner: dict[str, list[str]] = {}
+        for n in names:
+            parts = n.split("/")
+            if len(parts) >= 2 and parts[-2] in owners:
+                by_owner.setdefault("/".join(parts[:-1]), []).append(n)
+        for prefix, members in by_owner.items():
+            order = [next((m for m in members if m.endswith(f"/{w}:0")), None)
+                     for w in ("kernel", "recurrent_kernel", "bias")]  # fmt: skip
+            if None in order:
+                continue
+            new = owners[prefix.split("/")[-1]](*(group[m][()] for m in order))
+            for m, array in zip(order, new):
+                del group[m]
+                group[m] = array
+        for key in group:
+            if hasattr(group[key], "keys") and key != "vars":
+                visit(group[key])
+
+    visit(weights_group)
