@@ -14,7 +14,8 @@ import pytest
 
 from ecg_energy.errors import ModelError
 from ecg_energy.models.io import load_keras
-from ecg_energy.models.keras2 import HARD_SIGMOID, keras2_version, refused, translate_config
+from ecg_energy.models.keras2 import HARD_SIGMOID, translate_config
+from ecg_energy.models.keras2_load import keras2_version, refused
 from ecg_energy.ops.files import count_file
 
 MLPERF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mlperf-tiny" / "models"

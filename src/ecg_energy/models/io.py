@@ -62,7 +62,7 @@ def load_keras(path: str, unsafe: bool = False):
     written by Keras 2 has its config translated first (:mod:`.keras2`)."""
     import keras
 
-    from .keras2 import keras2_version, load_keras2
+    from .keras2_load import keras2_version, load_keras2
 
     version = keras2_version(path)
     if version is not None:
@@ -77,7 +77,7 @@ def load_keras(path: str, unsafe: bool = False):
             raise ModelError(f"{path}: contains a Lambda layer (Python code stored in the file); "
                              f"refused. {UNSAFE_HINT}") from exc  # fmt: skip
         if "could not be deserialized" in msg or "Could not locate" in msg or "Unknown" in msg:
-            from .keras2 import refused, stored_config
+            from .keras2_load import refused, stored_config
 
             config = stored_config(path)
             why = refused(config, unsafe) if isinstance(config, dict) else None
@@ -89,7 +89,7 @@ def load_keras(path: str, unsafe: bool = False):
             raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
         if isinstance(exc, OSError) or "HDF5" in msg or "h5" in msg.lower():
             raise ModelError(f"{path}: not a valid .h5 file ({msg.splitlines()[0][:120]})") from exc
-        from .keras2 import failing_layer
+        from .keras2_load import failing_layer
 
         first = (msg.strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(

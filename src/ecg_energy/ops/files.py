@@ -70,7 +70,7 @@ def count_file(path: str, unsafe: bool = False) -> FileCounts:
         except ModelError:
             raise
         except Exception as exc:  # a model Keras rebuilt but cannot trace: one line, the layer
-            from ..models.keras2 import failing_layer
+            from ..models.keras2_load import failing_layer
 
             msg = str(exc)
             first = (msg.strip().splitlines() or [type(exc).__name__])[0]
