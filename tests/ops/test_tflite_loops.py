@@ -165,3 +165,5 @@ def test_while_loop_over_an_unknown_number_of_steps_is_a_marked_lower_bound(weig
     out = CliRunner().invoke(app, ["count", str(path)]).output
     assert "total MACs at least 24 " in out
     assert "warning: a lower bound: 2:while (WHILE: trip count unknown, body counted once)" in out
+    estimate = CliRunner().invoke(app, ["estimate", str(path)]).output
+    assert "walk                         ≥24" in estimate and "≥: a lower bound" in estimate
