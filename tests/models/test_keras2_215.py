@@ -115,7 +115,7 @@ def known_weights() -> dict[str, list[np.ndarray]]:
     }
 
 
-def keras215_weights_h5(weights: dict[str, list[np.ndarray]]) -> bytes:
+def keras215_weights_h5(weights: dict[str, list[np.ndarray]], twice: bool = True) -> bytes:
     """``model.weights.h5`` as Keras 2.15 writes it for this Sequential: its layers (without the
     InputLayer) under ``_layer_checkpoint_dependencies``, one name per entry of a dict that holds
     each layer with weights twice; the LSTM's weights on its cell."""
@@ -129,6 +129,8 @@ def keras215_weights_h5(weights: dict[str, list[np.ndarray]]) -> bytes:
     with h5py.File(buf, "w") as f:
         f.create_group("vars")
         names = layer_paths([(cls, key is not None) for cls, key in order])
+        if not twice:  # each layer named once, as Keras 3 names them
+            names = [(n3, n3) for _, n3 in names]
         for (cls, key), (name2, _) in zip(order, names):
             group = f.create_group(f"_layer_checkpoint_dependencies/{name2}")
             target = group.create_group("cell") if cls == "LSTM" else group
@@ -141,12 +143,12 @@ def keras215_weights_h5(weights: dict[str, list[np.ndarray]]) -> bytes:
     return buf.getvalue()
 
 
-def write_keras215(path, weights) -> None:
+def write_keras215(path, weights, twice: bool = True) -> None:
     meta = {"keras_version": "2.15.0", "date_saved": "2024-02-01@10:00:00"}
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("metadata.json", json.dumps(meta))
         zf.writestr("config.json", json.dumps(keras215_config()))
-        zf.writestr("model.weights.h5", keras215_weights_h5(weights))
+        zf.writestr("model.weights.h5", keras215_weights_h5(weights, twice))
 
 
 def test_keras2_names_two_entries_per_layer_with_weights():
@@ -178,9 +180,10 @@ def keras3_twin():
     return model
 
 
-def test_keras215_archive_loads_with_its_weights(tmp_path, keras3_twin):
+@pytest.mark.parametrize("twice", [True, False])
+def test_keras215_archive_loads_with_its_weights(tmp_path, keras3_twin, twice):
     path = tmp_path / "cnn_lstm.keras"
-    write_keras215(path, known_weights())
+    write_keras215(path, known_weights(), twice)
     model = load_keras(str(path))
     w = known_weights()
     # the second convolution and batch normalisation got their own weights, not the first's

@@ -77,6 +77,11 @@ def _copy_model(model, classes, src, path2, dst, path3) -> None:
     names = layer_paths(
         [(classes.get(ly.name, type(ly).__name__), bool(ly.weights)) for ly in layers]
     )
+    if not _all_present(src, path2, layers, [n2 for n2, _ in names]):
+        # a file that named each layer once (as Keras 3 does) under Keras 2's group
+        single = [(n3, n3) for _, n3 in names]
+        if _all_present(src, path2, layers, [n2 for n2, _ in single]):
+            names = single
     for layer, (name2, name3) in zip(layers, names):
         old = f"{path2}/{KERAS2_LAYERS}/{name2}".lstrip("/")
         new = f"{path3}/layers/{name3}".lstrip("/")
@@ -92,6 +97,15 @@ def _copy_model(model, classes, src, path2, dst, path3) -> None:
             parent = new.rsplit("/", 1)[0]
             dst.require_group(parent)
             src.copy(src[old], dst[parent], name3)
+
+
+def _all_present(src, path2: str, layers, names2: list[str]) -> bool:
+    """Every layer with weights has a group of that name in the file."""
+    return all(
+        f"{path2}/{KERAS2_LAYERS}/{n}".lstrip("/") in src
+        for ly, n in zip(layers, names2)
+        if ly.weights
+    )
 
 
 # --- cuDNN recurrent layers -----------------------------------------------------------------
