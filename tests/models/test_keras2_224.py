@@ -146,3 +146,16 @@ def test_any_failure_rebuilding_is_one_line_naming_the_layer(tmp_path):
         count_file(str(path))
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(f"{path}: ") and "'pre'" in msg
+
+
+def test_the_count_command_says_it_in_one_line(tmp_path, capsys):
+    from ecg_energy.cli import main
+
+    cfg = copy.deepcopy(keras224_config())
+    cfg["config"]["layers"][4]["config"]["activation"] = "no_such_activation"
+    path = tmp_path / "odd.h5"
+    write_keras224(path, cfg, WEIGHTS)
+    assert main(["count", str(path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: ")
+    assert "unexpected" not in lines[0] and "layer 'dense_1' (Dense)" in lines[0]
