@@ -128,6 +128,16 @@ def markdown() -> str:
         "never a silent 0. *Refused*: the file does not load, in one line naming the layer and "
         "the fix.",
         "",
+        "Keras 2 files (`.h5` of Keras 2.2-2.15, `.keras` of 2.13-2.15) are translated to Keras 3 "
+        "before they are counted: their settings (sizes stored as 187.0 read as 187), a nested "
+        "model's call numbers, the weights file of a 2.13-2.15 `.keras` archive (which names a "
+        "second Conv1D `conv1d_2`), cuDNN recurrent weights (converted as Keras 2 converted "
+        "them), and the TensorFlow functions of TFOpLambda layers listed below. A LiteRT "
+        "`WHILE` loop is counted as its body times its trip count, read from the graph (a "
+        "constant limit, a loop variable, or a tensor's shape); where the graph does not fix "
+        "it, the body is counted once and every total is marked a lower bound (`lower_bound` "
+        'in the JSON, "at least" in `ecg-energy count`, ≥ in `estimate` and the report).',
+        "",
         "| kind | counted | moves data only | listed as uncounted | refused |",
         "|---|---|---|---|---|",
     ]
