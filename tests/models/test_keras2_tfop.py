@@ -122,3 +122,26 @@ def test_with_unsafe_load_another_function_loads_and_is_listed_uncounted(tmp_pat
     counts = count_file(str(path), unsafe=True).counts
     assert counts.uncounted == ["tf.math.reduce_mean (TFOpLambda)"]
     assert counts.macs == 180 + 180 + 12
+
+
+def test_x_plus_y_on_keras_tensors_loads_and_counts(tmp_path):
+    # Keras 2 wrote c1 + c2 as tf.__operators__.add with the second tensor as keyword y
+    cfg = tfop_config()
+    layers = cfg["config"]["layers"]
+    add = ["c1", 0, 0, {"y": ["c2", 0, 0], "name": None}]
+    layers.insert(4, _tfop("tf.__operators__.add", "__operators__.add", add))
+    layers[5]["inbound_nodes"] = [[["tf.__operators__.add", 0, 0, {"axis": -1}],
+                                   ["c2", 0, 0, {"axis": -1}]]]  # fmt: skip
+    path = tmp_path / "add.h5"
+    _write(path, cfg)
+    model = load_keras(str(path))
+    x = np.cos(np.linspace(0, 7, 64)).reshape(2, 32).astype(np.float32)
+    w = {k: [a for _, a in v] for k, v in WEIGHTS.items()}
+    taps = np.stack([x[:, i : i + 30] for i in range(3)], axis=-1)
+    c1, c2 = (taps @ w[n][0][:, 0, :] + w[n][1] for n in ("c1", "c2"))
+    z = np.maximum(np.concatenate([c1 + c2, c2], axis=-1), 0).mean(axis=1) @ w["head"][0]
+    z = z + w["head"][1]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    assert np.allclose(model.predict(x, verbose=0), e / e.sum(axis=1, keepdims=True), atol=1e-6)
+    ops = {o.name: o.other for o in count_file(str(path)).counts.ops}
+    assert ops["tf.__operators__.add"] == {"add": 30 * 2}  # one add per element of (30, 2)
