@@ -62,29 +62,30 @@ def _drop(name: str, rate: float) -> dict:
     return _obj("Dropout", name=name, rate=rate, noise_shape=None, seed=None)
 
 
-def keras215_config() -> dict:
+def keras215_config(steps: int = STEPS_IN, f1: int = 4, f2: int = 4, units: int = 3,
+                    classes: int = 5) -> dict:  # fmt: skip
     lstm = _obj("LSTM", name="lstm", return_sequences=False, return_state=False,
-                go_backwards=False, stateful=False, unroll=False, time_major=False, units=3,
+                go_backwards=False, stateful=False, unroll=False, time_major=False, units=units,
                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                 kernel_initializer=GLOROT, recurrent_initializer=GLOROT,
                 bias_initializer=ZEROS, unit_forget_bias=True, kernel_regularizer=None,
                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                 dropout=0.0, recurrent_dropout=0.0, implementation=2)  # fmt: skip
-    dense = _obj("Dense", name="dense", units=5, activation="softmax", use_bias=True,
+    dense = _obj("Dense", name="dense", units=classes, activation="softmax", use_bias=True,
                  kernel_initializer=GLOROT, bias_initializer=ZEROS, kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None)  # fmt: skip
     inp = {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
-           "config": {"batch_input_shape": [None, STEPS_IN, 1], "dtype": "float32",
+           "config": {"batch_input_shape": [None, steps, 1], "dtype": "float32",
                       "sparse": False, "ragged": False, "name": "conv1d_input"}}  # fmt: skip
-    layers = [inp, _conv("conv1d", 4, 5), _bn("batch_normalization"), _pool("max_pooling1d"),
-              _drop("dropout", 0.2), _conv("conv1d_1", 4, 3), _bn("batch_normalization_1"),
+    layers = [inp, _conv("conv1d", f1, 5), _bn("batch_normalization"), _pool("max_pooling1d"),
+              _drop("dropout", 0.2), _conv("conv1d_1", f2, 3), _bn("batch_normalization_1"),
               _pool("max_pooling1d_1"), _drop("dropout_1", 0.2), lstm, _drop("dropout_2", 0.3),
               dense]  # fmt: skip
     return {"module": SEQ, "class_name": "Sequential", "registered_name": None,
             "config": {"name": "sequential", "layers": layers},
-            "build_config": {"input_shape": [None, STEPS_IN, 1]},
+            "build_config": {"input_shape": [None, steps, 1]},
             "compile_config": {"optimizer": "adam", "loss": "categorical_crossentropy"}}  # fmt: skip
 
 
@@ -204,3 +205,31 @@ def test_keras215_archive_macs_by_hand(tmp_path):
     # LSTM 13 steps x 4 gates x 3 units x (4 inputs + 3 units) = 13 x 84 = 1,092
     # Dense 3 x 5 = 15 (batch normalisation, pooling and dropout: no MACs)
     assert count_file(str(path)).counts.totals()["macs"] == 1120 + 1248 + 1092 + 15
+
+
+def _zero_weights(f1: int, f2: int, units: int, classes: int) -> dict[str, list[np.ndarray]]:
+    z = np.zeros
+    bn = lambda n: [np.ones(n), z(n), z(n), np.ones(n)]  # noqa: E731
+    return {"conv1d": [z((5, 1, f1)), z(f1)], "batch_normalization": bn(f1),
+            "conv1d_1": [z((3, f1, f2)), z(f2)], "batch_normalization_1": bn(f2),
+            "lstm": [z((f2, 4 * units)), z((units, 4 * units)), z(4 * units)],
+            "dense": [z((units, classes)), z(classes)]}  # fmt: skip
+
+
+def test_published_size_cnn_lstm_counts_by_hand(tmp_path):
+    """The published model's size: input (None, 180, 1), Conv1D 32 and 64 filters, LSTM(64),
+    Dense(23)."""
+    import h5py
+
+    path = tmp_path / "published.keras"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("metadata.json", json.dumps({"keras_version": "2.15.0"}))
+        zf.writestr("config.json", json.dumps(keras215_config(180, 32, 64, 64, 23)))
+        zf.writestr("model.weights.h5", keras215_weights_h5(_zero_weights(32, 64, 64, 23)))
+    with zipfile.ZipFile(path) as zf, h5py.File(io.BytesIO(zf.read("model.weights.h5"))) as f:
+        assert "_layer_checkpoint_dependencies/conv1d_2/vars/0" in f  # the second Conv1D
+    # Conv1D 180 -> 176 positions x 32 filters x 5 taps = 28,160; pool -> 88
+    # Conv1D 88 -> 86 positions x 64 filters x 3 taps x 32 channels = 528,384; pool -> 43
+    # LSTM 43 steps x 4 gates x 64 units x (64 inputs + 64 units) = 43 x 32,768 = 1,409,024
+    # Dense 64 x 23 = 1,472
+    assert count_file(str(path)).counts.macs == 28_160 + 528_384 + 1_409_024 + 1_472 == 1_967_040
