@@ -49,7 +49,7 @@ _MODEL_MODULES = {
 _ENGINE = ("keras.engine", "keras.src.engine", "tf_keras")
 _PUBLIC_MODULES = ("keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints")
 # Keras 2 layers that Keras 3 does not have (refused with this reason)
-_REMOVED = {
+REMOVED = {
     "TFOpLambda": "a TensorFlow function applied to a Keras tensor",
     "SlicingOpLambda": "a TensorFlow slice of a Keras tensor",
     "LocallyConnected1D": "a locally connected layer",
@@ -85,7 +85,7 @@ def _translate(obj):
         return [_translate(v) for v in obj]
     if not isinstance(obj, dict):
         return obj
-    if _is_object(obj):
+    if is_object(obj):
         _rename(obj)
         if obj["class_name"] == "Sequential" and isinstance(obj["config"], list):
             obj["config"] = {"name": "sequential", "layers": obj["config"]}  # Keras 2.0-2.2.2
@@ -98,7 +98,7 @@ def _translate(obj):
     return obj
 
 
-def _is_object(obj: dict) -> bool:
+def is_object(obj: dict) -> bool:
     """A serialized Keras object (not a tensor, tuple or other special value)."""
     name = obj.get("class_name")
     return isinstance(name, str) and not name.startswith("__") and "config" in obj

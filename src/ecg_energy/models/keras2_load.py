@@ -13,12 +13,12 @@ import zipfile
 
 from ..errors import ModelError
 from .keras2 import (
-    _REMOVED,
     CUDNN,
     CUSTOM_HINT,
+    REMOVED,
     REMOVED_HINT,
     UNSAFE_HINT,
-    _is_object,
+    is_object,
     translate_config,
 )
 from .keras2_tfop import ALLOWED, TFOP_CLASS
@@ -80,9 +80,9 @@ def refused(config: dict, unsafe: bool = False) -> str | None:
             continue
         if name == "TorchModuleWrapper":  # never unpickled, not even with --unsafe-load
             return f"its layer '{label}' is a TorchModuleWrapper (a pickled torch module); refused"
-        if name in _REMOVED:
+        if name in REMOVED:
             return (
-                f"its layer '{label}' is a {name} ({_REMOVED[name]}), which Keras 3 does not "
+                f"its layer '{label}' is a {name} ({REMOVED[name]}), which Keras 3 does not "
                 f"have; {REMOVED_HINT}"
             )
         registered = obj.get("registered_name")
@@ -102,7 +102,7 @@ def _custom_name(name) -> str:
 
 def _layer_objects(obj):
     """The model and every layer inside it (sub-models, wrapped layers, RNN cells)."""
-    if not isinstance(obj, dict) or not _is_object(obj):
+    if not isinstance(obj, dict) or not is_object(obj):
         return
     yield obj
     cfg = obj["config"]
@@ -304,12 +304,12 @@ def _explain(exc: Exception, version: str) -> str:
     )
     if m:
         return f"uses the custom class {_custom_name(m.group(1))}, which this tool does not know; {CUSTOM_HINT}"
-    if "Lambda" in msg:
+    if re.search(r"\bLambda\b", msg):  # not our own TFOpLambda
         return f"contains a Lambda layer (Python code stored in the file); refused. {UNSAFE_HINT}"
     if re.search(r"mismatch|variables? during loading|could not be loaded", msg):
         return (
             f"its weights do not fit the model rebuilt from its Keras {version} config "
-            f"({first[:160]})"
+            f"({failing_layer(msg)}{first[:160]})"
         )
     if isinstance(exc, OSError):
         return f"not a valid .h5 file ({first[:120]})"

@@ -66,7 +66,7 @@ def keras2_rows() -> list[Row]:
              for cls, std in sorted(keras2.CUDNN.items())]  # fmt: skip
     rows += [Row("ThresholdedReLU", COUNTED, "loaded as ReLU(threshold)"),
              Row("SyncBatchNormalization", COUNTED, "loaded as BatchNormalization")]  # fmt: skip
-    rows += [Row(cls, "refused", why) for cls, why in sorted(keras2._REMOVED.items())]
+    rows += [Row(cls, "refused", why) for cls, why in sorted(keras2.REMOVED.items())]
     return rows
 
 
