@@ -77,11 +77,14 @@ class Counts(Result):
         self.file_counts = file_counts
         super().__init__(file_counts.as_dict())
         t = self.data
-        self.caption = (f"{t['file']}: {t['macs']:,} MACs ({t['source']}), weights "
+        at_least = "at least " if t.get("lower_bound") else ""  # a loop of unknown trip count
+        self.caption = (f"{t['file']}: {at_least}{t['macs']:,} MACs ({t['source']}), weights "
                         f"{t['weight_bytes']:,} B, peak activations "
                         f"{t['peak_activation_bytes']:,} B"
                         + (f"; not counted: {', '.join(t['uncounted'])}" if t["uncounted"]
-                           else ""))  # fmt: skip
+                           else "")
+                        + (f"; lower bound: {', '.join(t['lower_bound'])}"
+                           if t.get("lower_bound") else ""))  # fmt: skip
 
     @property
     def macs(self) -> int:

@@ -14,7 +14,8 @@ import pytest
 
 from ecg_energy.errors import ModelError
 from ecg_energy.models.io import load_keras
-from ecg_energy.models.keras2 import HARD_SIGMOID, keras2_version, refused, translate_config
+from ecg_energy.models.keras2 import HARD_SIGMOID, translate_config
+from ecg_energy.models.keras2_load import keras2_version, refused
 from ecg_energy.ops.files import count_file
 
 MLPERF = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mlperf-tiny" / "models"
@@ -199,8 +200,12 @@ def test_refused_names_the_class_and_the_way_out():
     custom = _functional([{"class_name": "mine>Scale", "config": {"name": "scale"}}], [])
     why = refused(translate_config(custom))
     assert "'Scale' (package 'mine')" in why and "register_keras_serializable" in why
-    tfop = _functional([_layer("TFOpLambda", function="math.add")], [])
-    assert "TFOpLambda" in refused(translate_config(tfop))
+    tfop = _functional([_layer("TFOpLambda", function="math.cumsum")], [])
+    assert "TFOpLambda calling tf.math.cumsum" in refused(translate_config(tfop))
+    assert refused(translate_config(tfop), unsafe=True) is None
+    # a pure tensor function of the allow-list is rebuilt, in safe mode too
+    add = _functional([_layer("TFOpLambda", function="math.add")], [])
+    assert refused(translate_config(add)) is None
     # a custom class inside a wrapper is found too
     wrapped = _functional([_layer("TimeDistributed", layer={"class_name": "MyDense", "config": {}})], [])  # fmt: skip
     assert "'MyDense'" in refused(translate_config(wrapped))

@@ -39,13 +39,16 @@ def count(
         typer.echo(f"{o.name[:27]:<28}{o.op[:21]:<22}{o.precision:>7}{o.macs:>12,}{other:>10,}"
                    f"{o.requant:>9,}{o.weight_bytes + o.bias_bytes:>11,}{o.output_bytes:>10,}{mark}")  # fmt: skip
     t = fc.counts.totals()
-    typer.echo(f"total MACs {t['macs']:,} ({', '.join(f'{k} {v:,}' for k, v in t['macs_by_precision'].items())}); "
+    at_least = "at least " if t["lower_bound"] else ""  # a loop of unknown trip count
+    typer.echo(f"total MACs {at_least}{t['macs']:,} ({', '.join(f'{k} {v:,}' for k, v in t['macs_by_precision'].items())}); "
                f"other ops {sum(t['other_ops'].values()):,}; requantizations {t['requant']:,}; "
                f"weights {t['weight_bytes']:,} B; peak activations {t['peak_activation_bytes']:,} B")  # fmt: skip
     if fc.profiler_flops is not None:
         typer.echo(f"TensorFlow profiler FLOPs (the report's convention): {fc.profiler_flops:,}")
     for u in t["uncounted"]:
         _echo(f"warning: not counted: {u}")
+    for u in t["lower_bound"]:
+        _echo(f"warning: a lower bound: {u}")
 
 
 @app.command()

@@ -62,7 +62,7 @@ def load_keras(path: str, unsafe: bool = False):
     written by Keras 2 has its config translated first (:mod:`.keras2`)."""
     import keras
 
-    from .keras2 import keras2_version, load_keras2
+    from .keras2_load import keras2_version, load_keras2
 
     if os.path.isfile(path) and not zipfile.is_zipfile(path):  # HDF5: read whole, bounded, first
         from .h5probe import probe_h5
@@ -79,13 +79,13 @@ def load_keras(path: str, unsafe: bool = False):
         what = ".keras" if zipfile.is_zipfile(path) else ".h5"
         raise ModelError(f"{path}: not a valid {what} file (corrupt or truncated: "
                          f"{str(exc).splitlines()[0][:120] if str(exc) else 'RuntimeError'})") from exc  # fmt: skip
-    except (ValueError, TypeError, KeyError, OSError, AttributeError) as exc:
+    except Exception as exc:  # every failure on a user's file is one line, never "unexpected"
         msg = str(exc)
         if "Lambda" in msg:
             raise ModelError(f"{path}: contains a Lambda layer (Python code stored in the file); "
                              f"refused. {UNSAFE_HINT}") from exc  # fmt: skip
         if "could not be deserialized" in msg or "Could not locate" in msg or "Unknown" in msg:
-            from .keras2 import refused, stored_config
+            from .keras2_load import refused, stored_config
 
             config = stored_config(path)
             why = refused(config, unsafe) if isinstance(config, dict) else None
@@ -97,8 +97,11 @@ def load_keras(path: str, unsafe: bool = False):
             raise ModelError(f"{path}: not a valid .keras file (corrupt or truncated)") from exc
         if isinstance(exc, OSError) or "HDF5" in msg or "h5" in msg.lower():
             raise ModelError(f"{path}: not a valid .h5 file ({msg.splitlines()[0][:120]})") from exc
+        from .keras2_load import failing_layer
+
+        first = (msg.strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(
-            f"{path}: cannot load this Keras model ({msg.splitlines()[0][:160]})"
+            f"{path}: cannot load this Keras model ({failing_layer(msg)}{first[:160]})"
         ) from exc
 
 

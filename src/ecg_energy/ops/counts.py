@@ -34,6 +34,7 @@ class OpCount:
     output_bytes: int = 0
     output_shape: tuple[int, ...] = ()
     counted: bool = True  # False: an op this counter does not know (listed, never silently 0)
+    lower_bound: bool = False  # True: a loop whose trip count is unknown, its body counted once
 
     @property
     def weight_element_bytes(self) -> float:
@@ -84,6 +85,13 @@ class ModelCounts:
     def uncounted(self) -> list[str]:
         return [f"{o.name} ({o.op})" for o in self.ops if not o.counted]
 
+    @property
+    def lower_bound(self) -> list[str]:
+        """Operations whose counts are lower bounds (a loop of unknown trip count): when any,
+        every total of the model is a lower bound too."""
+        return [f"{o.name} ({o.op}: trip count unknown, body counted once)"
+                for o in self.ops if o.lower_bound]  # fmt: skip
+
     def totals(self) -> dict:
         return {
             "macs": self.macs,
@@ -95,6 +103,7 @@ class ModelCounts:
             "activation_bytes_moved": sum(o.input_bytes + o.output_bytes for o in self.ops),
             "peak_activation_bytes": self.peak_activation_bytes,
             "uncounted": self.uncounted,
+            "lower_bound": self.lower_bound,
         }
 
 

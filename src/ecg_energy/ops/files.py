@@ -65,7 +65,19 @@ def count_file(path: str, unsafe: bool = False) -> FileCounts:
         from .profiler import profiler_flops
 
         model = load_keras(path, unsafe)
-        return FileCounts(path, count_keras(model), profiler_flops(model))
+        try:
+            return FileCounts(path, count_keras(model), profiler_flops(model))
+        except ModelError:
+            raise
+        except Exception as exc:  # a model Keras rebuilt but cannot trace: one line, the layer
+            from ..models.keras2_load import failing_layer
+
+            msg = str(exc)
+            first = (msg.strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(
+                f"{path}: cannot count this Keras model ({failing_layer(msg)}"
+                f"{type(exc).__name__}: {first[:160]})"
+            ) from exc
 
 
 def counts_from_dict(d: dict) -> FileCounts:

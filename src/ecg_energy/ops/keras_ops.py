@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import ModelError
 from .counts import (
+    UNARY_KINDS,
     ModelCounts,
     OpCount,
     activation_ops,
@@ -37,9 +38,11 @@ from .counts import (
     pool_ops,
     recurrent_cell_ops,
     recurrent_macs,
+    reduce_ops,
     resize_ops,
     scale_ops,
     transpose_conv_macs,
+    unary_ops,
 )
 
 FP32 = 4  # bytes
@@ -342,6 +345,28 @@ def _stored(layer, call: Call):
     return 0, {}, weights, bias
 
 
+def _tf_op(layer, call: Call):
+    """A Keras 2 TFOpLambda rebuilt from the allow-list: counted by the kind of its function
+    (moving data, one operation per output element, a reduction, an activation); None (listed
+    as uncounted) for a function loaded only with --unsafe-load."""
+    from ..models.keras2_tfop import tfop_kind
+
+    kind = tfop_kind(layer)
+    elems = math.prod(call.out)
+    if kind is None:
+        return None
+    if kind == "free":
+        return 0, {}, 0, 0
+    if kind in ("add", "mul", "div", "cmp"):
+        return 0, elementwise_ops(elems, 2, kind), 0, 0
+    if kind in ("sum", "mean", "max"):
+        window = math.prod(call.inp) // max(elems, 1)
+        return 0, reduce_ops(elems, window, kind), 0, 0
+    if kind in UNARY_KINDS:
+        return 0, unary_ops(elems, kind), 0, 0
+    return 0, activation_ops(elems, kind), 0, 0
+
+
 def _keras_operations() -> dict[type, Callable]:
     """Arithmetic written on symbolic tensors (``x + y``) is a graph node too."""
     try:
@@ -357,6 +382,8 @@ def _keras_operations() -> dict[type, Callable]:
 @functools.cache
 def _table() -> dict[type, Callable]:
     from keras import layers as L
+
+    from ..models.keras2_tfop import tfop_layer_class
 
     return {
         L.Conv1D: _conv, L.Conv2D: _conv,
@@ -388,6 +415,7 @@ def _table() -> dict[type, Callable]:
         L.ZeroPadding1D: _free, L.ZeroPadding2D: _free,
         L.Cropping1D: _free, L.Cropping2D: _free,
         **_keras_operations(),
+        tfop_layer_class(): _tf_op,
     }  # fmt: skip
 
 

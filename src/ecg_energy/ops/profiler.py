@@ -21,8 +21,10 @@ def profiler_flops(model) -> int | None:
 
     from ..quiet import silenced
 
-    spec = tf.TensorSpec([1, *model.input_shape[1:]], tf.float32)
-    fn = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+    # one spec per input: a model with several inputs takes them as a list
+    specs = [tf.TensorSpec([1, *t.shape[1:]], t.dtype or tf.float32) for t in model.inputs]
+    arg = specs[0] if len(specs) == 1 else specs
+    fn = tf.function(lambda x: model(x, training=False)).get_concrete_function(arg)
     frozen = convert_variables_to_constants_v2(fn)
     opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     opts["output"] = "none"

@@ -11,9 +11,9 @@ per-channel int8 with int32 biases; dynamic-range models keep float activations 
 Recurrent layers of Keras 3 (LSTM, GRU, SimpleRNN, each direction of a Bidirectional) convert to a
 WHILE loop over the time steps whose body subgraph holds the cell (two FULLY_CONNECTED products,
 gate activations and element-wise updates). A loop is counted as its body × its trip count, read
-from the graph itself (a counter from a constant start, compared with LESS to a constant limit,
-stepped by a constant ADD in the body); a loop whose trip count the graph does not fix is listed
-as uncounted. The fused UNIDIRECTIONAL_SEQUENCE_LSTM / _RNN and BIDIRECTIONAL_SEQUENCE_LSTM / _RNN
+from the graph itself (:mod:`.tflite_loops`: a counter compared with a limit that is a constant,
+a loop variable, or a tensor's shape); a loop whose trip count the graph does not fix has its body
+counted once and is marked, with the model's totals, as a lower bound. The fused UNIDIRECTIONAL_SEQUENCE_LSTM / _RNN and BIDIRECTIONAL_SEQUENCE_LSTM / _RNN
 operators (from other converters) are counted from their weight matrices.
 """
 
@@ -44,8 +44,8 @@ from .counts import (
     scale_ops,
     transpose_conv_macs,
     unary_ops,
-    while_trips,
 )
+from .tflite_loops import loop_trips
 
 # LiteRT TensorType enum -> (name, bytes per element)
 _TYPES = {0: ("float32", 4), 1: ("float16", 2), 2: ("int32", 4), 3: ("uint8", 1), 4: ("int64", 8),
@@ -71,6 +71,7 @@ class Tensor:
     nbytes: int
     constant: bool
     value: tuple | None = None  # a small integer constant's values (loop bounds), else None
+    signature: tuple[int, ...] = ()  # the stored shape, -1 where a dimension is dynamic
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def read_graphs(content: bytes) -> list[Graph]:
             if constant and dtype in ("int32", "int64") and math.prod(shape) <= _SMALL_CONSTANT:
                 value = tuple(int(v) for v in np.frombuffer(bytes(buf.data), dtype=dtype))
             name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
-            tensors.append(Tensor(i, name, shape, dtype, math.prod(shape) * size, constant, value))
+            tensors.append(Tensor(i, name, shape, dtype, math.prod(shape) * size, constant, value,
+                                  signature))  # fmt: skip
         ops = []
         for op in graph.operators or []:
             code = model.operatorCodes[op.opcodeIndex]
@@ -413,60 +415,6 @@ REQUANTIZING = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FUL
                           "BATCH_MATMUL", "ADD", "MUL", "SUB", "MEAN", "AVERAGE_POOL_2D"})  # fmt: skip
 
 
-def _scalar(t: Tensor) -> int | None:
-    return t.value[0] if t.value is not None and len(t.value) == 1 else None
-
-
-def loop_trips(graphs: list[Graph], parent: Graph, op: Operator) -> int | None:
-    """The trip count of a WHILE operator, when its graph fixes it; None otherwise.
-
-    The condition must be LESS comparisons (joined by LOGICAL_AND: the smallest count wins) of a
-    loop variable with a limit (a constant, or a loop variable the body passes on unchanged
-    from a constant start); the variable must start from a constant and the body must add a
-    constant step to it.
-    """
-    cond = graphs[op.options["condSubgraphIndex"]]
-    body = graphs[op.options["bodySubgraphIndex"]]
-    starts = [_scalar(parent.tensors[i]) if i >= 0 else None for i in op.raw_inputs]
-    made_by = {o: c for c in cond.ops for o in c.outputs}
-    body_made_by = {o: b for b in body.ops for o in b.outputs}
-
-    def start(k: int) -> int | None:
-        return starts[k] if k < len(starts) else None
-
-    def step(k: int) -> int | None:
-        adder = body_made_by.get(body.outputs[k])
-        if adder is None or adder.name != "ADD" or body.inputs[k] not in adder.inputs:
-            return None
-        other = [i for i in adder.inputs if i != body.inputs[k]]
-        return _scalar(body.tensors[other[0]]) if len(other) == 1 else None
-
-    def limit(i: int) -> int | None:
-        if cond.tensors[i].constant:
-            return _scalar(cond.tensors[i])
-        if i in cond.inputs:  # a loop variable: a limit if the body leaves it as it was
-            k = cond.inputs.index(i)
-            return start(k) if body.outputs[k] == body.inputs[k] else None
-        return None
-
-    def trips(i: int) -> int | None:
-        test = made_by.get(i)
-        if test is None:
-            return None
-        if test.name == "LOGICAL_AND":
-            counts = [trips(j) for j in test.inputs]
-            return None if None in counts else min(counts)
-        if test.name != "LESS" or test.inputs[0] not in cond.inputs:
-            return None
-        k = cond.inputs.index(test.inputs[0])
-        first, end, inc = start(k), limit(test.inputs[1]), step(k)
-        if first is None or end is None or inc is None or inc <= 0:
-            return None
-        return while_trips(first, end, inc)
-
-    return trips(cond.outputs[0]) if len(cond.outputs) == 1 else None
-
-
 def _repeated(op: OpCount, times: int) -> OpCount:
     """An operator's counts when it runs ``times`` times (its stored weights read as stored)."""
     return replace(op, macs=op.macs * times, other=scale_ops(op.other, times),
@@ -512,18 +460,21 @@ def _count_graph(
         label = f"{prefix}{i}:{op.name.lower()}"
         shape = outs[0].shape if outs else ()
         handler = HANDLERS.get(op.name)
-        trips = loop_trips(graphs, graph, op) if op.name == "WHILE" else None
-        if op.name == "WHILE" and trips is not None:
+        if op.name == "WHILE" and "bodySubgraphIndex" in op.options:
+            trips = loop_trips(graphs, graph, op)
+            if trips is None:
+                warnings.warn(f"LiteRT WHILE loop #{prefix}{i}: its trip count is not fixed by "
+                              "the graph; its body is counted once (a lower bound)", stacklevel=3)  # fmt: skip
             # the loop itself moves nothing; its work is its condition and body, repeated
-            out.append(OpCount(label, op.name, output_shape=shape))
+            # (once, when the trip count is unknown: the total is then a lower bound)
+            out.append(OpCount(label, op.name, output_shape=shape, lower_bound=trips is None))
+            runs = 1 if trips is None else trips
             _count_graph(graphs, op.options["condSubgraphIndex"], f"{label}/cond/",
-                         times * (trips + 1), out, None, None)  # fmt: skip
+                         times * (runs + 1), out, None, None)  # fmt: skip
             _count_graph(graphs, op.options["bodySubgraphIndex"], f"{label}/body/",
-                         times * trips, out, None, None)  # fmt: skip
+                         times * runs, out, None, None)  # fmt: skip
         elif handler is None:
-            why = "(a loop whose trip count the graph does not fix)" if op.name == "WHILE" else ""
-            warnings.warn(f"LiteRT operator {op.name} (#{prefix}{i}) is not counted {why}".strip(),
-                          stacklevel=3)  # fmt: skip
+            warnings.warn(f"LiteRT operator {op.name} (#{prefix}{i}) is not counted", stacklevel=3)
             out.append(OpCount(label, op.name, counted=False, input_bytes=in_bytes * times,
                                output_bytes=out_bytes * times, output_shape=shape))  # fmt: skip
         else:

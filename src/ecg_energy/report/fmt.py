@@ -108,9 +108,11 @@ def bytes_text(n: int | None) -> str:
 def macs_text(counts: dict) -> str:
     """MACs by precision: '10,460,224 int8'."""
     by = counts.get("macs_by_precision") or {}
+    # a loop of unknown trip count makes every figure a lower bound: said where it is shown
+    at_least = "≥ " if counts.get("lower_bound") else ""
     if not by:
-        return f"{counts.get('macs', 0):,}"
-    return ", ".join(f"{n:,} {p}" for p, n in by.items())
+        return f"{at_least}{counts.get('macs', 0):,}"
+    return at_least + ", ".join(f"{n:,} {p}" for p, n in by.items())
 
 
 def aha_cell(acc: dict) -> str:

@@ -83,7 +83,9 @@ def format_energy(energy: dict) -> str:
         c = e["counts"]
         prec = "+".join(sorted(c["macs_by_precision"])) or "-"
         pf = f"{c['profiler_flops']:,}" if c.get("profiler_flops") else "-"
-        row = f"{name:<20}{c['macs']:>12,}{prec:>7}{c['weight_bytes'] / 1024:>12.1f}{pf:>13}"
+        at_least = "≥" if c.get("lower_bound") else ""  # a loop of unknown trip count
+        macs = f"{at_least}{c['macs']:,}"
+        row = f"{name:<20}{macs:>12}{prec:>7}{c['weight_bytes'] / 1024:>12.1f}{pf:>13}"
         for t in tables:
             est = e["estimates"][t]
             cell = (
@@ -91,8 +93,13 @@ def format_energy(energy: dict) -> str:
                 if est["low_j"] == est["high_j"]
                 else f"{_j(est['low_j'])}-{_j(est['high_j'])}"
             )
-            row += f"{cell:>24}"
+            row += f"{at_least + cell:>24}"
         lines.append(row)
+    if any(e["counts"].get("lower_bound") for e in energy.values()):
+        lines.append(
+            "≥: a lower bound (a loop whose trip count the graph does not fix, its body "
+            "counted once)."
+        )
     lines.append(
         "J per inference, estimated from operation counts (datapath: arithmetic + data "
         "movement; not device energy, not measured). seed-flat = the report's 0.45 pJ "
