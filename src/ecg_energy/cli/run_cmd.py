@@ -52,6 +52,11 @@ def run(
     stride_s: StrideOpt = None,
     annotator: AnnOpt = None,
     split: SplitOpt = None,
+    edge_guard: Annotated[
+        float | None,
+        Opt("--edge-guard", help="Leave out rhythm windows within S seconds of a rhythm change "
+            "(uncertain labels; cudb's edges are ±5 s); 0: keep all."),
+    ] = None,
     folds: Annotated[
         int | None,
         Opt(
@@ -143,6 +148,7 @@ def run(
         stride_s=stride_s,
         annotator=annotator,
         split=split,
+        edge_guard=edge_guard,
         folds=folds,
         decide_over=decide_over,
         records=records,
