@@ -98,8 +98,11 @@ WindowOpt = Annotated[float, typer.Option("--window-s", help="Rhythm window leng
 StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stride, seconds.")]
 EdgeGuardOpt = Annotated[
     float,
-    typer.Option("--edge-guard", help="Leave out rhythm windows within S seconds of a rhythm "
-                 "change (uncertain labels; cudb's edges are ±5 s); 0: keep all."),
+    typer.Option(
+        "--edge-guard",
+        help="Leave out rhythm windows within S seconds of a rhythm "
+        "change (uncertain labels; cudb's edges are ±5 s); 0: keep all.",
+    ),
 ]
 AnnOpt = Annotated[str, typer.Option(help="WFDB annotation file extension.")]
 DecideOpt = Annotated[

@@ -153,18 +153,25 @@ def evaluate(
     decide_over: DecideOpt = 1,
     alarms: Annotated[
         str | None,
-        typer.Option(help="Also score the models at the ICU alarms of this folder (records and "
-                     "an ALARMS file of record,alarm type,1|0 lines; the Challenge 2015 "
-                     "layout). Without --data, only the alarms."),
+        typer.Option(
+            help="Also score the models at the ICU alarms of this folder (records and "
+            "an ALARMS file of record,alarm type,1|0 lines; the Challenge 2015 "
+            "layout). Without --data, only the alarms."
+        ),
     ] = None,
     alarm_at: Annotated[
         float | None,
-        typer.Option(help="The alarm's time in each alarm record, seconds (default: the "
-                     "header's 'alarm is at N s', else 300 as in the Challenge)."),
+        typer.Option(
+            help="The alarm's time in each alarm record, seconds (default: the "
+            "header's 'alarm is at N s', else 300 as in the Challenge)."
+        ),
     ] = None,
     alarm_windows: Annotated[
-        int, typer.Option(help="Windows of the 16 s before an alarm that must be called "
-                          "shockable (asystole) to call the alarm true.")
+        int,
+        typer.Option(
+            help="Windows of the 16 s before an alarm that must be called "
+            "shockable (asystole) to call the alarm true."
+        ),
     ] = 1,
 ) -> None:
     """Evaluate model files on held-out records: per-class metrics and the AHA goals; with

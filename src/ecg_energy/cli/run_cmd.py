@@ -54,8 +54,11 @@ def run(
     split: SplitOpt = None,
     edge_guard: Annotated[
         float | None,
-        Opt("--edge-guard", help="Leave out rhythm windows within S seconds of a rhythm change "
-            "(uncertain labels; cudb's edges are ±5 s); 0: keep all."),
+        Opt(
+            "--edge-guard",
+            help="Leave out rhythm windows within S seconds of a rhythm change "
+            "(uncertain labels; cudb's edges are ±5 s); 0: keep all.",
+        ),
     ] = None,
     folds: Annotated[
         int | None,

@@ -156,7 +156,7 @@ def load_alarm_windows(folder: str, *, window_s: float = 4.0, stride_s: float = 
             rec = wfdb.rdrecord(os.path.join(folder, alarm.record), sampfrom=a, sampto=b)
         except Exception as exc:
             raise DataError(f"{os.path.join(folder, alarm.record)}.dat: unreadable signal "
-                            f"({exc}); re-download it")  # fmt: skip
+                            f"({exc}); re-download it") from exc  # fmt: skip
         units = [(u or "mV").strip().lower() for u in rec.units]
         scale = np.array([1e-3 if u in ("uv", "µv") else 1e3 if u == "v" else 1.0 for u in units])
         span = rec.p_signal * scale

@@ -65,8 +65,11 @@ def with_breakdown(metrics: dict, pred: np.ndarray, ds: Dataset) -> dict:
     # several sources name records "<source>/<record>"; one source: every window is its
     single = f"{prov.get('source') or 'data'}/"
     dbs = database_of(ds.groups if "sources" in prov else np.array([single] * len(ds)))
-    return {**metrics, "by_database": by_database(groups, shock, dbs),
-            "costly_records": costly_records(groups, shock, np.asarray(ds.groups))}
+    return {
+        **metrics,
+        "by_database": by_database(groups, shock, dbs),
+        "costly_records": costly_records(groups, shock, np.asarray(ds.groups)),
+    }
 
 
 def evaluate_files(

@@ -45,8 +45,10 @@ def format_alarms(result: dict) -> str:
     lines += ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in
                         enumerate(zip(r, widths))) for r in rows]  # fmt: skip
     if info["left_out"]:
-        lines.append(f"left out ({len(info['left_out'])}): "
-                     + "; ".join(f"{k}: {v}" for k, v in info["left_out"].items()))
+        lines.append(
+            f"left out ({len(info['left_out'])}): "
+            + "; ".join(f"{k}: {v}" for k, v in info["left_out"].items())
+        )
     return "\n".join(lines)
 
 
