@@ -38,7 +38,7 @@ DEFAULT_MIN_WINDOWS = 1
 def challenge_score(tp: int, tn: int, fp: int, fn: int) -> float | None:
     """The Challenge 2015 score (TP + TN) / (TP + TN + FP + 5·FN); None with no alarms.
 
-    >>> challenge_score(3, 5, 2, 1)
+    >>> challenge_score(3, 5, 2, 2)
     0.4"""
     den = tp + tn + fp + 5 * fn
     return (tp + tn) / den if den else None
