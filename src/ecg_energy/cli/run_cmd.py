@@ -52,6 +52,13 @@ def run(
     stride_s: StrideOpt = None,
     annotator: AnnOpt = None,
     split: SplitOpt = None,
+    alarms: Annotated[
+        str | None,
+        Opt(
+            help="Also score the deployed models at the ICU alarms of this folder (records "
+            "and an ALARMS file; the Challenge 2015 layout)."
+        ),
+    ] = None,
     edge_guard: Annotated[
         float | None,
         Opt(
@@ -152,6 +159,7 @@ def run(
         annotator=annotator,
         split=split,
         edge_guard=edge_guard,
+        alarms=alarms,
         folds=folds,
         decide_over=decide_over,
         records=records,
