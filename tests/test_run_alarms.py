@@ -31,7 +31,7 @@ def test_run_scores_alarms_and_breaks_down_by_database(tmp_path, make_record):
     assert res["config"]["alarms"] == str(alarms) and res["config"]["read"]["edge_guard_s"] == 1.0
     info = res["alarms"]["alarm_records"]
     assert (info["alarms"], info["scored_alarms"], info["windows"]) == (3, 3, 21)
-    for name, r in res["alarms"]["variants"].items():
+    for r in res["alarms"]["variants"].values():
         vt = r["per_type"]["Ventricular_Tachycardia"]
         assert vt["alarms"] == 1 and vt["tp"] + vt["fn"] == 1
         assert r["per_type"]["Tachycardia"]["scored"] is False

@@ -212,6 +212,10 @@ def evaluate(
     else:
         typer.echo(f"{ev.data['examples']} examples ({ev.data['on']}) from {data_text}")
         typer.echo(format_evaluation(results))
+        from ..report.alarms import format_breakdown
+
+        for line in format_breakdown(results):
+            typer.echo(line)
         for name, r in results.items():
             if r.get("folds"):
                 bal = [f["balanced_accuracy"] for f in r["folds"]]

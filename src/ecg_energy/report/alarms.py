@@ -86,3 +86,24 @@ def markdown_breakdown(breakdown: dict, costly: dict) -> list[str]:
         ms = ", ".join(f"{r['record']} {r['count']}/{r['of']}" for r in c["missed"]) or "none"
         out.append(f"- {name}: false shocks {fs}; missed {ms}")
     return out + [""]
+
+
+def format_breakdown(variants: dict[str, dict]) -> list[str]:
+    """Text lines: per variant the shock decision of each database and the costliest records
+    (only where the data holds more than one database or a record cost something)."""
+    lines = []
+    for name, m in variants.items():
+        dbs, costly = m.get("by_database") or {}, m.get("costly_records") or {}
+        if len(dbs) > 1:
+            parts = [f"{db} {_pct(d['sensitivity'])} / {_pct(d['specificity'])}"
+                     for db, d in dbs.items()]  # fmt: skip
+            lines.append(f"{name}: shock sensitivity / specificity by database: "
+                         + ", ".join(parts))  # fmt: skip
+        for key, words in (("false_shocks", "most false shocks"), ("missed", "most missed")):
+            rows = costly.get(key) or []
+            if rows:
+                lines.append(
+                    f"{name}: {words}: "
+                    + ", ".join(f"{r['record']} {r['count']}/{r['of']}" for r in rows)
+                )
+    return lines
