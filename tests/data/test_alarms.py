@@ -206,3 +206,31 @@ def test_evaluate_alarms_scores_a_known_model(tmp_path, make_record):
     assert r["overall"]["challenge_score"] == 1.0
     assert out["alarm_records"]["scored_alarms"] == 4 and out["alarm_records"]["windows"] == 28
     json.dumps(out)  # JSON-ready
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def _one_line_failure(capsys, argv, fragment):
+    from ecg_energy.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and fragment in err and "Traceback" not in err
+
+
+def test_evaluate_alarms_bad_input_is_one_line(tmp_path, make_record, capsys):
+    _one_line_failure(capsys, ["evaluate", "m.keras", "--alarms", str(tmp_path)],
+                      "ALARMS: alarm list missing")  # fmt: skip
+    _alarm_folder(tmp_path, make_record, ["a1,Pause,1"], records=["a1"])
+    _one_line_failure(capsys, ["evaluate", "m.keras", "--alarms", str(tmp_path)],
+                      "ALARMS:1: unknown alarm type 'Pause'")  # fmt: skip
+
+
+def test_rhythm_evaluation_of_alarm_records_points_to_alarms(tmp_path, make_record):
+    from ecg_energy.data.wfdb_source import load_wfdb
+
+    _alarm_folder(tmp_path, make_record, ["a1,Asystole,1"])
+    with pytest.raises(DataError, match=r"a1\.atr: annotation file missing; .* score them with "
+                       r"evaluate MODEL --alarms"):  # fmt: skip
+        load_wfdb(str(tmp_path))
