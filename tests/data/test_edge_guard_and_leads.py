@@ -46,7 +46,9 @@ def test_edge_guard_leaves_out_windows_near_a_change(tmp_path, make_record):
 
 def test_rhythm_changes_and_near_change():
     assert rhythm_changes([(0, 5, "N"), (5, 9, "N"), (9, 12, "VT")]).tolist() == [9]
-    assert rhythm_changes([(0, 5, None), (5, 9, "N")]).tolist() == [5]
+    assert rhythm_changes([(0, 5, None), (5, 9, "N"), (9, 12, "N"), (12, 20, "VT")]).tolist() == [
+        12
+    ]
     changes = np.array([100])
     assert [near_change(changes, a, b, 20) for a, b in ((0, 80), (0, 81), (120, 200), (119, 200))
             ] == [False, True, False, True]  # fmt: skip

@@ -180,10 +180,12 @@ def rhythm_segments(rec: RawRecord, log: ReadLog) -> list[tuple[int, int, str | 
 
 
 def rhythm_changes(segs: list[tuple[int, int, str | None]]) -> np.ndarray:
-    """The samples where the rhythm token changes from one segment to the next (a repeated
-    annotation of the same rhythm is no change). E.g. [(0, 5, "N"), (5, 9, "N"), (9, 12, "VT")]
-    -> [9]."""
-    return np.array([b[0] for a, b in zip(segs, segs[1:]) if a[2] != b[2]], dtype=np.int64)
+    """The samples where one known rhythm gives way to another (a repeated annotation of the same
+    rhythm is no change, nor is the start of the annotations). E.g. [(0, 5, None), (5, 9, "N"),
+    (9, 12, "N"), (12, 20, "VT")] -> [12]."""
+    return np.array([b[0] for a, b in zip(segs, segs[1:])
+                     if a[2] is not None and b[2] is not None and a[2] != b[2]],
+                    dtype=np.int64)  # fmt: skip
 
 
 def near_change(changes: np.ndarray, start: int, end: int, guard: int) -> bool:
