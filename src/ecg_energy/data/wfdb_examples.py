@@ -248,9 +248,6 @@ def rhythm_windows(
         if end > seg_b:
             log.skipped_windows["rhythm change inside window"] += 1
             continue
-        if guard and near_change(changes, start, end, guard):
-            log.skipped_windows[f"within {opts.edge_guard_s:g} s of a rhythm change"] += 1
-            continue
         if tok in EXCLUDED_RHYTHMS:
             log.skipped_windows[f"{tok.lower()} segment"] += 1
             continue
@@ -258,6 +255,10 @@ def rhythm_windows(
         if mapped is None:
             log.unknown_rhythms[tok] += 1
             log.skipped_windows["unknown rhythm"] += 1
+            continue
+        # a window that would be labelled, but near a change
+        if guard and near_change(changes, start, end, guard):
+            log.skipped_windows[f"within {opts.edge_guard_s:g} s of a rhythm change"] += 1
             continue
         if len(beat_at):
             rate = window_rate(beat_at[(beat_at >= start) & (beat_at < end)], fs)
