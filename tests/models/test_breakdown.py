@@ -43,9 +43,9 @@ def test_breakdown_and_costly_records_of_a_known_confusion():
     assert (vf["non_shockable"], vf["specificity"]) == (3, 1 / 3)
     assert (cu["shockable"], cu["sensitivity"], cu["specificity"]) == (3, 1 / 3, 1.0)
     c = m["costly_records"]
-    assert c["false_shocks"] == [{"record": "wfdb:x/vfdb/418", "count": 1, "of": 2},
-                                 {"record": "wfdb:x/vfdb/419", "count": 1, "of": 1}]  # fmt: skip
-    assert c["missed"] == [{"record": "wfdb:x/cudb/cu02", "count": 2, "of": 3}]
+    assert c["false_shocks"] == [{"record": "vfdb/418", "count": 1, "of": 2},
+                                 {"record": "vfdb/419", "count": 1, "of": 1}]  # fmt: skip
+    assert c["missed"] == [{"record": "cudb/cu02", "count": 2, "of": 3}]
     assert (c["false_shocks_total"], c["missed_total"]) == (2, 2)
 
 

@@ -64,11 +64,15 @@ def with_breakdown(metrics: dict, pred: np.ndarray, ds: Dataset) -> dict:
     shock = np.isin(np.asarray(ds.class_names)[pred], ["VT", "VF"])
     # several sources name records "<source>/<record>"; one source: every window is its
     single = f"{prov.get('source') or 'data'}/"
-    dbs = database_of(ds.groups if "sources" in prov else np.array([single] * len(ds)))
+    several = "sources" in prov
+    dbs = database_of(ds.groups if several else np.array([single] * len(ds)))
+    # records as "<database>/<record>" (vfdb/418) rather than the source's whole path
+    records = np.array([f"{d}/{str(g).rsplit('/', 1)[-1]}" for d, g in zip(dbs, ds.groups)]
+                       if several else np.asarray(ds.groups))  # fmt: skip
     return {
         **metrics,
         "by_database": by_database(groups, shock, dbs),
-        "costly_records": costly_records(groups, shock, np.asarray(ds.groups)),
+        "costly_records": costly_records(groups, shock, records),
     }
 
 
