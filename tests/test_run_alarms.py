@@ -36,4 +36,6 @@ def test_run_scores_alarms_and_breaks_down_by_database(copy_run, tmp_path, make_
     report = (out / "report.md").read_text()
     assert "## ICU alarms" in report and "## Shock decision by database" in report
     assert "| original | VT | 1 (1/0) |" in report
+    html = (out / "report.html").read_text()
+    assert 'id="alarms"' in html and 'id="by-database"' in html
     assert np.isfinite(res["alarms"]["variants"]["original"]["overall"]["challenge_score"])

@@ -52,16 +52,16 @@ def format_alarms(result: dict) -> str:
     return "\n".join(lines)
 
 
-def markdown_alarms(result: dict) -> list[str]:
-    """The alarm scores as a markdown table (for report.md)."""
+def alarm_intro(result: dict) -> str:
     info = result["alarm_records"]
-    out = ["## ICU alarms", "",
-           f"{info['scored_alarms']} of {info['alarms']} alarms of `{info['folder']}`: "
-           f"{info['rule']}. Score = (TP + TN) / (TP + TN + FP + 5·FN) (PhysioNet/CinC Challenge "
-           "2015). Bradycardia and tachycardia alarms are counted, not scored.", "",
-           "| " + " | ".join(ALARM_HEAD) + " |", "|" + "---|" * len(ALARM_HEAD)]  # fmt: skip
-    out += ["| " + " | ".join(r) + " |" for r in alarm_rows(result)]
-    return out + [""]
+    return (f"{info['scored_alarms']} of {info['alarms']} alarms of {info['folder']}: "
+            f"{info['rule']}. Score = (TP + TN) / (TP + TN + FP + 5·FN) (PhysioNet/CinC Challenge "
+            "2015). Bradycardia and tachycardia alarms are counted, not scored.")  # fmt: skip
+
+
+BREAKDOWN_HEAD = ["variant", "database", "shockable", "sensitivity", "non-shockable",
+                  "specificity"]  # fmt: skip
+BREAKDOWN_INTRO = "Records that cost the most (false shocks; missed shockable windows):"
 
 
 def breakdown_rows(breakdown: dict) -> list[list[str]]:
@@ -74,18 +74,30 @@ def breakdown_rows(breakdown: dict) -> list[list[str]]:
     return rows
 
 
-def markdown_breakdown(breakdown: dict, costly: dict) -> list[str]:
-    """The shock decision per database and the records that cost the most, as markdown."""
-    head = ["variant", "database", "shockable", "sensitivity", "non-shockable", "specificity"]
-    out = ["## Shock decision by database", "", "| " + " | ".join(head) + " |",
-           "|" + "---|" * len(head)]  # fmt: skip
-    out += ["| " + " | ".join(r) + " |" for r in breakdown_rows(breakdown)]
-    out += ["", "Records that cost the most (false shocks; missed shockable windows):", ""]
+def costly_items(costly: dict) -> list[str]:
+    """One line per variant: its costliest records, as count of the record's windows."""
+    out = []
     for name, c in costly.items():
         fs = ", ".join(f"{r['record']} {r['count']}/{r['of']}" for r in c["false_shocks"]) or "none"
         ms = ", ".join(f"{r['record']} {r['count']}/{r['of']}" for r in c["missed"]) or "none"
-        out.append(f"- {name}: false shocks {fs}; missed {ms}")
-    return out + [""]
+        out.append(f"{name}: false shocks {fs}; missed {ms}")
+    return out
+
+
+def _md(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+            *("| " + " | ".join(r) + " |" for r in rows)]  # fmt: skip
+
+
+def markdown_alarms(result: dict) -> list[str]:
+    """The alarm scores as a markdown table (for report.md)."""
+    return ["## ICU alarms", "", alarm_intro(result), "", *_md(ALARM_HEAD, alarm_rows(result)), ""]
+
+
+def markdown_breakdown(breakdown: dict, costly: dict) -> list[str]:
+    """The shock decision per database and the records that cost the most, as markdown."""
+    out = ["## Shock decision by database", "", *_md(BREAKDOWN_HEAD, breakdown_rows(breakdown))]
+    return out + ["", BREAKDOWN_INTRO, "", *(f"- {i}" for i in costly_items(costly)), ""]
 
 
 def format_breakdown(variants: dict[str, dict]) -> list[str]:
