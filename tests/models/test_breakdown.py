@@ -63,3 +63,33 @@ def test_costly_records_keeps_the_top():
     assert out["false_shocks"] == [{"record": "a", "count": 2, "of": 2},
                                    {"record": "b", "count": 1, "of": 1}]  # fmt: skip
     assert by_database(groups, shock, np.array(["x"] * 6))["x"]["specificity"] == 1 / 6
+
+
+def test_cross_validation_pools_the_breakdown(tmp_path, monkeypatch):
+    """The pooled figures of --folds carry the per-database breakdown: with a model that calls
+    every window its true class except the VF windows of cudb/cu02 (called NSR), vfdb is
+    100% / 100% and cudb 50% sensitivity (cudb holds 4 VF windows, cu02's 2 of them missed)."""
+    from types import SimpleNamespace
+
+    from ecg_energy.models import crossval, variants
+
+    recs = ["wfdb:x/vfdb/418", "wfdb:x/vfdb/419", "wfdb:x/cudb/cu02", "wfdb:x/cudb/cu04"]
+    groups = [r for r in recs for _ in range(4)]
+    y = [0, 0, 4, 4] * 4
+    ds = _ds(groups, y)
+    monkeypatch.setattr(variants, "build_variants", lambda *a, **k: [SimpleNamespace(
+        name="oracle", path="oracle", parent=None, train_seconds=0.0, epochs=1)])  # fmt: skip
+    monkeypatch.setattr(crossval, "load_model_file", lambda path, unsafe=False: path)
+
+    # the windows of each test fold arrive in dataset order: fill them from a lookup by content
+    ds.X[:, 0, 0] = np.arange(len(ds))
+    truth = np.eye(5)[ds.y] * 5.0
+    truth[(ds.groups == "wfdb:x/cudb/cu02") & (ds.y == 4)] = np.eye(5)[0] * 5.0
+    monkeypatch.setattr(crossval, "logits_of", lambda mf, x: truth[x[:, 0, 0].astype(int)])
+    cv = crossval.cross_validate(ds, 2, 0, None, str(tmp_path))
+    m = cv["variants"]["oracle"]
+    assert m["by_database"]["vfdb"]["sensitivity"] == 1.0
+    assert m["by_database"]["vfdb"]["specificity"] == 1.0
+    assert m["by_database"]["cudb"]["sensitivity"] == 0.5
+    assert m["costly_records"]["missed"] == [{"record": "cudb/cu02", "count": 2, "of": 2}]
+    assert m["costly_records"]["false_shocks"] == []
