@@ -168,6 +168,10 @@ def main(argv=None) -> int:
                                            "gflops": args.windows * macs * 2 / val_s / 1e9},
            "oversampling_index_11700": {"seconds": balance_s}}  # fmt: skip
     doc["cpu_seconds"] = cpu  # this process, all threads: the same parts as the wall seconds
+    # the rate per CPU second does not count other people's work on a shared machine; times the
+    # cores, it is what the machine would give this training alone
+    doc["gflop_per_cpu_second"] = {k: flop / cpu[k] / 1e9 for k in
+                                   ("keras_fit", "train_step_only", "keras_fit_balanced_augmented")}  # fmt: skip
     doc["loadavg_at_end"] = os.getloadavg()
     if real is not None:
         per_window = cpu["keras_fit_balanced_augmented"] / args.windows
