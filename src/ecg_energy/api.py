@@ -322,7 +322,8 @@ def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "aut
 
 def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float = 4.0,
                     stride_s: float = 2.0, alarm_at_s: float | None = None,
-                    min_windows: int = 1, unsafe_load: bool = False,
+                    min_windows: int = 1, preprocess: str | None = None,
+                    unsafe_load: bool = False,
                     echo: Callable[[str], None] | None = None) -> dict:  # fmt: skip
     """Score model files (or folders of them) at the ICU alarms of ``folder`` (WFDB records and an
     ``ALARMS`` file of ``record,alarm type,1|0`` lines, the PhysioNet/CinC Challenge 2015 layout),
@@ -330,12 +331,14 @@ def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float
     header's "alarm is at N s", else 300 s); VT and VF/VFL alarms called true when a shock is
     advised in at least ``min_windows`` windows, asystole alarms when asystole is called;
     bradycardia and tachycardia alarms are counted, not scored (``models.alarm_score``).
+    ``preprocess`` overrides the models' own input preprocessing.
     Returns {"alarm_records": how they were read, "variants": per model file the per-type TP,
     TN, FP, FN, TPR, TNR and Challenge score, over all scored types and over the VT and VF
     alarms}."""
     from .data.alarms import load_alarm_windows
     from .models.alarm_score import alarm_summary, score_alarm_files
 
+    check_evaluate_options("auto", preprocess)
     if min_windows < 1:
         raise ConfigError("min_windows (--alarm-windows) must be at least 1 window")
     if alarm_at_s is not None and alarm_at_s <= 0:
@@ -344,7 +347,7 @@ def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float
     aw = load_alarm_windows(os.fspath(folder), window_s=window_s, stride_s=stride_s,
                             alarm_at_s=alarm_at_s)  # fmt: skip
     variants = score_alarm_files(paths, aw, unsafe=unsafe_load, min_windows=min_windows,
-                                 echo=_quiet(echo))  # fmt: skip
+                                 preprocessing=preprocess, echo=_quiet(echo))  # fmt: skip
     return {"alarm_records": {"folder": os.path.abspath(folder), **alarm_summary(aw, min_windows)},
             "variants": variants}  # fmt: skip
 

@@ -234,3 +234,9 @@ def test_rhythm_evaluation_of_alarm_records_points_to_alarms(tmp_path, make_reco
     with pytest.raises(DataError, match=r"a1\.atr: annotation file missing; .* score them with "
                        r"evaluate MODEL --alarms"):  # fmt: skip
         load_wfdb(str(tmp_path))
+
+
+def test_data_options_without_data_are_refused_not_ignored(tmp_path, capsys):
+    _one_line_failure(capsys, ["evaluate", "m.keras", "--alarms", str(tmp_path), "--folds", "3",
+                               "--edge-guard", "5"],
+                      "--edge-guard, --folds apply to --data records")  # fmt: skip

@@ -181,13 +181,23 @@ def evaluate(
     from ..report.text import format_evaluation
 
     check_evaluate_options(on, preprocess, decide_over)
+    if alarms is not None and not data_src:  # options of --data windows only: none may be lost
+        given = [flag for flag, value, default in (
+            ("--task", task, "rhythm"), ("--lead", lead, None), ("--annotator", annotator, "atr"),
+            ("--split", split, "auto"), ("--edge-guard", edge_guard, 0.0), ("--on", on, "auto"),
+            ("--folds", folds, 0), ("--decide-over", decide_over, 1)) if value != default]  # fmt: skip
+        if given:
+            raise ConfigError(f"{', '.join(given)} apply to --data records; at --alarms each "
+                              "alarm is decided over the 16 s before it (--alarm-windows); add "
+                              "--data or leave them out")  # fmt: skip
     if alarms is not None:
         from ..api import evaluate_alarms
         from ..report.alarms import format_alarms
 
         scored = evaluate_alarms(models, alarms, window_s=window_s, stride_s=stride_s,
                                  alarm_at_s=alarm_at, min_windows=alarm_windows,
-                                 unsafe_load=unsafe_load, echo=_echo)  # fmt: skip
+                                 preprocess=preprocess, unsafe_load=unsafe_load,
+                                 echo=_echo)  # fmt: skip
         if not data_src:
             if as_json:
                 from ..fsio import to_json

@@ -100,9 +100,10 @@ def score_calls(kinds: list[str], truth: np.ndarray, pred: np.ndarray, alarm_ind
 
 
 def score_alarm_files(paths: list[str], aw, *, unsafe: bool = False,
-                      min_windows: int = DEFAULT_MIN_WINDOWS,
+                      min_windows: int = DEFAULT_MIN_WINDOWS, preprocessing: str | None = None,
                       echo: Callable[[str], None] | None = None) -> dict:  # fmt: skip
-    """Every model file scored at the alarms of ``aw`` (``data.alarms.AlarmWindows``)."""
+    """Every model file scored at the alarms of ``aw`` (``data.alarms.AlarmWindows``), after its
+    own input preprocessing unless ``preprocessing`` names another."""
     from ..data.labels import RHYTHM_CLASSES
     from .assess import logits_of, raise_nonfinite
     from .io import check_fits, load_model_file
@@ -115,12 +116,13 @@ def score_alarm_files(paths: list[str], aw, *, unsafe: bool = False,
     for path in paths:
         mf = load_model_file(path, unsafe=unsafe)
         check_fits(mf, aw.X.shape[1:], RHYTHM_CLASSES)
-        logits = logits_of(mf, aw.X)
+        logits = logits_of(mf, aw.X, preprocessing)
         if not np.isfinite(logits).all():
             raise_nonfinite(mf.path)
         pred = np.argmax(logits, axis=1)
         name = mf.name if mf.name not in out else path
         out[name] = {"file": path, "format": mf.format, "precision": mf.precision,
+                     "preprocessing": preprocessing or mf.preprocessing,
                      **score_calls(kinds, truth, pred, aw.alarm_index, RHYTHM_CLASSES, scored,
                                    min_windows)}  # fmt: skip
         if echo:
