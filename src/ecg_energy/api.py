@@ -34,7 +34,7 @@ from .views import Counts, Estimate, Evaluation, Measurement, Run
 DEFAULT_TABLES = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite", ".onnx")
 
-__all__ = ["count", "estimate", "load_data", "evaluate", "measure", "measure_function",
+__all__ = ["count", "estimate", "load_data", "evaluate", "evaluate_alarms", "measure", "measure_function",
            "measuring", "run", "open_run", "model_files", "from_torch", "quantize", "sweep"]  # fmt: skip
 
 
@@ -107,17 +107,19 @@ def estimate(model: str, *, tables: Sequence[str] = DEFAULT_TABLES, buffer_kib: 
 def load_data(*sources: str, task: str = "rhythm", lead: str | None = None,
               window_s: float = 4.0, stride_s: float = 2.0, annotator: str = "atr",
               split: str = "auto", cache: str = "runs/cache", records: int | None = None,
-              minutes: float | None = None):  # fmt: skip
+              minutes: float | None = None, edge_guard_s: float = 0.0):  # fmt: skip
     """One Dataset from one or more sources (``synth``, ``synth:SEED``, ``wfdb:FOLDER``,
     ``kaggle:FILE.csv``); with several, records are named ``<source>/<record>``.
-    ``records`` and ``minutes`` size the synthetic database (as ``run --records --minutes``)."""
+    ``records`` and ``minutes`` size the synthetic database (as ``run --records --minutes``);
+    ``edge_guard_s`` leaves out rhythm windows within that many seconds of a rhythm change."""
     from .data.sources import load_sources
     from .data.synth import SynthConfig
     from .data.wfdb_source import ReadOptions
 
     try:
         opts = ReadOptions(task=task, lead=lead, window_s=window_s, stride_s=stride_s,
-                           annotator=annotator, split=split)  # fmt: skip
+                           annotator=annotator, split=split,
+                           edge_guard_s=edge_guard_s)  # fmt: skip
         sizes = {k: v for k, v in (("records", records), ("minutes", minutes)) if v is not None}
         synth = replace(SynthConfig(), **sizes)
     except ValueError as exc:
@@ -321,6 +323,38 @@ def evaluate(models: str | Sequence[str], data: Any = "synth", *, on: str = "aut
             results[name]["folds"] = fold_scores(preds[name], ds, fold, folds)
     return Evaluation({"data": _data_text(ds), "on": on, "examples": len(ds),
                        "variants": results})  # fmt: skip
+
+
+def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float = 4.0,
+                    stride_s: float = 2.0, alarm_at_s: float | None = None,
+                    min_windows: int = 1, preprocess: str | None = None,
+                    unsafe_load: bool = False,
+                    echo: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """Score model files (or folders of them) at the ICU alarms of ``folder`` (WFDB records and an
+    ``ALARMS`` file of ``record,alarm type,1|0`` lines, the PhysioNet/CinC Challenge 2015 layout),
+    as the Challenge did: each alarm judged on the 16 s before it (at ``alarm_at_s``, else the
+    header's "alarm is at N s", else 300 s); VT and VF/VFL alarms called true when a shock is
+    advised in at least ``min_windows`` windows, asystole alarms when asystole is called;
+    bradycardia and tachycardia alarms are counted, not scored (``models.alarm_score``).
+    ``preprocess`` overrides the models' own input preprocessing.
+    Returns {"alarm_records": how they were read, "variants": per model file the per-type TP,
+    TN, FP, FN, TPR, TNR and Challenge score, over all scored types and over the VT and VF
+    alarms}."""
+    from .data.alarms import load_alarm_windows
+    from .models.alarm_score import alarm_summary, score_alarm_files
+
+    check_evaluate_options("auto", preprocess)
+    if min_windows < 1:
+        raise ConfigError("min_windows (--alarm-windows) must be at least 1 window")
+    if alarm_at_s is not None and alarm_at_s <= 0:
+        raise ConfigError("alarm_at_s (--alarm-at) must be a positive time in seconds")
+    paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
+    aw = load_alarm_windows(os.fspath(folder), window_s=window_s, stride_s=stride_s,
+                            alarm_at_s=alarm_at_s)  # fmt: skip
+    variants = score_alarm_files(paths, aw, unsafe=unsafe_load, min_windows=min_windows,
+                                 preprocessing=preprocess, echo=_quiet(echo))  # fmt: skip
+    return {"alarm_records": {"folder": os.path.abspath(folder), **alarm_summary(aw, min_windows)},
+            "variants": variants}  # fmt: skip
 
 
 # --- measurement -------------------------------------------------------------------------------
@@ -538,8 +572,9 @@ RUN_OPTIONS = {
     "data": "data", "model": "user_models", "original": "models.original",
     "student": "models.student", "preprocess": "models.preprocessing", "task": "read.task",
     "lead": "read.lead", "window_s": "read.window_s", "stride_s": "read.stride_s",
-    "annotator": "read.annotator", "split": "read.split", "folds": "folds",
-    "decide_over": "decide_over",
+    "annotator": "read.annotator", "split": "read.split", "edge_guard": "read.edge_guard_s",
+    "folds": "folds",
+    "decide_over": "decide_over", "alarms": "alarms",
     "records": "synth.records", "minutes": "synth.minutes", "quantize": "models.quantize",
     "unsafe_load": "unsafe_load", "meter": "meter", "trials": "protocol.trials",
     "min_seconds": "protocol.min_seconds", "idle_seconds": "protocol.idle_seconds",

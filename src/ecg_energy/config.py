@@ -43,6 +43,9 @@ class RunConfig:
     # probabilities of it and the decide_over - 1 before it in its record (one inference per
     # stride still); 1: every window on its own, as the report decided
     decide_over: int = 1
+    # a folder of ICU alarm records (records + an ALARMS file, the Challenge 2015 layout): every
+    # deployed model is also scored at its alarms (``api.evaluate_alarms``); "": none
+    alarms: str = ""
     models: ModelsConfig = field(default_factory=ModelsConfig)
     tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
     buffer_bytes: int = 256 * 1024

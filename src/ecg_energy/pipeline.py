@@ -276,11 +276,19 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                           "variants": evaluate_files(paths, ds.subset(split.test),
                                                      unsafe=cfg.unsafe_load, echo=echo,
                                                      decide_over=cfg.decide_over)}  # fmt: skip
+        if cfg.alarms:  # the deployed models at the ICU alarms of cfg.alarms
+            from .api import evaluate_alarms
+
+            evaluation["alarms"] = evaluate_alarms(paths, cfg.alarms,
+                                                   window_s=cfg.read.window_s,
+                                                   stride_s=cfg.read.stride_s,
+                                                   unsafe_load=cfg.unsafe_load, echo=echo)  # fmt: skip
         atomic_write_json(os.path.join(out, "evaluation.json"), evaluation)
         return ["evaluation.json"], {}
 
     ekey = [file_digest(os.path.join(out, "crossval.json"))] if cfg.folds else []
     ekey += [cfg.decide_over] if cfg.decide_over != 1 else []
+    ekey += [os.path.abspath(cfg.alarms)] if cfg.alarms else []
     stage("evaluate", key_of("evaluate", models, data_digest, *ekey), make_evaluation)
 
     # device: every variant on the chosen boards (TFLM's arena and agreement on test windows)

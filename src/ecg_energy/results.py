@@ -199,6 +199,8 @@ def build_results(out: str, cfg, machine: dict, variants: list[dict]) -> dict:
                                                if d in (rows[n]["device"] or {})}
                                            for d in device["by_device"]},
                              "imports": imports}  # fmt: skip
+    if evaluation.get("alarms"):  # the models scored at ICU alarms (api.evaluate_alarms)
+        results["alarms"] = evaluation["alarms"]
     results["recommendation"] = _recommend(rows, cfg.recommend, device)
     return results
 

@@ -41,12 +41,13 @@ def _main(
 
 
 def _read_options(task: str, lead: str | None, window_s: float, stride_s: float, annotator: str,
-                  split: str):  # fmt: skip
+                  split: str, edge_guard_s: float = 0.0):  # fmt: skip
     from ..data.wfdb_source import ReadOptions
 
     try:
         return ReadOptions(task=task, lead=lead, window_s=window_s, stride_s=stride_s,
-                           annotator=annotator, split=split)  # fmt: skip
+                           annotator=annotator, split=split,
+                           edge_guard_s=edge_guard_s)  # fmt: skip
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
 
@@ -95,6 +96,14 @@ TaskOpt = Annotated[
 LeadOpt = Annotated[str | None, typer.Option(help="Lead name or index (default MLII, II or ECG).")]
 WindowOpt = Annotated[float, typer.Option("--window-s", help="Rhythm window length, seconds.")]
 StrideOpt = Annotated[float, typer.Option("--stride-s", help="Rhythm window stride, seconds.")]
+EdgeGuardOpt = Annotated[
+    float,
+    typer.Option(
+        "--edge-guard",
+        help="Leave out rhythm windows within S seconds of a rhythm "
+        "change (uncertain labels; cudb's edges are ±5 s); 0: keep all.",
+    ),
+]
 AnnOpt = Annotated[str, typer.Option(help="WFDB annotation file extension.")]
 DecideOpt = Annotated[
     int,

@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from .common import (
     AnnOpt,
     DecideOpt,
+    EdgeGuardOpt,
     EpochsOpt,
     LeadOpt,
     OriginalOpt,
@@ -43,6 +44,7 @@ def train(
     stride_s: StrideOpt = 2.0,
     annotator: AnnOpt = "atr",
     split: SplitOpt = "auto",
+    edge_guard: EdgeGuardOpt = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the split and of training.")] = 0,
     epochs: EpochsOpt = 40,
     quantize: QuantOpt = "int8",
@@ -81,7 +83,7 @@ def train(
     from ..preflight import preflight
 
     preflight(replace(RunConfig(), data=(data_src,), models=cfg))  # the files, before any work
-    opts = _read_options(task, lead, window_s, stride_s, annotator, split)
+    opts = _read_options(task, lead, window_s, stride_s, annotator, split, edge_guard)
     ds, _ = load_source(parse_source(data_src), opts, os.path.join(out, "data"))
     if folds:
         from ..fsio import atomic_write_json
@@ -128,6 +130,7 @@ def evaluate(
     stride_s: StrideOpt = 2.0,
     annotator: AnnOpt = "atr",
     split: SplitOpt = "auto",
+    edge_guard: EdgeGuardOpt = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the record-wise split.")] = 0,
     on: Annotated[
         str,
@@ -149,16 +152,65 @@ def evaluate(
         int, typer.Option(help="Also score K record folds of the data, for the spread (0: no).")
     ] = 0,
     decide_over: DecideOpt = 1,
+    alarms: Annotated[
+        str | None,
+        typer.Option(
+            help="Also score the models at the ICU alarms of this folder (records and "
+            "an ALARMS file of record,alarm type,1|0 lines; the Challenge 2015 "
+            "layout). Without --data, only the alarms."
+        ),
+    ] = None,
+    alarm_at: Annotated[
+        float | None,
+        typer.Option(
+            help="The alarm's time in each alarm record, seconds (default: the "
+            "header's 'alarm is at N s', else 300 as in the Challenge)."
+        ),
+    ] = None,
+    alarm_windows: Annotated[
+        int,
+        typer.Option(
+            help="Windows of the 16 s before an alarm that must be called "
+            "shockable (asystole) to call the alarm true."
+        ),
+    ] = 1,
 ) -> None:
-    """Evaluate model files on held-out records: per-class metrics and the AHA goals."""
+    """Evaluate model files on held-out records: per-class metrics and the AHA goals; with
+    --alarms, also their Challenge 2015 score at ICU alarms."""
     from ..api import check_evaluate_options, load_data
     from ..api import evaluate as evaluate_models
     from ..report.text import format_evaluation
 
     check_evaluate_options(on, preprocess, decide_over)
+    if alarms is not None and not data_src:  # options of --data windows only: none may be lost
+        given = [flag for flag, value, default in (
+            ("--task", task, "rhythm"), ("--lead", lead, None), ("--annotator", annotator, "atr"),
+            ("--split", split, "auto"), ("--edge-guard", edge_guard, 0.0), ("--on", on, "auto"),
+            ("--folds", folds, 0), ("--decide-over", decide_over, 1)) if value != default]  # fmt: skip
+        if given:
+            raise ConfigError(f"{', '.join(given)} apply to --data records; at --alarms each "
+                              "alarm is decided over the 16 s before it (--alarm-windows); add "
+                              "--data or leave them out")  # fmt: skip
+    if alarms is not None:
+        from ..api import evaluate_alarms
+        from ..report.alarms import format_alarms
+
+        scored = evaluate_alarms(models, alarms, window_s=window_s, stride_s=stride_s,
+                                 alarm_at_s=alarm_at, min_windows=alarm_windows,
+                                 preprocess=preprocess, unsafe_load=unsafe_load,
+                                 echo=_echo)  # fmt: skip
+        if not data_src:
+            if as_json:
+                from ..fsio import to_json
+
+                typer.echo(to_json(scored))
+            else:
+                typer.echo(format_alarms(scored))
+            return
     sources = list(data_src or ["synth"])
     ds = load_data(*sources, task=task, lead=lead, window_s=window_s, stride_s=stride_s,
-                   annotator=annotator, split=split, cache=cache)  # fmt: skip
+                   annotator=annotator, split=split, cache=cache,
+                   edge_guard_s=edge_guard)  # fmt: skip
     ev = evaluate_models(models, ds, on=on, seed=seed, preprocess=preprocess, folds=folds,
                          unsafe_load=unsafe_load, echo=_echo, decide_over=decide_over)  # fmt: skip
     data_text = " + ".join(sources)
@@ -166,15 +218,22 @@ def evaluate(
     if as_json:
         from ..fsio import to_json
 
-        typer.echo(to_json({**ev.data, "data": data_text}))
+        extra = {"alarms": scored} if alarms is not None else {}
+        typer.echo(to_json({**ev.data, "data": data_text, **extra}))
     else:
         typer.echo(f"{ev.data['examples']} examples ({ev.data['on']}) from {data_text}")
         typer.echo(format_evaluation(results))
+        from ..report.alarms import format_breakdown
+
+        for line in format_breakdown(results):
+            typer.echo(line)
         for name, r in results.items():
             if r.get("folds"):
                 bal = [f["balanced_accuracy"] for f in r["folds"]]
                 typer.echo(f"{name}: balanced accuracy over {len(bal)} record folds "
                            f"{100 * min(bal):.1f}%-{100 * max(bal):.1f}%")  # fmt: skip
+        if alarms is not None:
+            typer.echo(format_alarms(scored))
 
 
 @app.command()

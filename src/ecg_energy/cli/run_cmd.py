@@ -52,6 +52,21 @@ def run(
     stride_s: StrideOpt = None,
     annotator: AnnOpt = None,
     split: SplitOpt = None,
+    alarms: Annotated[
+        str | None,
+        Opt(
+            help="Also score the deployed models at the ICU alarms of this folder (records "
+            "and an ALARMS file; the Challenge 2015 layout)."
+        ),
+    ] = None,
+    edge_guard: Annotated[
+        float | None,
+        Opt(
+            "--edge-guard",
+            help="Leave out rhythm windows within S seconds of a rhythm change "
+            "(uncertain labels; cudb's edges are ±5 s); 0: keep all.",
+        ),
+    ] = None,
     folds: Annotated[
         int | None,
         Opt(
@@ -154,6 +169,8 @@ def run(
         stride_s=stride_s,
         annotator=annotator,
         split=split,
+        edge_guard=edge_guard,
+        alarms=alarms,
         folds=folds,
         decide_over=decide_over,
         records=records,

@@ -80,12 +80,17 @@ class ReadOptions:
     beat_samples: int = 187
     annotator: str = "atr"
     split: str = "auto"  # "auto" (DS1/DS2 for mitdb beats), "ds1ds2" or "records"
+    # label uncertainty: leave out rhythm windows that start or end within this many seconds of a
+    # rhythm change (an annotated edge can be off: cudb's episode edges by up to 5 s); 0: keep all
+    edge_guard_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.task not in ("rhythm", "beats"):
             raise ValueError(f"task must be 'rhythm' or 'beats', not {self.task!r}")
         if self.window_s <= 0 or self.stride_s <= 0:
             raise ValueError("window and stride must be positive")
+        if not self.edge_guard_s >= 0:
+            raise ValueError(f"edge_guard_s must be 0 or more seconds, not {self.edge_guard_s!r}")
         if self.split not in ("auto", "ds1ds2", "records"):
             raise ValueError(f"split must be auto, ds1ds2 or records, not {self.split!r}")
 
@@ -101,6 +106,8 @@ class ReadLog:
     resampled: dict[str, float] = field(default_factory=dict)
     nan_samples: dict[str, int] = field(default_factory=dict)
     label_decisions: Counter = field(default_factory=Counter)
+    left_out: dict[str, str] = field(default_factory=dict)  # record -> why (unusable signal)
+    other_lead: dict[str, str] = field(default_factory=dict)  # record -> why not the default
 
     def as_dict(self) -> dict:
         return {
@@ -111,6 +118,8 @@ class ReadLog:
             "short_records": list(self.short_records),
             "resampled_from_hz": dict(self.resampled),
             "nan_samples_interpolated": dict(self.nan_samples),
+            "records_left_out": dict(self.left_out),
+            "other_lead_read": dict(self.other_lead),
         }
 
     def warnings(self) -> list[str]:
@@ -126,6 +135,12 @@ class ReadLog:
         if self.nan_samples:
             items = ", ".join(f"{k} ({v})" for k, v in self.nan_samples.items())
             out.append(f"missing samples interpolated: {items}")
+        if self.other_lead:
+            items = ", ".join(f"{k} ({v})" for k, v in self.other_lead.items())
+            out.append(f"read the next ECG lead: {items}")
+        if self.left_out:
+            items = "; ".join(self.left_out.values())
+            out.append(f"{len(self.left_out)} records left out: {items}")
         return out
 
 
@@ -162,6 +177,23 @@ def rhythm_segments(rec: RawRecord, log: ReadLog) -> list[tuple[int, int, str | 
         if end > start:
             segs.append((start, min(end, n), tok))
     return segs
+
+
+def rhythm_changes(segs: list[tuple[int, int, str | None]]) -> np.ndarray:
+    """The samples where one known rhythm gives way to another (a repeated annotation of the same
+    rhythm is no change, nor is the start of the annotations). E.g. [(0, 5, None), (5, 9, "N"),
+    (9, 12, "N"), (12, 20, "VT")] -> [12]."""
+    return np.array([b[0] for a, b in zip(segs, segs[1:])
+                     if a[2] is not None and b[2] is not None and a[2] != b[2]],
+                    dtype=np.int64)  # fmt: skip
+
+
+def near_change(changes: np.ndarray, start: int, end: int, guard: int) -> bool:
+    """Whether the window [start, end) lies within ``guard`` samples of a rhythm change (a change
+    inside it included). E.g. changes [100], guard 20: [0, 80) -> False, [0, 81) -> True,
+    [120, 200) -> False, [119, 200) -> True."""
+    k = int(np.searchsorted(changes, start - guard, side="right"))
+    return k < len(changes) and changes[k] < end + guard
 
 
 def _beats(rec: RawRecord, log: ReadLog) -> tuple[np.ndarray, list[str]]:
@@ -202,6 +234,8 @@ def rhythm_windows(
         (int(round(a * scale)), int(round(b * scale)), t) for a, b, t in rhythm_segments(rec, log)
     ]
     seg_start = np.array([s[0] for s in segs])
+    changes = rhythm_changes(segs)
+    guard = int(round(opts.edge_guard_s * fs))
     band = bandpass(x, fs)
     rows: list[tuple] = []
     for start in range(0, len(x) - win + 1, stride):
@@ -221,6 +255,10 @@ def rhythm_windows(
         if mapped is None:
             log.unknown_rhythms[tok] += 1
             log.skipped_windows["unknown rhythm"] += 1
+            continue
+        # a window that would be labelled, but near a change
+        if guard and near_change(changes, start, end, guard):
+            log.skipped_windows[f"within {opts.edge_guard_s:g} s of a rhythm change"] += 1
             continue
         if len(beat_at):
             rate = window_rate(beat_at[(beat_at >= start) & (beat_at < end)], fs)

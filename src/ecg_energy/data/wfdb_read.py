@@ -16,6 +16,17 @@ from ..errors import DataError
 
 PREFERRED_LEADS = ("MLII", "II", "ECG")
 
+# Signals a WFDB record may hold beside its ECG (bedside monitors: pressures, pleth, respiration);
+# a record whose every signal is one of these has no ECG lead.
+NON_ECG_SIGNALS = frozenset({"ABP", "ART", "AOBP", "PAP", "CVP", "ICP", "PLETH", "PPG", "SPO2",
+                             "RESP", "CO2", "ETCO2", "EEG", "EMG", "EOG", "TEMP", "BP", "NBP",
+                             "PA", "UAP", "LAP", "RAP"})  # fmt: skip
+
+
+class RecordUnusable(DataError):
+    """The record's files are sound but its signal gives nothing to read (no ECG lead, no valid
+    sample in any ECG lead): a folder's reader leaves such a record out and counts it."""
+
 
 @dataclass(frozen=True)
 class RawRecord:
@@ -29,6 +40,7 @@ class RawRecord:
     ann_symbol: tuple[str, ...]
     ann_aux: tuple[str, ...]
     nan_samples: int = 0
+    lead_note: str = ""  # why another lead than the default was read, e.g. "II invalid throughout"
 
 
 def list_records(folder: str) -> list[str]:
@@ -46,13 +58,29 @@ def list_records(folder: str) -> list[str]:
     return names
 
 
+def is_ecg(name: str) -> bool:
+    """Whether a signal name is an ECG lead (anything not a known non-ECG signal).
+
+    >>> is_ecg("II"), is_ecg("MCL1"), is_ecg("PLETH"), is_ecg("ABP")
+    (True, True, False, False)"""
+    return name.strip().upper() not in NON_ECG_SIGNALS
+
+
+def lead_order(names: list[str]) -> list[int]:
+    """The ECG leads of a record in the order they are tried: MLII, II or ECG first, then the
+    others as the header lists them. E.g. ["V", "II", "PLETH", "aVF"] -> [1, 0, 3]."""
+    upper = [n.upper() for n in names]
+    first = [upper.index(w) for w in PREFERRED_LEADS if w in upper][:1]
+    return first + [i for i, n in enumerate(names) if is_ecg(n) and i not in first]
+
+
 def _pick_lead(names: list[str], lead: str | None, where: str) -> int:
     if lead is None:
-        upper = [n.upper() for n in names]
-        for want in PREFERRED_LEADS:
-            if want in upper:
-                return upper.index(want)
-        return 0
+        order = lead_order(names)
+        if not order:
+            raise RecordUnusable(f"{where}: no ECG lead (signals: {', '.join(names)}); give a "
+                                 "record with an ECG lead, or name one with --lead")  # fmt: skip
+        return order[0]
     if lead.isdigit() and int(lead) < len(names):
         return int(lead)
     for i, n in enumerate(names):
@@ -107,10 +135,8 @@ def _truncation(folder: str, header, exc: Exception) -> str:
 _TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
 
 
-def read_record(
-    folder: str, name: str, lead: str | None = None, annotator: str = "atr"
-) -> RawRecord:
-    """Read one lead and the annotations of a record, turning every failure into a DataError."""
+def read_header(folder: str, name: str):
+    """A record's WFDB header, its signal files checked to exist; every failure a DataError."""
     import wfdb
 
     base = os.path.join(folder, name)
@@ -129,25 +155,49 @@ def read_record(
     for dat in dict.fromkeys(header.file_name):
         if not os.path.isfile(os.path.join(folder, dat)):
             raise DataError(f"{os.path.join(folder, dat)}: signal file missing (named in {hea})")
-    idx = _pick_lead(list(header.sig_name), lead, hea)
-    try:
-        rec = wfdb.rdrecord(base, channels=[idx])
-    except Exception as exc:
-        raise DataError(_signal_problem(folder, header, exc)) from exc
-    sig = rec.p_signal[:, 0].astype(np.float64) if rec.p_signal is not None else None
-    if sig is None or len(sig) < header.sig_len:
-        got = 0 if sig is None else len(sig)
-        raise DataError(f"{base}.dat: truncated, {got} of {header.sig_len} samples; re-download it")
-    unit = (rec.units[0] or "mV").strip().lower()
-    sig = sig * _TO_MV.get(unit, 1.0)
-    nan = ~np.isfinite(sig)
-    if nan.all():
-        raise DataError(f"{base}.dat: lead {rec.sig_name[0]} holds no valid samples")
+    return header
+
+
+def read_record(
+    folder: str, name: str, lead: str | None = None, annotator: str | None = "atr"
+) -> RawRecord:
+    """Read one lead and the annotations of a record, turning every failure into a DataError.
+
+    Without ``lead``, a default lead with no valid sample gives way to the record's next ECG lead
+    (``lead_order``; the reason kept in ``lead_note``); a record with no usable ECG lead raises
+    :class:`RecordUnusable`. ``annotator`` None reads no annotations (alarm records)."""
+    import wfdb
+
+    base = os.path.join(folder, name)
+    hea = base + ".hea"
+    header = read_header(folder, name)
+    names = list(header.sig_name)
+    idx = _pick_lead(names, lead, hea)
+    candidates = [idx] if lead is not None else lead_order(names)
+    empty: list[str] = []
+    for idx in candidates:
+        rec, sig = _read_lead(wfdb, base, folder, header, idx)
+        nan = ~np.isfinite(sig)
+        if not nan.all():
+            break
+        empty.append(names[idx])
+    else:
+        fix = ("use another lead (--lead)" if lead is not None
+               else "the record has no other ECG lead; leave it out of RECORDS")  # fmt: skip
+        raise RecordUnusable(f"{base}.dat: lead {', '.join(empty)} holds no valid samples; {fix}")
+    note = f"{', '.join(empty)} invalid throughout" if empty else ""
     if nan.any():  # WFDB marks invalid samples; bridge short gaps linearly
         good = np.flatnonzero(~nan)
         sig[nan] = np.interp(np.flatnonzero(nan), good, sig[good])
+    if annotator is None:
+        return RawRecord(name, float(header.fs), sig, str(rec.sig_name[0]),
+                         np.zeros(0, dtype=np.int64), (), (), int(nan.sum()), note)  # fmt: skip
     ann_path = f"{base}.{annotator}"
     if not os.path.isfile(ann_path):
+        if os.path.isfile(os.path.join(folder, "ALARMS")):
+            raise DataError(f"{ann_path}: annotation file missing; {folder} holds alarm records "
+                            "(an ALARMS file): score them with evaluate MODEL --alarms "
+                            f"{folder}")  # fmt: skip
         raise DataError(f"{ann_path}: annotation file missing; labels come from it "
                         "(another annotator: --annotator)")  # fmt: skip
     try:
@@ -170,4 +220,19 @@ def read_record(
         ann_symbol=tuple(ann.symbol[i] for i in order),
         ann_aux=tuple((aux[i] or "") for i in order),
         nan_samples=int(nan.sum()),
+        lead_note=note,
     )
+
+
+def _read_lead(wfdb, base: str, folder: str, header, idx: int):
+    """(the wfdb record of one lead, its samples in mV; NaN where invalid)."""
+    try:
+        rec = wfdb.rdrecord(base, channels=[idx])
+    except Exception as exc:
+        raise DataError(_signal_problem(folder, header, exc)) from exc
+    sig = rec.p_signal[:, 0].astype(np.float64) if rec.p_signal is not None else None
+    if sig is None or len(sig) < header.sig_len:
+        got = 0 if sig is None else len(sig)
+        raise DataError(f"{base}.dat: truncated, {got} of {header.sig_len} samples; re-download it")
+    unit = (rec.units[0] or "mV").strip().lower()
+    return rec, sig * _TO_MV.get(unit, 1.0)

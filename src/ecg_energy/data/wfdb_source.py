@@ -30,7 +30,7 @@ from .wfdb_examples import (
     rhythm_segments,
     rhythm_windows,
 )
-from .wfdb_read import PREFERRED_LEADS, RawRecord, list_records, read_record
+from .wfdb_read import PREFERRED_LEADS, RawRecord, RecordUnusable, list_records, read_record
 
 __all__ = [
     "MITDB_DS1",
@@ -75,8 +75,14 @@ def load_wfdb(
     log = ReadLog()
     parts, leads = [], set()
     for name in names:
-        rec = read_record(folder, name, opts.lead, opts.annotator)
+        try:
+            rec = read_record(folder, name, opts.lead, opts.annotator)
+        except RecordUnusable as exc:  # one bad record never stops the whole folder
+            log.left_out[name] = str(exc)
+            continue
         leads.add(rec.lead)
+        if rec.lead_note:
+            log.other_lead[name] = f"{rec.lead}: {rec.lead_note}"
         if rec.nan_samples:
             log.nan_samples[name] = rec.nan_samples
         make = rhythm_windows if opts.task == "rhythm" else beat_segments

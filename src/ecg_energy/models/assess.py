@@ -31,7 +31,7 @@ def scores(logits: np.ndarray, ds: Dataset, windows: int = 1) -> tuple[np.ndarra
                                              ds.amplitude_uv, ds.task)  # fmt: skip
     own = np.argmax(logits, axis=1)
     if windows == 1:
-        return own, metrics(own)
+        return own, with_breakdown(metrics(own), own, ds)
     if ds.task != "rhythm":
         from ..errors import ConfigError
 
@@ -48,7 +48,32 @@ def scores(logits: np.ndarray, ds: Dataset, windows: int = 1) -> tuple[np.ndarra
     if "aha" in alone:
         out["per_window"]["aha"] = {g: {k: r[k] for k in ("n", "estimate", "lower90", "passed")}
                                     for g, r in alone["aha"].items()}  # fmt: skip
-    return pred, out
+    return pred, with_breakdown(out, pred, ds)
+
+
+def with_breakdown(metrics: dict, pred: np.ndarray, ds: Dataset) -> dict:
+    """``metrics`` with the shock decision per database (``by_database``) and the records that
+    cost the most (``costly_records``), for rhythm windows."""
+    if "shock_decision" not in metrics:
+        return metrics
+    from .breakdown import by_database, costly_records, database_of
+    from .evaluate import aha_groups
+
+    prov = ds.provenance or {}
+    groups = aha_groups(ds.class_names, ds.y, ds.rhythm, ds.amplitude_uv)
+    shock = np.isin(np.asarray(ds.class_names)[pred], ["VT", "VF"])
+    # several sources name records "<source>/<record>"; one source: every window is its
+    single = f"{prov.get('source') or 'data'}/"
+    several = "sources" in prov
+    dbs = database_of(ds.groups if several else np.array([single] * len(ds)))
+    # records as "<database>/<record>" (vfdb/418) rather than the source's whole path
+    records = np.array([f"{d}/{str(g).rsplit('/', 1)[-1]}" for d, g in zip(dbs, ds.groups)]
+                       if several else np.asarray(ds.groups))  # fmt: skip
+    return {
+        **metrics,
+        "by_database": by_database(groups, shock, dbs),
+        "costly_records": costly_records(groups, shock, records),
+    }
 
 
 def evaluate_files(

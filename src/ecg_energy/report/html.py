@@ -107,9 +107,28 @@ def accuracy(res: dict) -> str:
     out = _p(t.accuracy_intro(res)) + _table(t.accuracy_table(res), "accuracy")
     out += _table(shock, "shock") if shock else ""
     out += _table(aha, "aha") if aha else ""
+    out += _where_it_fails(res)
     out += "<h3>Confusion matrices</h3>" + f'<div class="grid">{figures}</div>'
     if missing:
         out += _p(_Html(f"No confusion matrix (not evaluated): {_names(missing)}."), "note")
+    return out
+
+
+def _where_it_fails(res: dict) -> str:
+    """The shock decision per database, the costliest records and the alarm scores."""
+    from . import alarms as a
+
+    acc = {n: v.get("accuracy") or {} for n, v in res["variants"].items()}
+    dbs = {n: m["by_database"] for n, m in acc.items() if m.get("by_database")}
+    costly = {n: m["costly_records"] for n, m in acc.items() if m.get("costly_records")}
+    out = ""
+    if dbs:
+        out += "<h3>Shock decision by database</h3>"
+        out += _table((a.BREAKDOWN_HEAD, a.breakdown_rows(dbs)), "by-database")
+        out += _p(a.BREAKDOWN_INTRO) + _ul(a.costly_items(costly))
+    if res.get("alarms"):
+        out += "<h3>ICU alarms</h3>" + _p(a.alarm_intro(res["alarms"]))
+        out += _table((a.ALARM_HEAD, a.alarm_rows(res["alarms"])), "alarms")
     return out
 
 

@@ -30,6 +30,19 @@ def _accuracy(res: dict) -> dict:
     return {n: v.get("accuracy") or {} for n, v in res["variants"].items()}
 
 
+def _where_it_fails(res: dict) -> list[str]:
+    """The shock decision per database and the costliest records; the alarm scores."""
+    from .alarms import markdown_alarms, markdown_breakdown
+
+    acc = _accuracy(res)
+    dbs = {n: a["by_database"] for n, a in acc.items() if a.get("by_database")}
+    costly = {n: a["costly_records"] for n, a in acc.items() if a.get("costly_records")}
+    out = ["", *markdown_breakdown(dbs, costly)] if dbs else []
+    if res.get("alarms"):
+        out += ["", *markdown_alarms(res["alarms"])]
+    return out
+
+
 def render_markdown(res: dict) -> str:
     head, reason = t.recommendation_lead(res)
     lines = ["# Which ECG model to deploy: energy and CO2 per inference against accuracy", "",
@@ -49,6 +62,7 @@ def render_markdown(res: dict) -> str:
     aha = t.aha_table(res)
     if aha:
         lines += ["", *md_table(aha)]
+    lines += _where_it_fails(res)
     if res.get("device"):
         lines += ["", "## On the device", "", DEVICE_INTRO, "",
                   *md_table(device_table(res["device"], _accuracy(res)))]  # fmt: skip
