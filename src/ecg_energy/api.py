@@ -340,8 +340,7 @@ def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float
     Returns {"alarm_records": how they were read, "variants": per model file the per-type TP,
     TN, FP, FN, TPR, TNR and Challenge score, over all scored types and over the VT and VF
     alarms}."""
-    from .data.alarms import load_alarm_windows
-    from .models.alarm_score import alarm_summary, score_alarm_files
+    from .models.alarm_score import evaluate_alarm_folder
 
     check_evaluate_options("auto", preprocess)
     if min_windows < 1:
@@ -349,12 +348,10 @@ def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float
     if alarm_at_s is not None and alarm_at_s <= 0:
         raise ConfigError("alarm_at_s (--alarm-at) must be a positive time in seconds")
     paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
-    aw = load_alarm_windows(os.fspath(folder), window_s=window_s, stride_s=stride_s,
-                            alarm_at_s=alarm_at_s)  # fmt: skip
-    variants = score_alarm_files(paths, aw, unsafe=unsafe_load, min_windows=min_windows,
-                                 preprocessing=preprocess, echo=_quiet(echo))  # fmt: skip
-    return {"alarm_records": {"folder": os.path.abspath(folder), **alarm_summary(aw, min_windows)},
-            "variants": variants}  # fmt: skip
+    return evaluate_alarm_folder(paths, folder, window_s=window_s, stride_s=stride_s,
+                                 alarm_at_s=alarm_at_s, min_windows=min_windows,
+                                 preprocessing=preprocess, unsafe=unsafe_load,
+                                 echo=_quiet(echo))  # fmt: skip
 
 
 # --- measurement -------------------------------------------------------------------------------

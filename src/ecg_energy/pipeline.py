@@ -277,12 +277,12 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                                                      unsafe=cfg.unsafe_load, echo=echo,
                                                      decide_over=cfg.decide_over)}  # fmt: skip
         if cfg.alarms:  # the deployed models at the ICU alarms of cfg.alarms
-            from .api import evaluate_alarms
+            from .models.alarm_score import evaluate_alarm_folder
 
-            evaluation["alarms"] = evaluate_alarms(paths, cfg.alarms,
-                                                   window_s=cfg.read.window_s,
-                                                   stride_s=cfg.read.stride_s,
-                                                   unsafe_load=cfg.unsafe_load, echo=echo)  # fmt: skip
+            evaluation["alarms"] = evaluate_alarm_folder(paths, cfg.alarms,
+                                                         window_s=cfg.read.window_s,
+                                                         stride_s=cfg.read.stride_s,
+                                                         unsafe=cfg.unsafe_load, echo=echo)  # fmt: skip
         atomic_write_json(os.path.join(out, "evaluation.json"), evaluation)
         return ["evaluation.json"], {}
 

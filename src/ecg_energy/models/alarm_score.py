@@ -145,3 +145,21 @@ def alarm_summary(aw, min_windows: int) -> dict:
             "min_windows": min_windows,
             "rule": f"an alarm is called true when at least {min_windows} of the windows of the "
                     f"{aw.span_s:g} s before it are called one of its classes"}  # fmt: skip
+
+
+def evaluate_alarm_folder(paths: list[str], folder: str, *, window_s: float, stride_s: float,
+                          alarm_at_s: float | None = None, min_windows: int = 1,
+                          preprocessing: str | None = None, unsafe: bool = False,
+                          echo: Callable[[str], None] = lambda _m: None) -> dict:  # fmt: skip
+    """Model files scored at the alarms of a Challenge-2015 folder: how the alarm records were
+    read, and per model file the per-type and overall scores (see ``api.evaluate_alarms``)."""
+    import os
+
+    from ..data.alarms import load_alarm_windows
+
+    aw = load_alarm_windows(os.fspath(folder), window_s=window_s, stride_s=stride_s,
+                            alarm_at_s=alarm_at_s)  # fmt: skip
+    variants = score_alarm_files(paths, aw, unsafe=unsafe, min_windows=min_windows,
+                                 preprocessing=preprocessing, echo=echo)  # fmt: skip
+    return {"alarm_records": {"folder": os.path.abspath(folder), **alarm_summary(aw, min_windows)},
+            "variants": variants}  # fmt: skip
