@@ -41,14 +41,37 @@ def file_digest(path: str) -> str:
     if path.endswith(".keras") and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             for info in sorted(z.infolist(), key=lambda i: i.filename):
-                if info.filename != "metadata.json":
-                    h.update(info.filename.encode())
-                    h.update(z.read(info.filename))
+                if info.filename == "metadata.json":
+                    continue
+                h.update(info.filename.encode())
+                data = z.read(info.filename)
+                h.update(_canonical_config(data) if info.filename == "config.json" else data)
         return h.hexdigest()[:20]
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()[:20]
+
+
+def _canonical_config(data: bytes) -> bytes:
+    """A .keras config.json with its ``shared_object_id`` values (Python object addresses, new in
+    every process) numbered in order of appearance, so the same model saved by another process
+    has the same digest."""
+    try:
+        config = json.loads(data)
+    except ValueError:
+        return data
+    ids: dict = {}
+
+    def walk(obj):
+        if isinstance(obj, dict):
+            return {k: (ids.setdefault(v, len(ids)) if k == "shared_object_id" else walk(v))
+                    for k, v in obj.items()}  # fmt: skip
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    return json.dumps(walk(config), sort_keys=True).encode()
 
 
 class Ledger:

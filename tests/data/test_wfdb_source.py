@@ -256,3 +256,14 @@ def test_vt_without_beat_labels_is_split_by_the_detected_rate(tmp_path, make_rec
         "VT demoted to slow VT (ONS): xqrs QRS detector rate < 150 bpm": 29,
     }
     assert np.all(np.abs(ds.rate_bpm[ds.rhythm == "VT"] - 180) < 3)
+
+
+def test_records_outside_the_folder_are_refused(tmp_path):
+    from ecg_energy.data.wfdb_read import list_records
+    from ecg_energy.errors import DataError
+
+    (tmp_path / "RECORDS").write_text("100\n../other/101\n")
+    with pytest.raises(DataError, match=r"record '../other/101' is not a name inside"):
+        list_records(str(tmp_path))
+    (tmp_path / "RECORDS").write_text("100\nsub/101\n")  # a sub-folder is the database's layout
+    assert list_records(str(tmp_path)) == ["100", "sub/101"]

@@ -85,3 +85,33 @@ def test_our_own_folder_with_a_file_others_may_write_is_refused(hostile):
     os.chmod(pkl, 0o644)
     os.symlink("/etc/hostname", out / "ray" / "sweep-x" / "link")
     _refused(cfg, out, sentinel, "link: a symbolic link;")
+
+
+def test_a_folder_tune_wrote_for_us_passes_and_restores(tmp_path, monkeypatch):
+    """What Ray Tune writes under <out>/ray (modes, owners) passes the check, and the same
+    experiment is then restored rather than run anew."""
+    import ray
+    import ray.cloudpickle
+
+    from ecg_energy.sweep.run import start_ray, tune_run
+    from ecg_energy.sweep.space import parse_sweep
+
+    from . import fakes
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    out = tmp_path / "out"
+    out.mkdir()
+    owner.mark(str(out))
+    grid = parse_sweep({"devices": ["stm32u575"], "rank": "device:stm32u575",
+                        "space": {"width": [0.5], "depth": [2]}})  # fmt: skip
+    assert start_ray(None, cpus=1)
+    try:
+        ray.cloudpickle.register_pickle_by_value(fakes)
+        storage = str(out / "ray")
+        rows, facts = tune_run(grid, None, storage, "grid", lambda m: None, fakes.fake_trainable)
+        assert [r["status"] for r in rows] == ["ok"] and not facts["restored"]
+        assert owner.check_owned(str(out)) is None
+        rows, facts = tune_run(grid, None, storage, "grid", lambda m: None, fakes.fake_trainable)
+        assert [r["status"] for r in rows] == ["ok"] and facts["restored"]
+    finally:
+        ray.shutdown()

@@ -55,6 +55,11 @@ def list_records(folder: str) -> list[str]:
         names = sorted(f[:-4] for f in os.listdir(folder) if f.endswith(".hea"))
     if not names:
         raise DataError(f"{folder}: no WFDB records (no RECORDS file and no .hea files)")
+    for name in names:  # a record is a file in this folder (or a sub-folder), never elsewhere
+        parts = name.split("/")
+        if os.path.isabs(name) or "\\" in name or any(p in ("", ".", "..") for p in parts):
+            raise DataError(f"{listing}: record {name!r} is not a name inside {folder} (no "
+                            "'..', no absolute path); fix the RECORDS file")  # fmt: skip
     return names
 
 
