@@ -25,6 +25,8 @@ from . import sweep_cmd  # noqa: F401
 __all__ = ["app", "main"]
 
 NEEDS_TENSORFLOW = frozenset({"run", "train", "evaluate", "count", "estimate", "measure"})
+# commands that always train or load a Keras model (the others take .tflite and .onnx files too)
+ALWAYS_TENSORFLOW = frozenset({"run", "train"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,14 +35,23 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
+    command = next((a for a in args if not a.startswith("-")), "")
     if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        command = next((a for a in args if not a.startswith("-")), "")
         if command in NEEDS_TENSORFLOW and "keras" not in sys.modules:
             from ..quiet import silenced
 
             with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
-                import keras  # noqa: F401
+                try:
+                    import keras  # noqa: F401
+                except ImportError:  # the light install: .tflite and .onnx files need neither
+                    pass
+    if command in ALWAYS_TENSORFLOW and "--help" not in args:
+        import importlib.util
+
+        if importlib.util.find_spec("keras") is None:  # fail before any data is made
+            _echo(f"error: {install_hint('keras')}")
+            return 2
     try:
         result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -58,11 +69,32 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _echo(f"error: {exc}")
         return exc.exit_code
+    except ModuleNotFoundError as exc:
+        if verbose:
+            traceback.print_exc()
+        hint = install_hint(exc.name or "")
+        if hint is None:
+            _echo(f"error: unexpected ModuleNotFoundError: {exc} (run with --verbose for details)")
+            return 1
+        _echo(f"error: {hint}")
+        return 2
     except Exception as exc:  # a bug: still one line unless --verbose
         if verbose:
             traceback.print_exc()
         _echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
         return 1
+
+
+def install_hint(module: str) -> str | None:
+    """The one line for a feature whose optional dependency is not installed, or None when the
+    missing module is not one of the package's extras (a bug, reported as such)."""
+    if module.split(".")[0] in ("tensorflow", "keras"):
+        return (
+            "this needs TensorFlow and Keras (Keras models, training, distillation), which are "
+            "not installed: pip install 'ecg-energy[tensorflow]' (or 'ecg-energy[tensorflow-cpu]' "
+            "for the CPU-only build); .tflite and .onnx files need neither"
+        )
+    return None
 
 
 def nearest(word: str, choices: list[str]) -> str | None:
