@@ -16,10 +16,10 @@ def _cell(text: object) -> str:
 
 
 def _type_name(p) -> str:
-    kind = getattr(p, "bare_type", None)
     if getattr(p, "is_flag", False):
         return "flag"
-    return str(getattr(kind, "__name__", kind) or "").strip()
+    kind = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+    return str(getattr(kind, "__name__", kind) or "").replace("typing.", "").strip()
 
 
 def cli_page() -> str:
