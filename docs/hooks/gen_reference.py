@@ -59,7 +59,9 @@ def cli_page() -> str:
             default = p.default
             if callable(default) or default in (None, (), []) or p.show_default is False:
                 default = ""
-            rows.append((opts, _type_name(p), f"`{default}`" if default != "" else "", p.help or ""))
+            rows.append(
+                (opts, _type_name(p), f"`{default}`" if default != "" else "", p.help or "")
+            )
         if rows:
             out += ["| option | type | default | meaning |", "|---|---|---|---|"]
             out += [f"| {a} | {_cell(b)} | {_cell(c)} | {_cell(d)} |" for a, b, c, d in rows]

@@ -65,7 +65,9 @@ def table(rows: dict[str, dict], first: str = "") -> list[str]:
     columns = columns[:MAX_COLUMNS]
     out = ["| " + " | ".join([first or " "] + columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in flat.items():
-        out.append("| " + " | ".join([f"`{name}`"] + [_cell(row.get(c, "")) for c in columns]) + " |")
+        out.append(
+            "| " + " | ".join([f"`{name}`"] + [_cell(row.get(c, "")) for c in columns]) + " |"
+        )
     if len(rows) > MAX_ROWS:
         out.append(f"\n{len(rows) - MAX_ROWS} more rows in the JSON.")
     if left_out:

@@ -6,6 +6,7 @@ anything unexpected is one line too (exit 1); ``--verbose`` shows the traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -41,11 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         if command in NEEDS_TENSORFLOW and "keras" not in sys.modules:
             from ..quiet import silenced
 
-            with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
-                try:
-                    import keras  # noqa: F401
-                except ImportError:  # the light install: .tflite and .onnx files need neither
-                    pass
+            # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL; without Keras (the light
+            # install) .tflite and .onnx files need neither
+            with silenced(), contextlib.suppress(ImportError):
+                import keras  # noqa: F401
     if command in ALWAYS_TENSORFLOW and "--help" not in args:
         import importlib.util
 
