@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             # install) .tflite and .onnx files need neither
             with silenced(), contextlib.suppress(ImportError):
                 import keras  # noqa: F401
-    if command in ALWAYS_TENSORFLOW and "--help" not in args:
+    if command in ALWAYS_TENSORFLOW and not {"--help", "--print-config"} & set(args):
         import importlib.util
 
         if importlib.util.find_spec("keras") is None:  # fail before any data is made
