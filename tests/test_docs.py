@@ -141,3 +141,12 @@ def test_every_page_opens_with_no_broken_link_or_image(site, served):
     assert not outside, f"the site asked the network for {sorted(set(outside))[:5]}"
     assert urljoin(served, "index.html") in {h for _, h in links}
     assert time.monotonic() - start < 120
+
+
+def test_the_readme_is_short_and_its_links_resolve():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme)
+    local = [link for link in links if not link.startswith(("http://", "https://"))]
+    assert "docs/getting-started.md" in local
+    assert [link for link in local if not (ROOT / link).is_file()] == []
