@@ -119,6 +119,7 @@ def _docstring(path: Path | None) -> tuple[str, str]:
     doc = ast.get_docstring(ast.parse(path.read_text())) or ""
     parts = doc.split("\n\n")
     title = parts[0].replace("\n", " ").removeprefix("Benchmark:").strip()
+    title = title[:1].upper() + title[1:]
     body = "\n\n".join(p for p in parts[1:3] if not p.startswith("    "))
     return title, body
 
