@@ -59,6 +59,9 @@ def test_results_pages_render_the_benchmark_json(site):
     # benchmarks/results/device_validation.json: 113 energy results, 29 boards and rounds
     validation = text_of(site, "results/device_validation.html")
     assert "113" in validation and "v1.2|NUCLEO_U575ZI_Q" in validation
+    # a table inside a concept page, rendered from the same JSON: median error 17.4% over 113
+    calibration = text_of(site, "concepts/device-calibration.html")
+    assert "results-table" not in calibration and "0.1739" in calibration
     index = text_of(site, "results/index.html")
     for name in ("pipeline", "shared_machine", "attribution", "sweep_scaling", "real_cv"):
         assert name in index
