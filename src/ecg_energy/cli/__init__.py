@@ -28,6 +28,8 @@ from . import sweep_cmd  # noqa: F401
 __all__ = ["app", "main"]
 
 NEEDS_TENSORFLOW = frozenset({"run", "train", "evaluate", "count", "estimate", "measure"})
+# commands that always train or load a Keras model (the others take .tflite and .onnx files too)
+ALWAYS_TENSORFLOW = frozenset({"run", "train"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
+    command = next((a for a in args if not a.startswith("-")), "")
+    if command in ALWAYS_TENSORFLOW and not {"--help", "--print-config"} & set(args):
+        import importlib.util
+
+        if importlib.util.find_spec("keras") is None:  # fail before any data is made
+            _echo(f"error: {install_hint('keras')}")
+            return 2
     try:
         if not verbose:  # TensorFlow's C++ start-up chatter, before it is first imported
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -46,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                 with silenced():  # absl and oneDNN notices ignore TF_CPP_MIN_LOG_LEVEL
                     try:
                         import keras  # noqa: F401
+                    except ModuleNotFoundError as exc:
+                        if exc.name != "keras":  # a part of TensorFlow missing: broken
+                            raise broken_install("keras", exc) from exc
+                        # the light install: .tflite and .onnx files need no Keras
                     except Exception as exc:  # TensorFlow's import fails in many ways
                         raise broken_install("keras", exc) from exc
         result = app(args=args, prog_name="ecg-energy", standalone_mode=False)
@@ -59,6 +72,19 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         return usage_error(exc)
+    except ModuleNotFoundError as exc:
+        if verbose:
+            traceback.print_exc()
+        hint = install_hint(exc.name or "")
+        if hint is not None:
+            _echo(f"error: {hint}")
+            return 2
+        known = explain(exc)
+        if known is not None:
+            _echo(f"error: {known}")
+            return known.exit_code
+        _echo(f"error: unexpected ModuleNotFoundError: {exc} (run with --verbose for details)")
+        return 1
     except Exception as exc:
         if verbose:
             traceback.print_exc()
@@ -69,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
         # a bug: still one line unless --verbose
         _echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)")
         return 1
+
+
+def install_hint(module: str) -> str | None:
+    """The one line for a feature whose optional dependency is not installed, or None when the
+    missing module is not one of the package's extras (a bug, reported as such)."""
+    if module.split(".")[0] in ("tensorflow", "keras"):
+        return (
+            "this needs TensorFlow and Keras (Keras models, training, distillation), which are "
+            "not installed: pip install 'ecg-energy[tensorflow]' (or 'ecg-energy[tensorflow-cpu]' "
+            "for the CPU-only build); .tflite and .onnx files need neither"
+        )
+    return None
 
 
 # the libraries a command imports when it needs them, and the package that provides each
