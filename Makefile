@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint browser clean
+.PHONY: run test lint browser toolchain clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium) || echo "no chromium: the browser test will skip"
+
+# The Arm GNU toolchain and QEMU for `ecg-energy device --method emulated` (TFLM built for the
+# Cortex-M core and run on QEMU's MPS2 boards). Best effort: without them the tests skip.
+toolchain:
+	@command -v arm-none-eabi-g++ >/dev/null && command -v qemu-system-arm >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
+		qemu-system-arm make gcc patch) || echo "no Arm toolchain: the emulated-device tests will skip"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
