@@ -144,8 +144,9 @@ def _run(cmd: list[str], cwd: str, what: str, timeout_s: float) -> None:
         raise ConfigError(f"{what} failed: {tail.strip()}")
 
 
-def build_library(target: Target, tree: str, digest: str, root: str, jobs: int | None,
-                  timeout_s: float) -> tuple[str, float]:
+def build_library(
+    target: Target, tree: str, digest: str, root: str, jobs: int | None, timeout_s: float
+) -> tuple[str, float]:
     """(folder holding libtflm.a and include/, seconds spent building: 0 when cached)."""
     final = os.path.join(root, f"build-{digest}-{target.name}-{recipe_digest(target)}")
     if os.path.isfile(os.path.join(final, "libtflm.a")):
@@ -168,8 +169,13 @@ def build_library(target: Target, tree: str, digest: str, root: str, jobs: int |
     return final, time.perf_counter() - t0
 
 
-def build_runner(target_name: str, source: str | None = None, cache: str | None = None,
-                 jobs: int | None = None, timeout_s: float = 3600) -> dict:
+def build_runner(
+    target_name: str,
+    source: str | None = None,
+    cache: str | None = None,
+    jobs: int | None = None,
+    timeout_s: float = 3600,
+) -> dict:
     """The runner ELF for ``target_name`` (built if not cached): {"elf", "mark_addr", "target",
     "source_digest", "recipe", "build_s" (0 when cached)}."""
     require_tools()
@@ -193,9 +199,14 @@ def build_runner(target_name: str, source: str | None = None, cache: str | None 
             shutil.rmtree(runner)
         os.replace(work, runner)
         build_s += time.perf_counter() - t0
-    return {"elf": elf, "mark_addr": mark_address(elf), "target": target.name,
-            "source_digest": digest, "recipe": os.path.relpath(runner, root),
-            "build_s": round(build_s, 1)}
+    return {
+        "elf": elf,
+        "mark_addr": mark_address(elf),
+        "target": target.name,
+        "source_digest": digest,
+        "recipe": os.path.relpath(runner, root),
+        "build_s": round(build_s, 1),
+    }
 
 
 def mark_address(elf: str) -> int:

@@ -82,8 +82,15 @@ def _digest(*blobs: bytes) -> str:
     return h.hexdigest()[:20]
 
 
-def emulate(model_path: str, inputs: np.ndarray, target_name: str, source: str | None = None,
-            cache: str | None = None, timeout_s: float = 600, jobs: int | None = None) -> dict:
+def emulate(
+    model_path: str,
+    inputs: np.ndarray,
+    target_name: str,
+    source: str | None = None,
+    cache: str | None = None,
+    timeout_s: float = 600,
+    jobs: int | None = None,
+) -> dict:
     """Emulate ``model_path`` on ``target_name`` for each window of ``inputs`` (the model's own
     input dtype, shape [n, ...]). Returns the counts, the arena, the native outputs and timings;
     a cached result when the same model, inputs and build were emulated before."""
@@ -114,7 +121,9 @@ def emulate(model_path: str, inputs: np.ndarray, target_name: str, source: str |
         try:
             proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
-            raise ModelError(f"{model_path}: the emulation did not finish in {timeout_s:g} s") from exc
+            raise ModelError(
+                f"{model_path}: the emulation did not finish in {timeout_s:g} s"
+            ) from exc
         wall = time.perf_counter() - t0
         parsed = parse_output(proc.stdout)
         if parsed["error"] or proc.returncode:
@@ -151,7 +160,9 @@ def _failure(model_path: str, parsed: dict, proc: subprocess.CompletedProcess) -
     if "Failed to resize buffer" in log or "arena" in log.lower():
         return ModelError(f"{model_path}: the model's tensors do not fit the emulator's 8 MiB "
                           f"arena ({log[:200]})")  # fmt: skip
-    detail = parsed["error"] or (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+    detail = (
+        parsed["error"] or (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+    )
     if "qemu" in (proc.stderr or "").lower() and not parsed["error"]:
         return ConfigError(f"QEMU could not run the emulation: {detail}")
     return ModelError(f"{model_path}: the emulated TFLM stopped: {detail}"
