@@ -38,6 +38,7 @@ COMMON = ("-fno-unwind-tables -fno-asynchronous-unwind-tables -ffunction-section
           "-DKERNELS_OPTIMIZED_FOR_SPEED -DTF_LITE_MCU_DEBUG_LOG -mthumb -mlittle-endian "
           "-fomit-frame-pointer -funsigned-char -DARM_NN_ENABLE_F16=0 -DARM_NN_ENABLE_F32=0")  # fmt: skip
 CXX_ONLY = "-std=c++17 -fno-rtti -fno-exceptions -fno-threadsafe-statics"
+CMSIS_NN_EXCLUDE = ("_f16.c", "_f32.c", "/arm_nntables_flt.c")
 
 
 def missing_tools() -> list[str]:
@@ -69,11 +70,14 @@ def recipe_digest(target: Target) -> str:
     """A digest of everything the library build of ``target`` depends on besides the source
     tree."""
     return _files_digest(LIB_FILES, (target, OPERATORS, CORE_SOURCES, KERNEL_SUPPORT, COMMON,
-                                     CXX_ONLY))  # fmt: skip
+                                     CXX_ONLY,
+                                     CMSIS_NN_EXCLUDE))  # fmt: skip
 
 
-def _sources(tree: str) -> list[tuple[str, str]]:
-    """(source path relative to the tree, optimisation level) of the library."""
+def _sources(tree: str) -> list[tuple[int, str, str]]:
+    """(object number, source path relative to the tree, optimisation level) of the library.
+    CMSIS-NN's float sources are left out as TFLM's cmsis_nn.inc does with ARM_NN_ENABLE_F16=0
+    and ARM_NN_ENABLE_F32=0 (numbers stay those of the full list)."""
     kernels = {k for _, files in OPERATORS for k in files} | set(KERNEL_SUPPORT)
     out = [(s, "-Os") for s in CORE_SOURCES]
     for k in sorted(kernels):
@@ -84,7 +88,8 @@ def _sources(tree: str) -> list[tuple[str, str]]:
         for f in sorted(files):
             if f.endswith(".c"):
                 out.append((os.path.relpath(os.path.join(folder, f), tree), "-O2"))
-    return out
+    return [(i, src, opt) for i, (src, opt) in enumerate(out)
+            if not src.endswith(CMSIS_NN_EXCLUDE)]  # fmt: skip
 
 
 def _flags(tree: str, target: Target, include: str) -> tuple[str, str]:
@@ -104,7 +109,7 @@ def _makefile(tree: str, target: Target) -> str:
     cflags, _ = _flags(tree, target, "include")  # relative: make runs in the build folder
     lines = [f"CFLAGS := {cflags}", "OBJS :="]
     rules = []
-    for i, (src, opt) in enumerate(_sources(tree)):
+    for i, src, opt in _sources(tree):
         obj = f"obj/{i:03d}_{os.path.splitext(os.path.basename(src))[0]}.o"
         lines.append(f"OBJS += {obj}")
         if src.endswith(".c"):

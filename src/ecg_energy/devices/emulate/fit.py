@@ -23,9 +23,9 @@ from ..calibrate import Row, band, geo_mean, quantile
 def per_insn(row: Row, insns: float, kind: str) -> float | None:
     """J per instruction (``energy``) or cycles per instruction (``latency``) of one result.
 
-    >>> r = Row("v1", "b", "ad", 10, 2e-6, 1e-3, None, 1e6, "", "", "")
+    >>> r = Row("v1", "b", "ad", 10, 0.5, 1e-3, None, 1e6, "", "", "")
     >>> per_insn(r, 500.0, "energy"), per_insn(r, 500.0, "latency")
-    (4e-09, 2.0)"""
+    (0.001, 2.0)"""
     if kind == "energy":
         return row.energy_j / insns if row.energy_j else None
     if kind == "latency":
