@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sys
 import time
@@ -154,6 +153,26 @@ def board_fits(rows: list[cal.Row], cores: dict[str, str], insns: dict) -> dict:
     return {"bands": {k: [round(v, 5) for v in b] for k, b in bands.items()}, "boards": out}
 
 
+def markdown(val: dict) -> str:
+    """The leave-one-out table of both methods, as markdown (for docs/howto/emulated-device.md)."""
+    lines = ["| group (round, system) | core | runtime | kind | benchmarks | emulated | per MAC |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for g in val["groups"]:
+        lines.append(f"| {g['group'].replace('|', ' ')} | {g['target']} | {g['framework'][:28]} | "
+                     f"{g['kind']} | {','.join(g['benchmarks'])} | "
+                     f"{100 * g['emulated_median_error']:.1f}% | "
+                     f"{100 * g['per_mac_median_error']:.1f}% |")  # fmt: skip
+    for label, key in (("all groups", "overall"), ("TFLM / CMSIS-NN groups", "tflm_cmsis_nn_rows")):
+        for kind in ("latency", "energy"):
+            e = val[key]["emulated"][kind]
+            m = val[key]["per_mac"][kind]
+            if e["n"]:
+                lines.append(f"| **{label}** | | | {kind} | {e['n']} results | "
+                             f"**{100 * e['median_abs_error']:.1f}%** | "
+                             f"**{100 * m['median_abs_error']:.1f}%** |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
@@ -180,8 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_json(args.calibration, calibration)
     result = {"references": refs, "validation": val, "calibration": calibration}
     atomic_write_json(args.out, result)
-    print(json.dumps({"overall": val["overall"], "tflm_cmsis_nn_rows": val["tflm_cmsis_nn_rows"]},
-                     indent=1))  # fmt: skip
+    print(markdown(val))
     return 0
 
 

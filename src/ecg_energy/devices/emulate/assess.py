@@ -11,7 +11,7 @@ from ...errors import ModelError
 from .price import load_calibration, price_emulated
 from .targets import core_has_fpu, target_for_core
 
-EMULATED_WINDOWS = 8  # windows emulated per model (and compared with TFLM on the host)
+EMULATED_WINDOWS = 4  # windows emulated per model (and compared with TFLM on the host)
 
 
 def default_inputs(model_path: str, n: int = 4, seed: int = 0) -> np.ndarray:
@@ -88,7 +88,11 @@ def emulate_rows(by_device: dict, models: dict, profiles: list, cfg, cycle, batt
             key = (m["file"], target.name)
             if key not in done:
                 inputs = m.get("_inputs")
-                x = inputs[:EMULATED_WINDOWS] if inputs is not None else default_inputs(m["file"])
+                x = (
+                    inputs[:EMULATED_WINDOWS]
+                    if inputs is not None
+                    else default_inputs(m["file"], n=2)
+                )
                 try:
                     done[key] = emulate_model(m["file"], x, target.name, cfg.tflm_source, echo)
                 except ModelError as exc:
