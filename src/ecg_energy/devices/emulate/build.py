@@ -74,10 +74,10 @@ def recipe_digest(target: Target) -> str:
                                      CMSIS_NN_EXCLUDE))  # fmt: skip
 
 
-def _sources(tree: str) -> list[tuple[int, str, str]]:
-    """(object number, source path relative to the tree, optimisation level) of the library.
-    CMSIS-NN's float sources are left out as TFLM's cmsis_nn.inc does with ARM_NN_ENABLE_F16=0
-    and ARM_NN_ENABLE_F32=0 (numbers stay those of the full list)."""
+def _sources(tree: str) -> list[tuple[str, str]]:
+    """(source path relative to the tree, optimisation level) of the library. CMSIS-NN's float
+    sources are left out as TFLM's cmsis_nn.inc does with ARM_NN_ENABLE_F16=0 and
+    ARM_NN_ENABLE_F32=0."""
     kernels = {k for _, files in OPERATORS for k in files} | set(KERNEL_SUPPORT)
     out = [(s, "-Os") for s in CORE_SOURCES]
     for k in sorted(kernels):
@@ -88,8 +88,15 @@ def _sources(tree: str) -> list[tuple[int, str, str]]:
         for f in sorted(files):
             if f.endswith(".c"):
                 out.append((os.path.relpath(os.path.join(folder, f), tree), "-O2"))
-    return [(i, src, opt) for i, (src, opt) in enumerate(out)
-            if not src.endswith(CMSIS_NN_EXCLUDE)]  # fmt: skip
+    return [(src, opt) for src, opt in out if not src.endswith(CMSIS_NN_EXCLUDE)]
+
+
+def object_name(src: str) -> str:
+    """The object file of a source (unique: its path, flattened).
+
+    >>> object_name("tensorflow/lite/micro/kernels/cmsis_nn/conv.cc")
+    'obj/tensorflow_lite_micro_kernels_cmsis_nn_conv.o'"""
+    return "obj/" + os.path.splitext(src)[0].replace("/", "_") + ".o"
 
 
 def _flags(tree: str, target: Target, include: str) -> tuple[str, str]:
@@ -109,8 +116,8 @@ def _makefile(tree: str, target: Target) -> str:
     cflags, _ = _flags(tree, target, "include")  # relative: make runs in the build folder
     lines = [f"CFLAGS := {cflags}", "OBJS :="]
     rules = []
-    for i, src, opt in _sources(tree):
-        obj = f"obj/{i:03d}_{os.path.splitext(os.path.basename(src))[0]}.o"
+    for src, opt in _sources(tree):
+        obj = object_name(src)
         lines.append(f"OBJS += {obj}")
         if src.endswith(".c"):
             cmd = f"arm-none-eabi-gcc -std=c17 $(CFLAGS) {opt} -c {tree}/{src} -o $@"
