@@ -126,3 +126,27 @@ def test_source_setting_beats_environment(monkeypatch):
     assert source.source_spec(None) == "/from/env"
     monkeypatch.delenv("ECG_ENERGY_TFLM_SOURCE")
     assert source.source_spec(None) == "upstream"
+
+
+def test_float_model_on_a_core_without_fpu_is_one_line():
+    import dataclasses
+
+    from ecg_energy.devices.assess import DeviceConfig
+    from ecg_energy.devices.emulate.assess import emulate_rows
+
+    prof = dataclasses.replace(load_profile("stm32u575"), name="m33-nofpu", core="Arm Cortex-M33")
+    rows = {"m33-nofpu": {"m": {"device": "m33-nofpu", "model": "m", "notes": [],
+                                "precision": "float"}}}  # fmt: skip
+    models = {"m": {"name": "m", "file": "m.tflite", "format": "tflite"}}
+    emulate_rows(rows, models, [prof], DeviceConfig(method="emulated"), DutyCycle(2.0, 0.0),
+                 parse_battery("cr2032"))  # fmt: skip
+    assert rows["m33-nofpu"]["m"]["skipped"] == (
+        "a float model on m33-nofpu, whose core (Arm Cortex-M33) has no FPU: quantize it to "
+        "INT8 (--quantize)")  # fmt: skip
+
+
+def test_method_setting_is_checked():
+    from ecg_energy.devices.assess import DeviceConfig
+
+    with pytest.raises(ValueError, match="device.method is one of per-mac, emulated, not 'cycle'"):
+        DeviceConfig(method="cycle")
