@@ -125,7 +125,7 @@ def emulate(
                 f"{model_path}: the emulation did not finish in {timeout_s:g} s"
             ) from exc
         wall = time.perf_counter() - t0
-        parsed = parse_output(proc.stdout)
+        parsed = parse_output(proc.stdout + "\n" + proc.stderr)  # semihosting writes to stderr
         if parsed["error"] or proc.returncode:
             raise _failure(model_path, parsed, proc)
         with open(marks_path) as fh:

@@ -44,6 +44,7 @@ long sh_read_file(const char *name, uint8_t *buf, long cap) {
 
 void _init(void) {}
 void _fini(void) {}
+void *__dso_handle = 0; /* static destructors are registered against it (never run) */
 
 static void fault(void) {
   sh_write0("ERROR fault: the core took a fault exception\n");
