@@ -76,7 +76,7 @@ def test_an_operator_the_build_lacks_is_one_line(m4_build, tmp_path):
 
     model = fb.ModelT.InitFromObj(fb.Model.GetRootAsModel(AD.read_bytes(), 0))
     for code in model.operatorCodes:
-        if code.builtinCode == fb.BuiltinOperator.FULLY_CONNECTED:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == fb.BuiltinOperator.FULLY_CONNECTED:
             code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.LSTM
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
@@ -86,3 +86,34 @@ def test_an_operator_the_build_lacks_is_one_line(m4_build, tmp_path):
         emulate(str(bad), default_inputs(str(AD), n=1), "cortex-m4", str(VENDOR))
     assert "the emulated TFLM build has no kernel for LSTM" in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_device_command_prices_ad_by_its_emulated_instructions(m4_build, capsys, monkeypatch):
+    """`ecg-energy device ad01_int8.tflite --device stm32l4r5-tflm --method emulated`: the
+    instructions x the board's fitted cycles per instruction / 120 MHz, the per-operator table."""
+    import json
+
+    from ecg_energy.cli import main
+    from ecg_energy.devices.emulate.price import load_calibration
+
+    fit = load_calibration()["boards"]["stm32l4r5-tflm"]
+    monkeypatch.setenv("ECG_ENERGY_TFLM_SOURCE", str(VENDOR))
+    argv = ["device", str(AD), "--device", "stm32l4r5-tflm", "--method", "emulated"]
+    assert main([*argv, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    row = res["by_device"]["stm32l4r5-tflm"]["ad01_int8"]
+    assert row["method"].startswith("emulated:cortex-m4 (TFLM+CMSIS-NN on QEMU mps2-an386: ")
+    assert row["latency_s"] == pytest.approx(
+        fit["cycles_per_instruction"] * row["instructions"] / 120e6
+    )
+    assert row["energy_j"] == pytest.approx(
+        fit["energy_pj_per_instruction"] * 1e-12 * row["instructions"]
+    )
+    assert [o["op"] for o in row["operators"]] == ["FULLY_CONNECTED"] * 10
+    assert row["emulation"]["agreement_host_tflm"]["identical"] == 1.0
+    assert row["per_mac_row"]["method"].startswith("mlperf-tiny:v0.5:Nucleo-L4R5ZI")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fixed cost per inference (the interpreter's own work, outside every operator)" in out
+    assert "outputs vs TFLM on the host: 100% of 2 windows identical bit for bit" in out
+    assert out.count("FULLY_CONNECTED") == 10

@@ -156,6 +156,16 @@ def _run(cmd: list[str], cwd: str, what: str, timeout_s: float) -> None:
         raise ConfigError(f"{what} failed: {tail.strip()}")
 
 
+def _publish(work: str, final: str, product: str) -> None:
+    """Rename a finished build folder into place, unless another process already did."""
+    if os.path.isfile(os.path.join(final, product)):
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    if os.path.isdir(final):
+        shutil.rmtree(final)
+    os.replace(work, final)
+
+
 def build_library(
     target: Target, tree: str, digest: str, root: str, jobs: int | None, timeout_s: float
 ) -> tuple[str, float]:
@@ -175,9 +185,7 @@ def build_library(
         fh.write(_makefile(tree, target))
     n = jobs or max(1, os.cpu_count() or 1)
     _run(["make", "-f", "build.mk", f"-j{n}"], work, f"the {target.name} TFLM build", timeout_s)
-    if os.path.isdir(final):
-        shutil.rmtree(final)
-    os.replace(work, final)
+    _publish(work, final, "libtflm.a")
     return final, time.perf_counter() - t0
 
 
@@ -207,9 +215,7 @@ def build_runner(
         with open(os.path.join(work, "runner.mk"), "w") as fh:
             fh.write(_runner_makefile(tree, target, lib))
         _run(["make", "-f", "runner.mk"], work, f"the {target.name} runner build", timeout_s)
-        if os.path.isdir(runner):
-            shutil.rmtree(runner)
-        os.replace(work, runner)
+        _publish(work, runner, "runner.elf")
         build_s += time.perf_counter() - t0
     return {
         "elf": elf,
