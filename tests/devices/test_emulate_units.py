@@ -150,3 +150,15 @@ def test_method_setting_is_checked():
 
     with pytest.raises(ValueError, match="device.method is one of per-mac, emulated, not 'cycle'"):
         DeviceConfig(method="cycle")
+
+
+def test_method_is_a_run_setting():
+    from ecg_energy.config import from_dict, to_toml
+
+    cfg = from_dict({"device": {"names": ["stm32u575"], "method": "emulated",
+                                "tflm_source": "/srv/tflm"}})  # fmt: skip
+    assert (cfg.device.method, cfg.device.tflm_source) == ("emulated", "/srv/tflm")
+    assert 'method = "emulated"' in to_toml(cfg)
+    assert from_dict({}).device.method == "per-mac"
+    with pytest.raises(ConfigError, match="device.method is one of per-mac, emulated"):
+        from_dict({"device": {"method": "cycles"}})
