@@ -14,7 +14,7 @@ model files are priced by both methods on --device boards.
     .venv/bin/python benchmarks/device_emulated.py --source ../shared/vendor
         [--reference-models ../shared/data/mlperf-tiny/models] [--models a.tflite ...]
         [--out benchmarks/results/device_emulated.json]
-Targets (issue): median latency error <= 10%, energy <= 12% (the per-MAC model: 18.5%, 17.4%).
+Targets: median latency error <= 10%, energy <= 12% (the per-MAC model: 18.5%, 17.4%).
 """
 
 from __future__ import annotations

@@ -84,7 +84,8 @@ CMSIS_NN_KERNELS = ("add", "batch_matmul", "conv", "depthwise_conv", "fully_conn
                     "maximum_minimum", "mul", "pad", "pooling", "softmax", "svdf", "transpose",
                     "transpose_conv", "unidirectional_sequence_lstm")  # fmt: skip
 # Core runtime sources (TFLM's list_library_sources without the kernels, the signal library and
-# the test helpers; cortex_m_generic's micro_time.cc is replaced by the runner's own clock).
+# the test helpers; cortex_m_generic's micro_time.cc, a DWT cycle counter, is not needed: the
+# runner's profiler marks events for the counting plugin instead).
 CORE_SOURCES = (
     "tensorflow/lite/micro/cortex_m_generic/debug_log.cc",
     "tensorflow/lite/micro/flatbuffer_utils.cc",
