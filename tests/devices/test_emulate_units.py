@@ -162,3 +162,46 @@ def test_method_is_a_run_setting():
     assert from_dict({}).device.method == "per-mac"
     with pytest.raises(ConfigError, match="device.method is one of per-mac, emulated"):
         from_dict({"device": {"method": "cycles"}})
+
+
+def _serve(folder):
+    """A loopback HTTP server of ``folder`` (stopped by the caller)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_source_url_is_checked_against_its_sha256sums(tmp_path):
+    import hashlib
+
+    folder = tmp_path / "srv"
+    folder.mkdir()
+    names = ["tflite-micro-x.tar.gz", "CMSIS-NN-x.tar.gz", "CMSIS_6-x.tar.gz",
+             "flatbuffers-x.tar.gz", "gemmlowp-x.tar.gz", "ruy-x.tar.gz", "kissfft-x.tar.gz"]  # fmt: skip
+    lines = []
+    for n in names:
+        (folder / n).write_bytes(n.encode())
+        digest = hashlib.sha256(n.encode()).hexdigest()
+        if n.startswith("ruy-"):
+            digest = "0" * 64  # the served file is not the one listed
+        lines.append(f"{digest}  {n}")
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    server = _serve(folder)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        with pytest.raises(
+            ConfigError, match=r"ruy-x.tar.gz: its SHA-256 is not the one SHA256SUMS"
+        ):
+            source.prepare_tree(url, str(tmp_path / "cache"))
+        (folder / "SHA256SUMS").write_text("00  ../../etc/passwd.tar.gz\n")
+        with pytest.raises(ConfigError, match=r"names '../../etc/passwd.tar.gz', not an archive"):
+            source.prepare_tree(url, str(tmp_path / "cache"))
+    finally:
+        server.shutdown()
+        server.server_close()

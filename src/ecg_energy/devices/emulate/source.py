@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -85,19 +86,62 @@ def find_archives(folder: str) -> dict[str, str]:
     return out
 
 
-def _fetch(spec: str, dest: str) -> dict[str, str]:
-    """Download the archives of ``spec`` (``upstream`` or a URL of a folder) into ``dest``."""
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.tar\.gz$")
+
+
+def _download(url: str, path: str) -> None:
+    try:
+        urllib.request.urlretrieve(url, path)  # noqa: S310 (the user's own source URL)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot download {url} ({exc}); set {ENV_SOURCE} to a folder of the "
+                          "TFLM archives") from exc  # fmt: skip
+
+
+def parse_sums(text: str) -> dict[str, str]:
+    """{archive name: sha256} of a SHA256SUMS file; names that are not plain archive file names
+    are refused.
+
+    >>> parse_sums("ab12  tflite-micro-1.tar.gz\\n")
+    {'tflite-micro-1.tar.gz': 'ab12'}"""
     out = {}
-    for prefix, _, url in PARTS:
-        if spec != "upstream":
-            raise ConfigError(f"{spec}: a TFLM source URL must be a folder of archives; give the "
-                              "archives' folder (local) instead")  # fmt: skip
-        path = os.path.join(dest, prefix + os.path.basename(url))
-        try:
-            urllib.request.urlretrieve(url, path)  # noqa: S310 (a fixed https URL)
-        except OSError as exc:
-            raise ConfigError(f"cannot download {url} ({exc}); set {ENV_SOURCE} to a folder of "
-                              "the TFLM archives") from exc  # fmt: skip
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 2:
+            continue
+        digest, name = parts[0].lower(), parts[1].lstrip("*")
+        if not SAFE_NAME.match(name):
+            raise ConfigError(f"SHA256SUMS names {name!r}, not an archive file name")
+        out[name] = digest
+    return out
+
+
+def _fetch(spec: str, dest: str) -> dict[str, str]:
+    """Download the archives of ``spec`` into ``dest``: ``upstream`` (GitHub's archives of the
+    pinned commits), or the URL of a folder in the vendor layout, whose SHA256SUMS names the
+    archives and their digests (each download is checked against it)."""
+    sums: dict[str, str] = {}
+    if spec == "upstream":
+        urls = {prefix: (url, prefix + os.path.basename(url)) for prefix, _, url in PARTS}
+    else:
+        base = spec.rstrip("/") + "/"
+        sums_path = os.path.join(dest, "SHA256SUMS")
+        _download(base + "SHA256SUMS", sums_path)
+        with open(sums_path, encoding="utf-8", errors="replace") as fh:
+            sums = parse_sums(fh.read())
+        urls = {}
+        for prefix, _, _ in PARTS:
+            names = sorted(n for n in sums if n.startswith(prefix))
+            if not names:
+                raise ConfigError(f"{base}SHA256SUMS lists no {prefix}*.tar.gz; the TFLM source "
+                                  "folder needs every archive")  # fmt: skip
+            urls[prefix] = (base + names[-1], names[-1])
+    out = {}
+    for prefix, (url, name) in urls.items():
+        path = os.path.join(dest, name)
+        _download(url, path)
+        if name in sums and _sha256(path) != sums[name]:
+            raise ConfigError(f"{url}: its SHA-256 is not the one SHA256SUMS lists; the download "
+                              "is damaged or the folder changed")  # fmt: skip
         out[prefix] = path
     return out
 
