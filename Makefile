@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint docs lock browser clean
+.PHONY: run test lint docs lock browser toolchain clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ lock: | $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml --extra tensorflow-cpu --extra test --extra docs \
 		--extra sweep --extra torch --universal --python-version 3.11 -c constraints.in \
 		-o constraints.txt
+
+# The Arm GNU toolchain and QEMU for `ecg-energy device --method emulated` (TFLM built for the
+# Cortex-M core and run on QEMU's MPS2 boards). Best effort: without them the tests skip.
+toolchain:
+	@command -v arm-none-eabi-g++ >/dev/null && command -v qemu-system-arm >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
+		qemu-system-arm make gcc patch) || echo "no Arm toolchain: the emulated-device tests will skip"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

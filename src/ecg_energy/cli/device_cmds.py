@@ -80,6 +80,20 @@ def device(
     ] = None,
     windows: Annotated[int, Opt(help="Windows compared (with --data).")] = 256,
     cache: Annotated[str, Opt(help="Where synth: databases are kept.")] = "runs/cache",
+    method: Annotated[
+        str,
+        Opt(
+            help="per-mac (the board's J/MAC x MACs) or emulated (the model's own instructions: "
+            "TFLM + CMSIS-NN on the emulated Cortex-M core)."
+        ),
+    ] = "per-mac",
+    tflm_source: Annotated[
+        str | None,
+        Opt(
+            help="TFLM source for the emulated build: a folder of archives (else "
+            "$ECG_ENERGY_TFLM_SOURCE, else upstream)."
+        ),
+    ] = None,
     as_json: Annotated[bool, Opt("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Energy, latency, memory fit, real time and days of battery of each model on each board."""
@@ -93,7 +107,7 @@ def device(
             raise DataError(f"{m}: model file not found; check the path")
     try:
         cfg = DeviceConfig(tuple(device_name or builtin_names()), stride_s, battery,
-                           rest_mw * 1e-3, windows)  # fmt: skip
+                           rest_mw * 1e-3, windows, method, tflm_source or "")  # fmt: skip
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     x = None
@@ -118,6 +132,11 @@ def device(
         typer.echo("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip())
     for note in device_notes(result):
         typer.echo(f"- {note}")
+    if method == "emulated":
+        from ..report.device_emulated import emulated_lines
+
+        for line in emulated_lines(result):
+            typer.echo(line)
 
 
 @app.command("import-energy")

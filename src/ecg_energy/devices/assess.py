@@ -16,6 +16,7 @@ from .predict import price
 from .profile import DeviceProfile, load_profiles
 
 DEFAULT_WINDOWS = 256  # test windows TFLM and LiteRT are compared on (per model)
+METHODS = ("per-mac", "emulated")
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,16 @@ class DeviceConfig:
     battery: str = "cr2032"  # a preset (cr2032, lipo-150) or MAH@VOLTS
     rest_w: float = 0.0  # constant power of the rest of the device (ECG front end, radio)
     windows: int = DEFAULT_WINDOWS  # test windows for the TFLM / LiteRT agreement (0: none)
+    method: str = "per-mac"  # per-mac, or emulated (TFLM + CMSIS-NN on the emulated core)
+    tflm_source: str = ""  # the emulated build's TFLM source (else $ECG_ENERGY_TFLM_SOURCE)
 
     def __post_init__(self) -> None:
         DutyCycle(self.stride_s, self.rest_w)
         parse_battery(self.battery)
         if self.windows < 0:
             raise ValueError("device.windows must be >= 0")
+        if self.method not in METHODS:
+            raise ValueError(f"device.method is one of {', '.join(METHODS)}, not {self.method!r}")
 
 
 def _model_facts(name: str, path: str, counts, windows: np.ndarray | None, preprocessing,
@@ -62,6 +67,8 @@ def _model_facts(name: str, path: str, counts, windows: np.ndarray | None, prepr
     echo(f"  device: TFLM on {name}" + (f" ({len(inputs)} windows)" if inputs is not None else ""))
     check = tflm.check(path, inputs)
     outputs = check.pop("outputs", None)
+    if inputs is not None:
+        facts["_inputs"] = inputs  # for the emulated method; dropped before the results
     if outputs is not None and litert_out is not None:
         check["agreement"] = tflm.agreement(outputs, litert_out)
     facts["tflm"] = check
@@ -89,6 +96,12 @@ def assess(paths: dict[str, str], profiles: list[DeviceProfile], cfg: DeviceConf
         models[name] = _model_facts(name, path, fc.counts, sample, preprocessing, echo)
     by_device = {p.name: {name: price(p, m, cycle, battery) for name, m in models.items()}
                  for p in profiles}  # fmt: skip
+    if cfg.method == "emulated":
+        from .emulate.assess import emulate_rows
+
+        emulate_rows(by_device, models, profiles, cfg, cycle, battery, echo)
+    for m in models.values():
+        m.pop("_inputs", None)
     return {"settings": {**asdict(cfg), "names": [p.name for p in profiles],
                          "battery": battery.as_dict(), "tflm_version": tflm.available(),
                          "battery_presets": sorted(PRESETS)},

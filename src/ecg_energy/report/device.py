@@ -59,10 +59,15 @@ def device_notes(dev: dict) -> list[str]:
     out = [f"Duty cycle: one window every {s.get('stride_s', 2.0):g} s, sleeping between; battery "
            f"{bat.get('name')} ({bat.get('capacity_mah'):g} mAh at {bat.get('voltage_v'):g} V, "
            f"{bat.get('source')}); rest of the device {1e3 * s.get('rest_w', 0.0):g} mW."]  # fmt: skip
+    emulated = s.get("method") == "emulated"
     out.append("Energy and latency are modelled from each board's MLPerf Tiny measurements of "
-               "other models (J and cycles per MAC, 90% prediction band), not measured on it; "
-               "SRAM is TFLM's arena for the model (tflite-micro "
-               f"{s.get('tflm_version') or 'not installed'}) plus the runtime's stated overhead.")  # fmt: skip
+               "other models (" + ("method emulated: the model's own instructions on the "
+               "emulated core x the board's cycles and J per instruction; per MAC where a row "
+               "says so" if emulated else "J and cycles per MAC") + ", 90% prediction band), "
+               "not measured on it; SRAM is TFLM's arena for the model (tflite-micro "
+               f"{s.get('tflm_version') or 'not installed'}"
+               + ("; the emulated core's own arena on emulated rows" if emulated else "")
+               + ") plus the runtime's stated overhead.")  # fmt: skip
     for name, m in (dev.get("models") or {}).items():
         tf = m.get("tflm") or {}
         ag = tf.get("agreement")
