@@ -3,7 +3,8 @@
 One uninterrupted run of a small configuration is the reference: it gives each stage's duration.
 Then a second folder is run, killed and resumed: each kill is aimed at one stage (every stage in
 turn, the startup before the first stage included, the longer stages more than once) and falls at
-a moment drawn uniformly within that stage's reference duration after the stage's start line.
+a moment drawn uniformly within the first 70% of that stage's reference duration after the
+stage's start line (a run that ends first is started again with the stage forced).
 After every kill the folder is checked: ``run.json`` and every JSON file parse, every ``.keras``
 is a whole zip archive, every ``.tflite`` a whole FlatBuffer with the LiteRT identifier, every
 stage recorded done has all its outputs. A final resume runs to the end, and its results.json is
@@ -247,10 +248,12 @@ def main() -> None:
         kills = []
         for i, aim in enumerate(aims, 1):
             extra: tuple[str, ...] = ()
-            for _ in range(3):  # a run that ended first: the stage forced, and again
+            for attempt in range(5):  # a run that ended first: the stage forced, and again
                 child = Child(out, extra)
                 started = 0.0 if aim == "startup" else child.wait_for(aim, order, timeout=900)
-                delay = rng.uniform(0, durations[aim])
+                # within the first 70% of the stage's reference time (a resumed stage can be
+                # quicker than the reference's), half that on a retry
+                delay = rng.uniform(0, 0.7 * durations[aim] / (1 + attempt))
                 if started is not None:
                     end = child.t0 + started + delay
                     while time.monotonic() < end and child.proc.poll() is None:
