@@ -66,7 +66,7 @@ def test_leave_one_out_by_hand():
 def test_targets_and_fpu():
     assert target_for_core("Arm Cortex-M4 with FPU and DSP").machine == "mps2-an386"
     assert target_for_core("Arm Cortex-M33 with FPU and DSP").machine == "mps2-an505"
-    assert target_for_core("Arm Cortex-M7 with FPU").machine == "mps2-an500"
+    assert target_for_core("Arm Cortex-M7 with FPU").linker_script == "mps2_an500.ld"
     assert target_for_core("Arm Cortex-M0+") is None
     assert core_has_fpu("Arm Cortex-M33 with FPU and DSP") and not core_has_fpu("Arm Cortex-M0+")
 

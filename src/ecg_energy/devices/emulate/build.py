@@ -206,7 +206,8 @@ def build_runner(
     tree, digest = prepare_tree(source, cache)
     root = cache_root(cache)
     lib, build_s = build_library(target, tree, digest, root, jobs, timeout_s)
-    runner = os.path.join(lib, f"runner-{_files_digest(RUNNER_FILES, target)}")
+    own = () if target.linker_script in RUNNER_FILES else (target.linker_script,)
+    runner = os.path.join(lib, f"runner-{_files_digest(RUNNER_FILES + own, target)}")
     elf = os.path.join(runner, "runner.elf")
     if not os.path.isfile(elf):
         t0 = time.perf_counter()

@@ -22,7 +22,8 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "cortex-m4": Target("cortex-m4", "cortex-m4", "ARMCM4", "mps2-an386", "cortex-m4", "mps2.ld", True),
-    "cortex-m7": Target("cortex-m7", "cortex-m7", "ARMCM7", "mps2-an500", "cortex-m7", "mps2.ld", True),
+    "cortex-m7": Target("cortex-m7", "cortex-m7", "ARMCM7", "mps2-an500", "cortex-m7", "mps2_an500.ld",
+                        True),
     "cortex-m33": Target("cortex-m33", "cortex-m33", "ARMCM33", "mps2-an505", "cortex-m33",
                          "mps2_tz.ld", True),
 }  # fmt: skip
