@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -127,3 +128,12 @@ def read_json(path: str, fix: str = "delete it and run the command that made it 
         ) from exc
     except OSError as exc:
         raise output_error(exc, path) from exc
+
+
+def sha256_file(path: str) -> str:
+    """The SHA-256 of a file's bytes, hex, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

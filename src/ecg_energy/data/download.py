@@ -18,7 +18,6 @@ The version is ours to give (the PhysioNet versions below, or ``--version``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import re
@@ -28,6 +27,7 @@ import urllib.request
 from collections.abc import Callable
 
 from ..errors import DataError, output_error
+from ..fsio import sha256_file as _sha256
 
 PHYSIONET_FILES = "https://physionet.org/files/"
 VERSIONS = {"mitdb": "1.0.0", "vfdb": "1.0.0", "cudb": "1.0.0", "nsrdb": "1.0.0",
@@ -47,14 +47,6 @@ def safe_name(name: str, what: str, nested: bool = True) -> str:
                         "'/'-separated plain names: no '..', no absolute path, no backslash); "
                         "refused before writing anything; check --url")  # fmt: skip
     return name
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _url_of(base: str, db_dir: str, name: str) -> str:

@@ -104,13 +104,21 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
             row["notes"].append(
                 f"does not fit: needs {row['sram_bytes']:,} B SRAM of {profile.sram_bytes:,} and "
                 f"{row['flash_bytes']:,} B flash of {profile.flash_bytes:,}")  # fmt: skip
-    if row["latency_s_high"] is not None:
+    realtime_and_battery(row, profile, cycle, battery)
+    return row
+
+
+def realtime_and_battery(row: dict, profile: DeviceProfile, cycle: DutyCycle,
+                         battery: Battery) -> None:  # fmt: skip
+    """Fill ``row`` in place: real time (the slowest latency within one window's stride) and days
+    of battery at the row's energy and latency (its band's ends for the range)."""
+    if row.get("latency_s_high") is not None:
         row["realtime"] = bool(row["latency_s_high"] <= cycle.stride_s)
         if not row["realtime"]:
             row["notes"].append(f"not real time: up to {row['latency_s_high']:.3g} s per window, "
                                 f"one window every {cycle.stride_s:g} s")  # fmt: skip
     sleep = profile.power.get("sleep_w")
-    if row["energy_j"] is not None and row["realtime"] and sleep is not None:
+    if row.get("energy_j") is not None and row.get("realtime") and sleep is not None:
         mid = life(row["energy_j"], row["latency_s"], sleep, battery, cycle)
         worst = life(row["energy_j_high"], row["latency_s_high"], sleep, battery, cycle)
         best = life(row["energy_j_low"], row["latency_s_low"], sleep, battery, cycle)
@@ -120,4 +128,3 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
     elif sleep is None:
         row["notes"].append(f"no battery life: {profile.name} has no cited sleep power "
                             "(add power.sleep_w and power.sleep_source)")  # fmt: skip
-    return row

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from ..battery import Battery, DutyCycle, life
+from ..battery import Battery, DutyCycle
+from ..predict import realtime_and_battery
 from ..profile import DeviceProfile
 
 CALIBRATION_FILE = "calibration.json"
@@ -107,17 +108,5 @@ def operator_table(emu: dict, s_per_insn: float | None, j_per_insn: float | None
 def _realtime_and_battery(row: dict, profile: DeviceProfile, cycle: DutyCycle,
                           battery: Battery) -> None:  # fmt: skip
     row["realtime"] = None
-    if row.get("latency_s_high") is not None:
-        row["realtime"] = bool(row["latency_s_high"] <= cycle.stride_s)
-        if not row["realtime"]:
-            row["notes"].append(f"not real time: up to {row['latency_s_high']:.3g} s per window, "
-                                f"one window every {cycle.stride_s:g} s")  # fmt: skip
-    sleep = profile.power.get("sleep_w")
     row.update(battery_days=None, battery_days_low=None, battery_days_high=None)
-    if row.get("energy_j") is not None and row["realtime"] and sleep is not None:
-        mid = life(row["energy_j"], row["latency_s"], sleep, battery, cycle)
-        worst = life(row["energy_j_high"], row["latency_s_high"], sleep, battery, cycle)
-        best = life(row["energy_j_low"], row["latency_s_low"], sleep, battery, cycle)
-        row.update(battery_days=mid["battery_days"], battery_days_low=worst["battery_days"],
-                   battery_days_high=best["battery_days"], average_power_w=mid["average_power_w"],
-                   inference_share=mid["inference_share"])  # fmt: skip
+    realtime_and_battery(row, profile, cycle, battery)

@@ -21,6 +21,7 @@ import tempfile
 import urllib.request
 
 from ...errors import ConfigError
+from ...fsio import sha256_file as _sha256
 
 ENV_SOURCE = "ECG_ENERGY_TFLM_SOURCE"
 ENV_CACHE = "ECG_ENERGY_EMULATE_CACHE"
@@ -56,14 +57,6 @@ def cache_root(setting: str | None = None) -> str:
 def source_spec(setting: str | None = None) -> str:
     """The TFLM source: the setting, else $ECG_ENERGY_TFLM_SOURCE, else ``upstream``."""
     return setting or os.environ.get(ENV_SOURCE) or "upstream"
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def find_archives(folder: str) -> dict[str, str]:
