@@ -72,22 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         return usage_error(exc)
-    except ModuleNotFoundError as exc:
-        if verbose:
-            traceback.print_exc()
-        hint = install_hint(exc.name or "")
-        if hint is not None:
-            _echo(f"error: {hint}")
-            return 2
-        known = explain(exc)
-        if known is not None:
-            _echo(f"error: {known}")
-            return known.exit_code
-        _echo(f"error: unexpected ModuleNotFoundError: {exc} (run with --verbose for details)")
-        return 1
     except Exception as exc:
         if verbose:
             traceback.print_exc()
+        hint = install_hint(exc.name or "") if isinstance(exc, ModuleNotFoundError) else None
+        if hint is not None:  # an extra that is not installed
+            _echo(f"error: {hint}")
+            return 2
         known = explain(exc)
         if known is not None:
             _echo(f"error: {known}")

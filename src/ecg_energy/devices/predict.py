@@ -98,14 +98,19 @@ def price(profile: DeviceProfile, model: dict, cycle: DutyCycle, battery: Batter
         row["sram_bytes"] = row["arena_bytes"] + int(rt["ram_overhead_bytes"])
     row["flash_bytes"] = int(model["file_bytes"]) + int(rt["flash_overhead_bytes"])
     if row["sram_bytes"] is not None:
-        row["fits"] = bool(row["sram_bytes"] <= profile.sram_bytes
-                           and row["flash_bytes"] <= profile.flash_bytes)  # fmt: skip
-        if not row["fits"]:
-            row["notes"].append(
-                f"does not fit: needs {row['sram_bytes']:,} B SRAM of {profile.sram_bytes:,} and "
-                f"{row['flash_bytes']:,} B flash of {profile.flash_bytes:,}")  # fmt: skip
+        fit_check(row, profile)
     realtime_and_battery(row, profile, cycle, battery)
     return row
+
+
+def fit_check(row: dict, profile: DeviceProfile) -> None:
+    """``row["fits"]``: its SRAM and flash need within the board's, and a note when not."""
+    row["fits"] = bool(row["sram_bytes"] <= profile.sram_bytes
+                       and row["flash_bytes"] <= profile.flash_bytes)  # fmt: skip
+    if not row["fits"]:
+        row["notes"].append(
+            f"does not fit: needs {row['sram_bytes']:,} B SRAM of {profile.sram_bytes:,} and "
+            f"{row['flash_bytes']:,} B flash of {profile.flash_bytes:,}")  # fmt: skip
 
 
 def realtime_and_battery(row: dict, profile: DeviceProfile, cycle: DutyCycle,

@@ -14,7 +14,7 @@ import json
 from importlib import resources
 
 from ..battery import Battery, DutyCycle
-from ..predict import realtime_and_battery
+from ..predict import fit_check, realtime_and_battery
 from ..profile import DeviceProfile
 
 CALIBRATION_FILE = "calibration.json"
@@ -76,13 +76,8 @@ def price_emulated(profile: DeviceProfile, base: dict, emu: dict, fit: dict, cyc
         row["arena_bytes"] = int(emu["arena_bytes"])
         row["arena_source"] = f"TFLM's arena_used_bytes on the emulated {emu['target']}"
         row["sram_bytes"] = row["arena_bytes"] + int(profile.runtime["ram_overhead_bytes"])
-        row["fits"] = bool(row["sram_bytes"] <= profile.sram_bytes
-                           and row["flash_bytes"] <= profile.flash_bytes)  # fmt: skip
         row["notes"] = [n for n in row["notes"] if not n.startswith("does not fit")]
-        if not row["fits"]:
-            row["notes"].append(
-                f"does not fit: needs {row['sram_bytes']:,} B SRAM of {profile.sram_bytes:,} and "
-                f"{row['flash_bytes']:,} B flash of {profile.flash_bytes:,}")  # fmt: skip
+        fit_check(row, profile)
     _realtime_and_battery(row, profile, cycle, battery)
     return row
 
