@@ -25,7 +25,15 @@ from .source import DOWNLOADS, cache_root, prepare_tree
 from .targets import CMSIS_NN_KERNELS, CORE_SOURCES, KERNEL_SUPPORT, OPERATORS, TARGETS, Target
 
 LIB_FILES = ("cmsis_device.h",)
-RUNNER_FILES = ("startup.c", "runner.cc", "mps2.ld", "mps2_tz.ld", "ecg_sections.ld")
+RUNNER_FILES = (
+    "startup.c",
+    "semihost.c",
+    "semihost.h",
+    "runner.cc",
+    "mps2.ld",
+    "mps2_tz.ld",
+    "ecg_sections.ld",
+)
 TOOLS = {
     "arm-none-eabi-gcc": "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi",
     "arm-none-eabi-g++": "apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib",
@@ -134,14 +142,16 @@ def _runner_makefile(tree: str, target: Target, lib: str) -> str:
     return "\n".join([
         f"CFLAGS := {cflags}",
         "all: runner.elf",
-        f"runner.elf: startup.o runner.o {lib}/libtflm.a",
+        f"runner.elf: startup.o semihost.o runner.o {lib}/libtflm.a",
         f"\t@arm-none-eabi-g++ {cpu} -mthumb -nostartfiles -Wl,--gc-sections -L{c} "
-        f"-T{c}/{target.linker_script} --specs=nano.specs --specs=nosys.specs startup.o runner.o "
-        f"{lib}/libtflm.a -lm -o $@",
-        f"startup.o: {c}/startup.c",
-        "\t@arm-none-eabi-gcc -std=c17 $(CFLAGS) -O2 -c $< -o $@",
-        f"runner.o: {c}/runner.cc {lib}/include/ecg_ops.inc",
-        f"\t@arm-none-eabi-g++ {CXX_ONLY} $(CFLAGS) -O2 -c $< -o $@",
+        f"-T{c}/{target.linker_script} --specs=nano.specs --specs=nosys.specs "
+        f"startup.o semihost.o runner.o {lib}/libtflm.a -lm -o $@",
+        f"startup.o: {c}/startup.c {c}/semihost.h",
+        f"\t@arm-none-eabi-gcc -std=c17 $(CFLAGS) -I{c} -O2 -c $< -o $@",
+        f"semihost.o: {c}/semihost.c {c}/semihost.h",
+        f"\t@arm-none-eabi-gcc -std=c17 $(CFLAGS) -I{c} -O2 -c $< -o $@",
+        f"runner.o: {c}/runner.cc {c}/semihost.h {lib}/include/ecg_ops.inc",
+        f"\t@arm-none-eabi-g++ {CXX_ONLY} $(CFLAGS) -I{c} -O2 -c $< -o $@",
         ""])  # fmt: skip
 
 

@@ -19,9 +19,9 @@
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/micro/micro_profiler_interface.h"
 
+#include "semihost.h"
+
 extern "C" {
-void sh_write0(const char *text);
-long sh_read_file(const char *name, uint8_t *buf, long cap);
 __attribute__((noinline, used)) void ecg_mark(void) { __asm__ volatile("nop"); }
 }
 
