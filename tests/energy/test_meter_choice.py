@@ -29,6 +29,7 @@ from ecg_energy.energy.meters.codecarbon import (
 )
 from ecg_energy.energy.protocol import ProtocolConfig, Workload, run_protocol
 from ecg_energy.errors import ConfigError
+from tests.energy.test_meters_protocol import ReplayMeter
 
 # a pynvml with one GPU and an energy counter: what nvidia-ml-py gives on a machine with an
 # NVIDIA GPU (a Colab T4, a cloud GPU VM), where RAPL is usually not readable
@@ -182,19 +183,6 @@ def test_the_report_describes_every_method_codecarbon_can_report():
     assert method_words("codecarbon:rapl") == "a method this report does not describe"
 
 
-class _Replay(Meter):
-    name = "replay"
-
-    def __init__(self, readings):
-        self.readings = iter(readings)
-
-    def start(self):
-        pass
-
-    def stop(self):
-        return next(self.readings)
-
-
 class _Quiet:
     def start(self):
         pass
@@ -213,7 +201,7 @@ def test_the_protocol_keeps_the_measured_and_modelled_parts_apart():
 
     ticks = iter(range(10**6))
     cfg = ProtocolConfig(trials=1, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=2.0)
-    res = run_protocol([Workload("A", 1, lambda: None)], _Replay([r(4, 2), r(10, 2, 3.0)]), cfg,
+    res = run_protocol([Workload("A", 1, lambda: None)], ReplayMeter([r(4, 2), r(10, 2, 3.0)]), cfg,
                        sleep=lambda s: None, clock=lambda: next(ticks) * 0.01,
                        probe=_Quiet())  # fmt: skip
     v = res["variants"]["A@1"]
