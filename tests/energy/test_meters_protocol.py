@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 
+from dataclasses import replace
+
 import pytest
 
 from ecg_energy.energy.meters import EnergyReading, Meter, MeterUnavailable, make_meter
@@ -197,6 +199,28 @@ def test_protocol_interleaves_and_computes_per_inference_figures():
     assert res["method"] == "replay" and res["measured"] is True and not res["interrupted"]
     assert va["meter_overhead_fraction"] is not None
     assert res["contamination"]["windows"] == 6 and res["contamination"]["repeated"] == 0
+
+
+def test_meter_overhead_is_checked_in_the_first_overhead_rounds_only():
+    # 3 rounds of idle + A; overhead_rounds 1: only round 1's trial is repeated unmetered
+    meter = ReplayMeter([_r(20, 2), _r(30, 2)] * 3)
+    calls = []
+    a = Workload("A", 1, lambda: calls.append(1))
+    cfg = ProtocolConfig(trials=3, min_seconds=1.0, warmup_seconds=0.0, idle_seconds=2.0,
+                         overhead_rounds=1)  # fmt: skip
+    res = run_protocol([a], meter, cfg, sleep=lambda s: None, clock=_tick(0.01),
+                       probe=FakeProbe())  # fmt: skip
+    va = res["variants"]["A@1"]
+    n = va["calls_per_trial"]
+    assert [t["unmetered_seconds"] is not None for t in va["trials"]] == [True, False, False]
+    assert va["meter_overhead_rounds"] == 1 and va["meter_overhead_ci95"] is None
+    # warm-up 0 s; calibration aside, 3 metered trials of n calls + 1 unmetered repeat of n
+    calibration = len(calls) - 4 * n
+    meter = ReplayMeter([_r(20, 2), _r(30, 2)] * 3)
+    calls.clear()
+    run_protocol([a], meter, replace(cfg, overhead_rounds=3), sleep=lambda s: None,
+                 clock=_tick(0.01), probe=FakeProbe())  # fmt: skip
+    assert len(calls) - calibration == 6 * n
 
 
 def _two_variants(idle_watts: list[float], rounds: int = 5):

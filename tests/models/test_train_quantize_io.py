@@ -12,6 +12,7 @@ from ecg_energy.models.quantize import convert, representative_sample
 from ecg_energy.models.runners import KerasRunner, LiteRTRunner
 from ecg_energy.models.train import (
     TrainConfig,
+    balanced_batches,
     balanced_draw,
     distill,
     selection_score,
@@ -71,6 +72,22 @@ def test_balanced_draw_splits_a_class_among_its_records():
     idx = balanced_draw(y, 12, rng, groups)
     assert np.bincount(y[idx]).tolist() == [6, 6]
     assert idx.tolist().count(11) == 3  # record b's single window of class 1
+
+
+def test_epoch_windows_caps_an_epoch_and_keeps_it_balanced():
+    # 100 windows, 90 of class 0 and 10 of class 1; batches of 8
+    y = np.array([0] * 90 + [1] * 10)
+    x = np.arange(100, dtype=np.float32)[:, None, None]
+    whole = balanced_batches(x, y, 8, seed=0)
+    assert len(whole) == 13  # 100 windows: 12 full batches and one of 4
+    capped = balanced_batches(x, y, 8, seed=0, windows=40)
+    assert len(capped) == 5  # 40 windows, 20 of each class
+    labels = np.concatenate([capped[i][1] for i in range(len(capped))])
+    assert np.bincount(labels).tolist() == [20, 20]
+    # a cap above the training set's size leaves the epoch as it was
+    assert len(balanced_batches(x, y, 8, seed=0, windows=1000)) == 13
+    with pytest.raises(ValueError, match="epoch_windows"):
+        TrainConfig(epoch_windows=-1)
 
 
 def test_selection_score_by_hand():

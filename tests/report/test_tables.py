@@ -21,6 +21,10 @@ def test_meter_overhead_below_one_percent_only_when_every_interval_is_inside():
         "intervals reach past ±1%)."
     )
     assert overhead_text({"variants": {"a": {"measurements": {}}}}) == ""
+    single = _res((0.002, None), (0.004, [-0.004, 0.008]))
+    assert overhead_text(single).endswith(
+        "was +0.2% to +0.4% across variants: from a single paired round, so without an interval."
+    )
 
 
 def test_aha_verdicts_and_intervals():

@@ -17,8 +17,9 @@ contaminated in more than half of its rounds is ``invalid``, with the reason, an
 figure. A net figure whose 95% interval reaches zero or below is ``unresolved``: only its upper
 bound is given (``stats.net_figure``), never a negative energy.
 
-The meter's own cost is measured against the same work run unmetered right after each trial
-(paired, median over rounds).
+The meter's own cost is measured against the same work run unmetered right after each trial of
+the first ``overhead_rounds`` rounds (paired, median over those rounds): a check of the meter,
+not a figure the ranking uses, so it does not double every round's length.
 
 ``--protocol seed`` reproduces the evaluated report instead (``measure.measure_seed``).
 """
@@ -53,6 +54,9 @@ class ProtocolConfig:
     idle_seconds: float | None = None
     max_other_share: float | None = None
     max_repeats: int = 2
+    # the first this many rounds repeat each trial unmetered right after it (the meter's own cost);
+    # 0: none, a number >= trials: every round
+    overhead_rounds: int = 1
     n_boot: int = 2000
     seed: int = 0
 
@@ -72,6 +76,8 @@ class ProtocolConfig:
             raise ValueError("max_other_share is a share of the machine, above 0 and at most 1")
         if self.max_repeats < 0:
             raise ValueError("max_repeats must be >= 0")
+        if self.overhead_rounds < 0:
+            raise ValueError("overhead_rounds must be >= 0 (0: the meter's overhead not checked)")
 
     @property
     def idle_s(self) -> float:
@@ -245,10 +251,11 @@ def run_protocol(
                 try:
                     trial = window(lambda w=w, n=n: _run(w.call, n), n * w.batch, k,
                                    f"trial {k + 1} {w.id}")  # fmt: skip
-                    # the meter's own cost: the same work right after, unmetered (paired per round)
-                    t0 = clock()
-                    _run(w.call, n)
-                    trial.unmetered_seconds = clock() - t0
+                    if k < cfg.overhead_rounds:
+                        # the meter's own cost: the same work right after, unmetered (paired)
+                        t0 = clock()
+                        _run(w.call, n)
+                        trial.unmetered_seconds = clock() - t0
                 except KeyboardInterrupt:
                     raise
                 except Exception as exc:
@@ -372,7 +379,8 @@ def _figures(trials: list[Trial], idle_w: dict[int, float], limit: float, cfg: P
     if paired:  # median over rounds of (metered - unmetered) / unmetered, with its CI
         med, lo, hi = bootstrap_ci(paired, **ci)
         entry["meter_overhead_fraction"] = med
-        entry["meter_overhead_ci95"] = [lo, hi]
+        entry["meter_overhead_ci95"] = [lo, hi] if len(paired) > 1 else None
+        entry["meter_overhead_rounds"] = len(paired)
     if not valid:
         worst = max((t.other_share or 0.0) for t in trials)
         entry["invalid"] = (f"{len(trials) - len(clean)} of {len(trials)} trials stayed "

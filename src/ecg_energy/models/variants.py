@@ -82,7 +82,7 @@ class Variant:
 
 # training settings added after models were first built: in a build key only when set, so the
 # models built before them keep their keys
-LATER_TRAIN_SETTINGS = {"average_epochs": 0.0}
+LATER_TRAIN_SETTINGS = {"average_epochs": 0.0, "epoch_windows": 0}
 
 
 def train_settings(train) -> dict:

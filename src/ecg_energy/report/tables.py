@@ -201,10 +201,15 @@ def overhead_text(res: dict) -> str:
         return ""
     meds = [c[0] for c in cis]
     shown = all(ci and ci[0] >= -0.01 and ci[1] <= 0.01 for _, ci in cis)
-    return (f" The meter's own overhead (each trial against the same work run right after without "
-            f"the meter) was {100 * min(meds):+.1f}% to {100 * max(meds):+.1f}% across variants: "
-            + ("every 95% interval lies within ±1%." if shown else
-               "not shown to be below 1% on this machine (its intervals reach past ±1%)."))  # fmt: skip
+    if not all(ci for _, ci in cis):
+        verdict = "from a single paired round, so without an interval."
+    elif shown:
+        verdict = "every 95% interval lies within ±1%."
+    else:
+        verdict = "not shown to be below 1% on this machine (its intervals reach past ±1%)."
+    return (f" The meter's own overhead (each trial of the first rounds against the same work run "
+            f"right after without the meter) was {100 * min(meds):+.1f}% to "
+            f"{100 * max(meds):+.1f}% across variants: {verdict}")
 
 
 def energy_note(res: dict) -> str:
@@ -222,7 +227,9 @@ def energy_note(res: dict) -> str:
             f"minus the idle power of the trial's own round x the trial's time, paired per round "
             f"(idle power {idle_text}); a net figure whose 95% interval reaches zero is shown as "
             f"unresolved, with its upper bound. Intervals are 95% bootstrap intervals of the "
-            f"median over {rounds_text(meas)}."
+            f"median over {rounds_text(meas)}: they say how this run's rounds agree, not where "
+            f"another run would land (a machine's drift between runs, minutes apart, is not in "
+            f"them: `run --force measure` repeats the measurement)."
             + attribution_text(res) + contamination_text(res) + overhead_text(res))  # fmt: skip
 
 
