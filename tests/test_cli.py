@@ -347,9 +347,24 @@ def test_models_config_accepts_every_litert_version():
 
 
 def test_train_command_makes_every_variant_in_a_run_folder(tiny_run, tmp_path, capsys):
+    import shutil
+
     db = next((tiny_run[0] / "data").iterdir())
+    # the tiny database's four records dealt into two databases: --data twice is one dataset
+    names = (db / "RECORDS").read_text().split()
+    dbs = [tmp_path / "a", tmp_path / "b"]
+    for i, folder in enumerate(dbs):
+        folder.mkdir()
+        mine = names[i::2]
+        for f in db.iterdir():
+            if f.stem in mine:
+                shutil.copy(f, folder / f.name)
+        (folder / "RECORDS").write_text("".join(n + "\n" for n in mine))
     out = tmp_path / "t"
-    assert main(["train", "--data", f"wfdb:{db}", "--out", str(out), "--epochs", "1"]) == 0
+    assert main(["train", "--data", f"wfdb:{dbs[0]}", "--data", f"wfdb:{dbs[1]}", "--out",
+                 str(out), "--epochs", "1"]) == 0  # fmt: skip
+    trained_on = json.loads((out / "models" / "original.json").read_text())["trained_on"]
+    assert trained_on["sources"] == [f"wfdb:{dbs[0]}", f"wfdb:{dbs[1]}"]
     assert sorted(p.name for p in (out / "models").iterdir()) == sorted(
         f"{v}.{ext}" for v, k in (("original", "keras"), ("distilled", "keras"),
                                   ("student-plain", "keras"), ("original-int8", "tflite"),

@@ -61,14 +61,18 @@ def _synth_config(records: int, minutes: float, seed: int, fs: int):
         raise ConfigError(f"synth: {exc}") from exc
 
 
-def _models_config(epochs: int, quantize: str, seed: int):
+def _models_config(epochs: int | None, quantize: str, seed: int):
+    """The models' configuration of ``train``: the defaults, ``epochs`` for the original (the
+    students twice as many) when given."""
     from dataclasses import replace
 
     from ..models.train import TrainConfig
     from ..models.variants import ModelsConfig
 
     try:
-        train = replace(TrainConfig(), epochs=epochs, student_epochs=2 * epochs, seed=seed)
+        train = replace(TrainConfig(), seed=seed)
+        if epochs is not None:
+            train = replace(train, epochs=epochs, student_epochs=2 * epochs)
         modes = tuple(m.strip() for m in quantize.split(",") if m.strip())
         return ModelsConfig(train=train, quantize=modes)
     except ValueError as exc:
@@ -85,7 +89,10 @@ def _batches(text: str) -> tuple[int, ...]:
     return batches
 
 
-EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs for the original (students: twice).")]
+EpochsOpt = Annotated[
+    int | None,
+    typer.Option(help="Maximum epochs for the original (students: twice); default: the run's."),
+]
 QuantOpt = Annotated[str, typer.Option(help="LiteRT versions to make: int8[,fp16,dynamic,fp32].")]
 UnsafeOpt = Annotated[
     bool, typer.Option("--unsafe-load", help="Allow Lambda layers in Keras files you trust.")

@@ -33,8 +33,9 @@ from .common import (
 @app.command()
 def train(
     data_src: Annotated[
-        str, typer.Option("--data", help="Data source; default synth:0.")
-    ] = "synth",
+        list[str] | None,
+        typer.Option("--data", help="Data source, repeatable (one dataset); default synth:0."),
+    ] = None,
     out: Annotated[
         str, typer.Option(help="Folder for the models (its models/ subfolder).")
     ] = "runs/default",
@@ -46,7 +47,7 @@ def train(
     split: SplitOpt = "auto",
     edge_guard: EdgeGuardOpt = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the split and of training.")] = 0,
-    epochs: EpochsOpt = 40,
+    epochs: EpochsOpt = None,
     quantize: QuantOpt = "int8",
     temperature: Annotated[float, typer.Option(help="Distillation temperature.")] = 4.0,
     hard_weight: Annotated[
@@ -67,7 +68,7 @@ def train(
 
     from ..data.dataset import split_by_record
     from ..data.fingerprint import data_key
-    from ..data.sources import load_source, parse_source
+    from ..data.sources import load_sources
     from ..models.variants import build_variants
     from ..rundir import check_run_dir, mark_run_dir
 
@@ -82,9 +83,12 @@ def train(
     from ..config import RunConfig
     from ..preflight import preflight
 
-    preflight(replace(RunConfig(), data=(data_src,), models=cfg))  # the files, before any work
+    sources = tuple(data_src or ["synth"])
+    preflight(replace(RunConfig(), data=sources, models=cfg))  # the files, before any work
     opts = _read_options(task, lead, window_s, stride_s, annotator, split, edge_guard)
-    ds, _ = load_source(parse_source(data_src), opts, os.path.join(out, "data"))
+    ds, warnings = load_sources(list(sources), opts, os.path.join(out, "data"))
+    for w in warnings:
+        _echo(f"warning: {w}")
     if folds:
         from ..fsio import atomic_write_json
         from ..models.crossval import cross_validate
