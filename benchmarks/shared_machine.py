@@ -70,6 +70,11 @@ def one_run(folder: str, loaded: bool) -> dict:
                         "text": energy_text({"median": e["j"], "ci95": e["ci95"]}) if e else why,
                         "net": energy_text(m.get("energy_j_per_inference_net")),
                         "repeated_windows": m.get("repeated_windows")}  # fmt: skip
+    host_net = {}  # every variant's host net figure at batch 1: what between-run drift moves
+    for name, v in res["variants"].items():
+        n = (v["measurements"].get("1") or {}).get("energy_j_per_inference_net") or {}
+        if n.get("median") is not None and n.get("resolved", True):
+            host_net[name] = {"j": n["median"], "ci95": n["ci95"]}
     texts = [done.stdout]
     for name in ("report.md", "results.csv"):
         with open(os.path.join(folder, name), encoding="utf-8") as fh:
@@ -86,6 +91,7 @@ def one_run(folder: str, loaded: bool) -> dict:
         "ranked_text": rec["ranked"]["text"],
         "tie": rec.get("tie"),
         "ranked": ranked,
+        "host_net_b1": host_net,
         "idle_power": res["measurement"].get("idle_power"),
         "contamination": res["measurement"].get("contamination"),
         "negative_printed": sum(len(NEGATIVE.findall(t)) for t in texts),
@@ -99,6 +105,24 @@ def one_run(folder: str, loaded: bool) -> dict:
         ),  # fmt: skip
         "stdout_head": done.stdout.splitlines()[:12],
     }
+
+
+def between_runs(runs: list[dict]) -> dict:
+    """Per variant, over every run (quiet and loaded): its host net figures' lowest and highest
+    median, their spread as a share of the lowest, and how many pairs of runs had overlapping 95%
+    intervals (an interval that holds between runs overlaps the others)."""
+    out = {}
+    names = sorted({n for r in runs for n in r.get("host_net_b1", {})})
+    for name in names:
+        figs = [r["host_net_b1"][name] for r in runs if name in r.get("host_net_b1", {})]
+        pairs = [(a, b) for i, a in enumerate(figs) for b in figs[i + 1 :]]
+        overlap = sum(a["ci95"][0] <= b["ci95"][1] and b["ci95"][0] <= a["ci95"][1]
+                      for a, b in pairs)  # fmt: skip
+        meds = [f["j"] for f in figs]
+        out[name] = {"runs": len(figs), "median_min_j": min(meds), "median_max_j": max(meds),
+                     "spread_of_min": max(meds) / min(meds) - 1,
+                     "pairs_overlapping": f"{overlap} of {len(pairs)}"}  # fmt: skip
+    return out
 
 
 def main() -> None:
@@ -136,6 +160,7 @@ def main() -> None:
                                                       for o in ones),
                       "report_method_over_ours": [o.get("report_method_over_ours") for o in ones]}
                for cond, ones in runs.items()}  # fmt: skip
+    summary["between_runs_host_net_b1"] = between_runs([o for ones in runs.values() for o in ones])
     atomic_write_json(args.out, {"machine": machine_facts(), "load": "one core busy 1.5 s, "
                                  "asleep 2.5 s", "summary": summary, "runs": runs})  # fmt: skip
     print(json.dumps(summary, indent=1))
