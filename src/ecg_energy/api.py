@@ -357,12 +357,21 @@ def evaluate_alarms(models: str | Sequence[str], folder: str, *, window_s: float
 # --- measurement -------------------------------------------------------------------------------
 
 
+def check_country(country_given: bool, carbon_intensity: float | None, meter_name: str) -> None:
+    """A country beside a carbon intensity is read only by CodeCarbon (its tracker's country);
+    under any other meter it would be ignored, so it is refused."""
+    if country_given and carbon_intensity is not None and meter_name != "codecarbon":
+        raise ConfigError(f"--country has no effect beside --carbon-intensity with the "
+                          f"{meter_name or 'chosen'} meter (the intensity replaces the "
+                          "country's): drop one of them")  # fmt: skip
+
+
 def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | None = None,
             protocol: str = "standard", trials: int | None = None,
             min_seconds: float | None = None, idle_seconds: float | None = None,
             max_other_share: float | None = None, tracking_mode: str | None = None,
             float_runtime: str | None = None, batches: Sequence[int] | None = None,
-            threads: int | None = None, country: str = "USA",
+            threads: int | None = None, country: str | None = None,
             carbon_intensity: float | None = None, watts_per_core: float | None = None,
             out: str | None = None, unsafe_load: bool = False, task: str = "rhythm",
             cache: str = "runs/cache",
@@ -372,8 +381,10 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
     meter and whether it was measured (``protocol="seed"``: the report's one-window method).
 
     An option left at None takes its default (``energy.measure.STANDARD_DEFAULTS``;
-    ``tracking_mode`` "process"); an option the protocol or meter would not use is refused
-    (``energy.measure.check_measure_options``)."""
+    ``tracking_mode`` "process", ``country`` "USA"); an option the protocol or meter would not
+    use is refused (``energy.measure.check_measure_options``), so is ``country`` beside
+    ``carbon_intensity`` when the meter is not CodeCarbon (the intensity then replaces the
+    country's, and nothing else reads the country)."""
     from .data.dataset import split_by_record
     from .energy.measure import (
         FLOAT_RUNTIMES,
@@ -407,6 +418,7 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
         if value not in allowed:
             raise ConfigError(f"{flag} must be {' or '.join(allowed)}, not {value!r}")
     paths = model_files([models] if isinstance(models, str | os.PathLike) else models)
+    country_given, country = country is not None, country or "USA"
     m = None
     if protocol == "standard":  # the meter first: a meter refused is refused before any loading
         m = pick_meter(meter, country, out, watts_per_core, say, tracking_mode)
@@ -414,6 +426,7 @@ def measure(models: str | Sequence[str], data: Any = "synth", *, meter: str | No
             raise ConfigError(f"--tracking-mode is CodeCarbon's, and auto chose "
                               f"{getattr(m, 'name', 'another meter')} here: use --meter "
                               "codecarbon, or drop --tracking-mode")  # fmt: skip
+        check_country(country_given, carbon_intensity, getattr(m, "name", ""))
     ds = _dataset(data, task, cache)
     ds = ds.subset(split_by_record(ds).test)
     if out:
@@ -658,7 +671,12 @@ def run_config(config: str | None = None, **options: Any):
     from .config import RunConfig, from_dict, load_config
 
     base = load_config(config) if config else RunConfig()
-    return from_dict(run_options(options), base)
+    cfg = from_dict(run_options(options), base)
+    # the report's method (seed_protocol) runs CodeCarbon with the country; otherwise an explicit
+    # meter other than CodeCarbon leaves a country beside an intensity unread
+    if cfg.meter != "auto" and not cfg.seed_protocol:
+        check_country(options.get("country") is not None, cfg.carbon_intensity, cfg.meter)
+    return cfg
 
 
 def open_run(folder: str) -> Run:

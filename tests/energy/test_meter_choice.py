@@ -374,3 +374,20 @@ def test_a_run_refuses_a_meter_that_cannot_read_its_models_before_any_stage():
     with pytest.raises(ConfigError, match="tracking_mode machine is CodeCarbon's, and meter is "
                                           "cputime"):  # fmt: skip
         run_config(meter="cputime", tracking_mode="machine")
+
+
+def test_a_country_nothing_reads_is_refused_beside_a_carbon_intensity(student_keras, tmp_path,
+                                                                        capsys):  # fmt: skip
+    from ecg_energy.api import run_config
+    from ecg_energy.cli import main
+
+    rc = main(["measure", str(student_keras), "--meter", "cputime", "--country", "FRA",
+               "--carbon-intensity", "50", "--cache", str(tmp_path / "cache")])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err == ["error: --country has no effect beside --carbon-intensity with the "
+                               "cputime meter (the intensity replaces the country's): drop one "
+                               "of them"]  # fmt: skip
+    with pytest.raises(ConfigError, match="--country has no effect"):
+        run_config(meter="cputime", country="FRA", carbon_intensity=50.0, seed_protocol=False)
+    # the report's method runs CodeCarbon with the country: then the country is read
+    assert run_config(meter="cputime", country="FRA", carbon_intensity=50.0).country == "FRA"

@@ -134,8 +134,9 @@ def measure(
     batch: Annotated[str | None, typer.Option(help="Batch sizes (default 1,256).")] = None,
     threads: Annotated[int | None, typer.Option(help="LiteRT threads (default: LiteRT's).")] = None,
     country: Annotated[
-        str, typer.Option(help="ISO 3166 alpha-3 code for CodeCarbon and CO2e.")
-    ] = "USA",
+        str | None,
+        typer.Option(help="ISO 3166 alpha-3 code for CodeCarbon and CO2e (default USA)."),
+    ] = None,
     carbon_intensity: Annotated[
         float | None, typer.Option(help="Override the carbon intensity, g CO2e per kWh.")
     ] = None,
