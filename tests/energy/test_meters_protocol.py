@@ -4,7 +4,6 @@ the protocol's bookkeeping, and one real CodeCarbon window."""
 from __future__ import annotations
 
 import itertools
-
 from dataclasses import replace
 
 import pytest

@@ -143,8 +143,12 @@ def balanced_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, a
             self._draw()
 
         def _draw(self):
-            self.index = balanced_draw(y, min(windows, len(y)) if windows else len(y),
-                                       np.random.default_rng([seed, self.epoch]), groups)
+            self.index = balanced_draw(
+                y,
+                min(windows, len(y)) if windows else len(y),
+                np.random.default_rng([seed, self.epoch]),
+                groups,
+            )
 
         def __len__(self):
             return -(-len(self.index) // batch_size)

@@ -207,9 +207,11 @@ def overhead_text(res: dict) -> str:
         verdict = "every 95% interval lies within ±1%."
     else:
         verdict = "not shown to be below 1% on this machine (its intervals reach past ±1%)."
-    return (f" The meter's own overhead (each trial of the first rounds against the same work run "
-            f"right after without the meter) was {100 * min(meds):+.1f}% to "
-            f"{100 * max(meds):+.1f}% across variants: {verdict}")
+    return (
+        f" The meter's own overhead (each trial of the first rounds against the same work run "
+        f"right after without the meter) was {100 * min(meds):+.1f}% to "
+        f"{100 * max(meds):+.1f}% across variants: {verdict}"
+    )
 
 
 def energy_note(res: dict) -> str:
