@@ -1,7 +1,7 @@
 """Benchmark: the default run's measure stage on a quiet machine and on a shared one.
 
-Copies a finished default run folder, then runs ``ecg-energy run --force measure`` on the copy as a
-user would, three times quiet and three times while another process loads one core in bursts
+Copies a finished default run folder, then runs ``ecg-energy run --config <its configuration>
+--force measure`` on the copy as a user would, three times quiet and three times while another process loads one core in bursts
 (busy 1.5 s, asleep 2.5 s; bounded, started outside the measuring process's tree). Writes per run:
 the recommended variant, the kind of figure ranked and why, the ranked figures with their
 intervals, the windows repeated and left out, whether any energy printed or stored was negative,
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 
+from ecg_energy.config import from_dict, to_toml
 from ecg_energy.energy.load import machine_facts
 from ecg_energy.energy.loadgen import bursty_load
 from ecg_energy.fsio import atomic_write_json
@@ -46,8 +47,9 @@ def negative_numbers(node, path="") -> list:
     return []
 
 
-def one_run(folder: str, loaded: bool) -> dict:
-    cmd = [sys.executable, "-c", CLI, "run", "--out", folder, "--force", "measure"]
+def one_run(folder: str, loaded: bool, config: str) -> dict:
+    cmd = [sys.executable, "-c", CLI, "run", "--out", folder, "--config", config, "--force",
+           "measure"]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     t0 = time.perf_counter()
     if loaded:
@@ -137,9 +139,15 @@ def main() -> None:
     try:
         folder = os.path.join(tmp, "run")
         shutil.copytree(args.run, folder)
+        # the run's own configuration (its boards included), so only the measurement is redone
+        config = os.path.join(tmp, "run.toml")
+        with open(os.path.join(args.run, "run.json")) as fh:
+            resolved = from_dict(json.load(fh)["config"])
+        with open(config, "w") as fh:
+            fh.write(to_toml(resolved))
         for r in range(args.repeats):
             for cond in ("quiet", "bursty load"):
-                one = one_run(folder, cond != "quiet")
+                one = one_run(folder, cond != "quiet", config)
                 runs[cond].append(one)
                 print(f"run {r + 1} {cond:<12} {one.get('seconds')} s: recommended "
                       f"{one.get('recommended')} (ranked {one.get('ranked_basis')}), repeated "
