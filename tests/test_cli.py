@@ -337,7 +337,7 @@ def test_bad_quantization_is_one_line(capsys):
 
 
 def test_a_decision_over_no_window_is_one_line(capsys):
-    _fails_with_one_line(capsys, ["run", "--decide-over", "0"], "decide_over", "at least 1")
+    _fails_with_one_line(capsys, ["run", "--decide-over", "-1"], "decide_over", "at least 1")
 
 
 def test_models_config_accepts_every_litert_version():

@@ -26,6 +26,8 @@ from .models.variants import ModelsConfig
 from .report.recommend import RecommendConfig
 from .tomlio import value as _toml_value
 
+AUTO_DECIDE_OVER = 4  # rhythm windows: 4 s every 2 s -> 10 s of ECG per decision
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -41,8 +43,10 @@ class RunConfig:
     folds: int = 0
     # the shock decision over consecutive windows: each window decided on the mean class
     # probabilities of it and the decide_over - 1 before it in its record (one inference per
-    # stride still); 1: every window on its own, as the report decided
-    decide_over: int = 1
+    # stride still); 1: every window on its own, as the report decided. 0 (auto): 4 for rhythm
+    # windows (4 s every 2 s: 10 s of ECG, an AED's analysis), 1 for beats. The 4 was chosen on
+    # the validation records of every fold of the 64 shared records (benchmarks/cv_decide_over.py)
+    decide_over: int = 0
     # a folder of ICU alarm records (records + an ALARMS file, the Challenge 2015 layout): every
     # deployed model is also scored at its alarms (``api.evaluate_alarms``); "": none
     alarms: str = ""
@@ -77,6 +81,13 @@ class RunConfig:
     # the boards to price every variant on (device profiles), the duty cycle and the battery
     device: DeviceConfig = field(default_factory=DeviceConfig)
 
+    @property
+    def decision_windows(self) -> int:
+        """The windows each decision averages: ``decide_over``, or with 0 the task's default."""
+        if self.decide_over:
+            return self.decide_over
+        return AUTO_DECIDE_OVER if self.read.task == "rhythm" else 1
+
     def __post_init__(self) -> None:
         if not self.data:
             raise ValueError("data needs at least one source, such as synth")
@@ -86,8 +97,9 @@ class RunConfig:
             )
         if self.folds == 1 or self.folds < 0:
             raise ValueError("folds must be 0 (one held-out split) or at least 2")
-        if self.decide_over < 1:
-            raise ValueError("decide_over must be at least 1 window (1: each window alone)")
+        if self.decide_over < 0:
+            raise ValueError("decide_over must be at least 1 window (1: each window alone), or "
+                             "0 for the task's default")  # fmt: skip
         if self.buffer_bytes < 0:
             raise ValueError("buffer_bytes must be >= 0")
         if not self.batches or min(self.batches) < 1:

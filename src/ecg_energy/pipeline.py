@@ -169,11 +169,12 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                                     os.path.join(out, "folds"), echo,
                                     redo=MODEL_STAGES if "crossval" in ledger.force
                                     else frozenset(), unsafe=cfg.unsafe_load,
-                                    decide_over=cfg.decide_over)  # fmt: skip
+                                    decide_over=cfg.decision_windows)  # fmt: skip
             atomic_write_json(os.path.join(out, "crossval.json"), result)
             return ["crossval.json"], {}
 
-        decision = [cfg.decide_over] if cfg.decide_over != 1 else []  # earlier runs' keys hold
+        # earlier runs' keys hold
+        decision = [cfg.decision_windows] if cfg.decision_windows != 1 else []
         from .models.variants import train_settings
 
         models_key = {**asdict(cfg.models), "train": train_settings(cfg.models.train)}
@@ -270,12 +271,12 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
             if cfg.user_models:  # a user's own models were not built per fold: every record
                 evaluation["variants"].update(evaluate_files(list(cfg.user_models), ds,
                                                              unsafe=cfg.unsafe_load, echo=echo,
-                                                             decide_over=cfg.decide_over))  # fmt: skip
+                                                             decide_over=cfg.decision_windows))  # fmt: skip
         else:
             evaluation = {"split": "test", "records": list(split.records["test"]),
                           "variants": evaluate_files(paths, ds.subset(split.test),
                                                      unsafe=cfg.unsafe_load, echo=echo,
-                                                     decide_over=cfg.decide_over)}  # fmt: skip
+                                                     decide_over=cfg.decision_windows)}  # fmt: skip
         if cfg.alarms:  # the deployed models at the ICU alarms of cfg.alarms
             from .models.alarm_score import evaluate_alarm_folder
 
@@ -287,7 +288,7 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
         return ["evaluation.json"], {}
 
     ekey = [file_digest(os.path.join(out, "crossval.json"))] if cfg.folds else []
-    ekey += [cfg.decide_over] if cfg.decide_over != 1 else []
+    ekey += [cfg.decision_windows] if cfg.decision_windows != 1 else []
     ekey += [os.path.abspath(cfg.alarms)] if cfg.alarms else []
     stage("evaluate", key_of("evaluate", models, data_digest, *ekey), make_evaluation)
 

@@ -78,7 +78,7 @@ def run(
         int | None,
         Opt(
             help="Decide each window's rhythm on the mean of it and the N-1 windows before it "
-            "(default 1: each window alone)."
+            "(1: each window alone; default 0: 4 for rhythm windows, 10 s of ECG, 1 for beats)."
         ),
     ] = None,
     records: Annotated[int | None, Opt(help="Synthetic records.")] = None,
