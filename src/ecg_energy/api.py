@@ -584,7 +584,7 @@ RUN_OPTIONS = {
     "lead": "read.lead", "window_s": "read.window_s", "stride_s": "read.stride_s",
     "annotator": "read.annotator", "split": "read.split", "edge_guard": "read.edge_guard_s",
     "folds": "folds",
-    "decide_over": "decide_over", "alarms": "alarms",
+    "decide_over": "decide_over", "alarms": "alarms", "hard_negatives": "hard_negatives",
     "records": "synth.records", "minutes": "synth.minutes", "quantize": "models.quantize",
     "unsafe_load": "unsafe_load", "meter": "meter", "trials": "protocol.trials",
     "min_seconds": "protocol.min_seconds", "idle_seconds": "protocol.idle_seconds",

@@ -50,6 +50,10 @@ class RunConfig:
     # a folder of ICU alarm records (records + an ALARMS file, the Challenge 2015 layout): every
     # deployed model is also scored at its alarms (``api.evaluate_alarms``); "": none
     alarms: str = ""
+    # a folder of ICU alarm records (the same layout): the windows of the 16 s before each false
+    # VT and VF/VFL alarm (rhythms that fooled a bedside detector) join every model's training
+    # windows as other non-shockable, never its validation or test windows; "": none
+    hard_negatives: str = ""
     models: ModelsConfig = field(default_factory=ModelsConfig)
     tables: tuple[str, ...] = ("seed-flat", "horowitz-45nm", "jouppi-7nm")
     buffer_bytes: int = 256 * 1024
@@ -97,6 +101,14 @@ class RunConfig:
             )
         if self.folds == 1 or self.folds < 0:
             raise ValueError("folds must be 0 (one held-out split) or at least 2")
+        if (
+            self.hard_negatives
+            and self.alarms
+            and (os.path.abspath(self.hard_negatives) == os.path.abspath(self.alarms))
+        ):
+            raise ValueError("hard_negatives and alarms name the same folder: the models would "
+                             "be scored at alarms they were trained on; score them at other "
+                             "alarms, or train on another folder's")  # fmt: skip
         if self.decide_over < 0:
             raise ValueError("decide_over must be at least 1 window (1: each window alone), or "
                              "0 for the task's default")  # fmt: skip

@@ -24,6 +24,7 @@ from .data.sources import ensure_synth, load_sources, parse_source, synth_folder
 from .data.summary import summarize
 from .energy.estimate import estimate_variants
 from .energy.load import machine_facts
+from .errors import ConfigError
 from .fsio import atomic_write_json, read_json
 from .ledger import Ledger, file_digest, key_of
 from .models.io import variant_names
@@ -158,6 +159,32 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
     data_info = stage("data", dkey, make_data)
     data_digest = data_info["digest"]
 
+    def hard_negatives():
+        """(windows, labels, what) of cfg.hard_negatives for training, or None; read once."""
+        if not cfg.hard_negatives:
+            return None
+        if "negatives" not in loaded:
+            import numpy as np
+
+            from .data.alarms import false_alarm_windows
+
+            ds, _ = dataset()
+            hn = false_alarm_windows(cfg.hard_negatives, window_s=cfg.read.window_s,
+                                     stride_s=cfg.read.stride_s, fs_hz=ds.fs_hz)  # fmt: skip
+            if "ONS" not in ds.class_names:
+                raise ConfigError(f"hard_negatives {cfg.hard_negatives}: false alarms train "
+                                  "rhythm models (class ONS); this data has classes "
+                                  f"{', '.join(ds.class_names)}")  # fmt: skip
+            echo(f"  hard negatives: {len(hn.X)} windows before {hn.alarms} false VT and VF/VFL "
+                 f"alarms of {cfg.hard_negatives}, trained on as other non-shockable")  # fmt: skip
+            what = f"false VT/VF alarms of {os.path.abspath(cfg.hard_negatives)}"
+            ons = ds.class_names.index("ONS")
+            loaded["negatives"] = (hn.X, np.full(len(hn.X), ons, dtype=ds.y.dtype), what)
+        return loaded["negatives"]
+
+    # what the hard negatives add to every model's key: their folder's content
+    hn_key = [source_fingerprint(f"wfdb:{cfg.hard_negatives}")] if cfg.hard_negatives else []
+
     # crossval: every record tested once by models built without it (folds/<k>/)
     if cfg.folds:
 
@@ -169,7 +196,8 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
                                     os.path.join(out, "folds"), echo,
                                     redo=MODEL_STAGES if "crossval" in ledger.force
                                     else frozenset(), unsafe=cfg.unsafe_load,
-                                    decide_over=cfg.decision_windows)  # fmt: skip
+                                    decide_over=cfg.decision_windows,
+                                    extra_train=hard_negatives())  # fmt: skip
             atomic_write_json(os.path.join(out, "crossval.json"), result)
             return ["crossval.json"], {}
 
@@ -179,11 +207,13 @@ def _run_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage) -> RunOut
 
         models_key = {**asdict(cfg.models), "train": train_settings(cfg.models.train)}
         stage("crossval", key_of("crossval", data_digest, models_key, cfg.folds,
-                                 cfg.split_seed, user_files(cfg.models), *decision),
+                                 cfg.split_seed, user_files(cfg.models), *decision,
+                                 *hn_key),
               make_crossval)  # fmt: skip
 
     # train, distil, quantize: the built-in variants (model files reused by their build keys)
-    paths, variants = _model_stages(cfg, out, echo, ledger, stage, dataset, data_info)
+    paths, variants = _model_stages(cfg, out, echo, ledger, stage, dataset, data_info,
+                                    hard_negatives, hn_key)  # fmt: skip
     built_names = {v["name"] for v in variants}
     paths = paths + list(cfg.user_models)
     models = [[name, _rel(out, p) if p.startswith(out) else p, file_digest(p)]
@@ -353,7 +383,8 @@ def user_files(models) -> dict[str, str | None]:
             for k, p in (("original", models.original), ("student", models.student))}  # fmt: skip
 
 
-def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset, data_info):
+def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset, data_info,
+                  hard_negatives, hn_key):  # fmt: skip
     """Train, distil and quantize. Each stage's key covers the data, the training settings and
     the content of the parent models; when all three are fresh no model is loaded at all."""
     from .models.quantize import MODES
@@ -363,7 +394,8 @@ def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset
     listing = os.path.join(models_dir, "variants.json")
     # what shapes the models besides the data: the training settings, the preprocessing and the
     # content of the user's original and student files (--original, --student)
-    train = [train_settings(cfg.models.train), cfg.models.preprocessing, user_files(cfg.models)]
+    train = [train_settings(cfg.models.train), cfg.models.preprocessing, user_files(cfg.models),
+             *hn_key]  # fmt: skip
 
     def digest(name: str, ext: str = ".keras") -> str | None:
         p = os.path.join(models_dir, name + ext)
@@ -403,7 +435,7 @@ def _model_stages(cfg: RunConfig, out: str, echo, ledger: Ledger, stage, dataset
     t0 = time.perf_counter()
     built = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_info["key"],
                            cfg.models, models_dir, echo, redo=redo,
-                           unsafe=cfg.unsafe_load)  # fmt: skip
+                           unsafe=cfg.unsafe_load, extra_train=hard_negatives())  # fmt: skip
     total = time.perf_counter() - t0
     variants = [{**v.as_dict(), "path": _rel(out, v.path)} for v in built]
     atomic_write_json(listing, variants)

@@ -24,10 +24,11 @@ def preflight(cfg: RunConfig) -> None:
         for path in src.paths if src.kind == "kaggle" else ():
             if not os.path.isfile(path):
                 raise DataError(f"{path}: file not found; give kaggle:FILE.csv an existing CSV")
-    if cfg.alarms:
-        from .data.alarms import read_alarms
+    for folder in (cfg.alarms, cfg.hard_negatives):
+        if folder:
+            from .data.alarms import read_alarms
 
-        read_alarms(cfg.alarms)
+            read_alarms(folder)
     for path in cfg.user_models:
         if not os.path.isfile(path):
             raise ModelError(f"{path}: model file not found; check the path given to --model")

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_energy.data.alarms import alarm_time, load_alarm_windows, pick_span_lead, read_alarms
+from ecg_energy.data.alarms import (
+    alarm_time,
+    false_alarm_windows,
+    load_alarm_windows,
+    pick_span_lead,
+    read_alarms,
+)
 from ecg_energy.errors import DataError
 from ecg_energy.models.alarm_score import (
     alarm_calls,
@@ -142,6 +148,19 @@ def test_windows_of_the_16_s_before_the_alarm(tmp_path, make_record):
         load_alarm_windows(str(folder), alarm_at_s=100)
 
 
+def test_hard_negatives_are_the_windows_before_false_shock_type_alarms(tmp_path, make_record):
+    # four alarms: a false VT (7 windows), a true VF/VFL (none: true), a false VF/VFL (7) and a
+    # false asystole (none: not a shock-type alarm) -> 14 windows from v1 and f3
+    folder = _alarm_folder(tmp_path, make_record, [
+        "v1,Ventricular_Tachycardia,0", "f2,Ventricular_Flutter_Fib,1",
+        "f3,Ventricular_Flutter_Fib,0", "a4,Asystole,0"])  # fmt: skip
+    hn = false_alarm_windows(str(folder))
+    assert hn.X.shape == (14, 1000, 1) and hn.alarms == 2 and hn.records == ("v1", "f3")
+    (folder / "ALARMS").write_text("f2,Ventricular_Flutter_Fib,1\na4,Asystole,0\n")
+    with pytest.raises(DataError, match="no false VT or VF/VFL alarm to train on"):
+        false_alarm_windows(str(folder))
+
+
 def test_lead_ii_invalid_before_the_alarm_reads_the_next_lead(tmp_path, make_record):
     folder = _alarm_folder(tmp_path, make_record, ["a1,Asystole,1", "a2,Asystole,0"])
     for name, leads in (("a1", [0]), ("a2", [0, 1])):  # a1: II invalid; a2: both invalid
@@ -240,3 +259,31 @@ def test_data_options_without_data_are_refused_not_ignored(tmp_path, capsys):
     _one_line_failure(capsys, ["evaluate", "m.keras", "--alarms", str(tmp_path), "--folds", "3",
                                "--edge-guard", "5"],
                       "--edge-guard, --folds apply to --data records")  # fmt: skip
+
+
+def test_a_run_trains_on_hard_negatives_and_never_scores_at_them(tmp_path, make_record, capsys):
+    import json
+
+    from ecg_energy.api import run_config
+    from ecg_energy.cli import main
+    from ecg_energy.errors import ConfigError
+
+    alarms = tmp_path / "alarms"
+    alarms.mkdir()
+    _alarm_folder(alarms, make_record, ["v1,Ventricular_Tachycardia,0", "v2,Ventricular_Tachycardia,1",
+                                        "f3,Ventricular_Flutter_Fib,0"])  # fmt: skip
+    with pytest.raises(ConfigError, match="same folder"):
+        run_config(alarms=str(alarms), hard_negatives=str(alarms))
+    out = tmp_path / "run"
+    argv = ["run", "--out", str(out), "--records", "4", "--minutes", "0.5", "--epochs", "1",
+            "--meter", "cputime", "--trials", "1", "--min-seconds", "0.05", "--idle-seconds",
+            "0.05", "--batch", "1", "--seed-inferences", "2", "--max-other-share", "1",
+            "--hard-negatives", str(alarms)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    # two false shock-type alarms x 7 windows, trained on as other non-shockable
+    assert (
+        "hard negatives: 14 windows before 2 false VT and VF/VFL alarms" in capsys.readouterr().err
+    )
+    for name in ("original", "distilled", "student-plain"):
+        extra = json.loads((out / "models" / f"{name}.json").read_text())["trained_on"]["extra"]
+        assert extra["windows"] == 14 and extra["what"].startswith("false VT/VF alarms of ")

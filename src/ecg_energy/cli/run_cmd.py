@@ -59,6 +59,13 @@ def run(
             "and an ALARMS file; the Challenge 2015 layout)."
         ),
     ] = None,
+    hard_negatives: Annotated[
+        str | None,
+        Opt(
+            help="Also train on the windows before the false VT and VF/VFL alarms of this alarm "
+            "folder, as other non-shockable (never tested on)."
+        ),
+    ] = None,
     edge_guard: Annotated[
         float | None,
         Opt(
@@ -171,6 +178,7 @@ def run(
         split=split,
         edge_guard=edge_guard,
         alarms=alarms,
+        hard_negatives=hard_negatives,
         folds=folds,
         decide_over=decide_over,
         records=records,

@@ -181,3 +181,32 @@ def load_alarm_windows(folder: str, *, window_s: float = 4.0, stride_s: float = 
     out.X = np.stack(xs).astype(np.float32)[:, :, None]
     out.alarm_index = np.array(idx)
     return out
+
+
+SHOCK_ALARM_TYPES = ("Ventricular_Tachycardia", "Ventricular_Flutter_Fib")
+
+
+@dataclass(frozen=True)
+class HardNegatives:
+    """The windows before false VT and VF/VFL alarms: rhythms that fooled a bedside detector into
+    a shock-type alarm, as training windows of other non-shockable rhythm."""
+
+    X: np.ndarray  # (windows, samples, 1), mV at the windows' rate
+    alarms: int  # false VT and VF/VFL alarms that gave windows
+    records: tuple[str, ...]
+    left_out: dict[str, str] = field(default_factory=dict)
+
+
+def false_alarm_windows(folder: str, *, window_s: float = 4.0, stride_s: float = 2.0,
+                        fs_hz: float = 250.0) -> HardNegatives:  # fmt: skip
+    """Every window of the 16 s before each *false* VT or VF/VFL alarm of ``folder`` (7 windows of
+    4 s every 2 s per alarm). True alarms and the other alarm types give none."""
+    aw = load_alarm_windows(folder, window_s=window_s, stride_s=stride_s, fs_hz=fs_hz)
+    chosen = [k for k, a in enumerate(aw.alarms) if a.kind in SHOCK_ALARM_TYPES and not a.true]
+    sel = np.isin(aw.alarm_index, chosen)
+    if not sel.any():
+        raise DataError(f"{folder}/ALARMS: no false VT or VF/VFL alarm to train on; give a folder "
+                        "whose ALARMS lists some (…,Ventricular_Tachycardia,0)")  # fmt: skip
+    used = sorted(set(aw.alarm_index[sel].tolist()))
+    return HardNegatives(aw.X[sel], len(used), tuple(aw.alarms[k].record for k in used),
+                         dict(aw.left_out))  # fmt: skip

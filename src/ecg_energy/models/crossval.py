@@ -48,9 +48,11 @@ def _records(ds: Dataset, idx: np.ndarray) -> list[str]:
 
 def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
                    echo: Callable[[str], None] = lambda m: None, redo=frozenset(),
-                   unsafe: bool = False, decide_over: int = 1) -> dict:  # fmt: skip
+                   unsafe: bool = False, decide_over: int = 1,
+                   extra_train=None) -> dict:  # fmt: skip
     """{"folds": [per fold: records, windows, per-variant figures], "variants": pooled metrics,
-    "spread": per variant the folds' min and max}. ``decide_over``: the windows each decision
+    "spread": per variant the folds' min and max}. ``extra_train``: windows every fold trains on
+    besides its own (``build_variants``). ``decide_over``: the windows each decision
     averages (``assess.scores``); a record's windows are all in one fold, so pooling the folds'
     outputs and deciding over them is deciding within each fold."""
     from ..progress import Bar
@@ -72,7 +74,7 @@ def cross_validate(ds: Dataset, k: int, seed: int, cfg, out_dir: str,
         tr, va, te = (ds.subset(part[s]) for s in ("train", "val", "test"))
         built = build_variants(tr.X, tr.y, va.X, va.y, ds.class_names, ds.task, data_key, cfg,
                                os.path.join(out_dir, str(f)), echo, redo=redo,
-                               unsafe=unsafe)  # fmt: skip
+                               unsafe=unsafe, extra_train=extra_train)  # fmt: skip
         fold_scores = {}
         for v in built:
             mf = load_model_file(v.path, unsafe=unsafe)

@@ -183,8 +183,13 @@ def build_variants(
     echo: Callable[[str], None] | None = None,
     redo: frozenset[str] = frozenset(),
     unsafe: bool = False,
+    extra_train: tuple[np.ndarray, np.ndarray, str] | None = None,
 ) -> list[Variant]:
     """Train, distil and quantize into ``models_dir``; reuse files whose build key matches.
+
+    ``extra_train``: (windows, labels, what they are) added to the training windows only (e.g.
+    the windows before false ICU alarms as hard non-shockable examples); its description and
+    count are part of every model's key and sidecar.
 
     ``x_*`` are raw dataset windows; the preprocessing (``variants_preprocessing``) is applied
     here and recorded. ``redo`` names steps ("train", "distil", "quantize") to do again even
@@ -198,6 +203,14 @@ def build_variants(
     from .io import load_keras
 
     os.makedirs(models_dir, exist_ok=True)
+    seen = trained_on(data_key)
+    extra_meta = None
+    if extra_train is not None:
+        x_extra, y_extra, what = extra_train
+        x_train = np.concatenate([x_train, x_extra.astype(x_train.dtype)])
+        y_train = np.concatenate([y_train, y_extra.astype(y_train.dtype)])
+        extra_meta = {"what": what, "windows": int(len(y_extra))}
+        data_key = f"{data_key} + {json.dumps(extra_meta, sort_keys=True)}"
     prep, _why = variants_preprocessing(cfg, task)
     shock = shockable_classes(class_names, task)
     xt, xv = preprocess.apply(prep, x_train), preprocess.apply(prep, x_val)
@@ -207,7 +220,7 @@ def build_variants(
         "preprocessing": prep,
         "class_names": list(class_names),
         "input_shape": list(xt.shape[1:]),
-        "trained_on": trained_on(data_key),
+        "trained_on": {**seen, "extra": extra_meta} if seen and extra_meta else seen,
     }
     say = echo or (lambda _m: None)
     variants: list[Variant] = []
