@@ -47,6 +47,9 @@ def figures(m: dict) -> dict:
         "by_database": m.get("by_database"),
         "costly_records": m.get("costly_records"),
         "agreement_with_parent": m.get("agreement_with_parent"),
+        "per_window": {k: (m.get("per_window") or {}).get(k) for k in
+                       ("balanced_accuracy", "shock_decision", "aha_all_pass")}
+        if m.get("per_window") else None,
     }  # fmt: skip
 
 
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                   else os.path.join(args.runs, f"seed{seed}", "folds"))  # fmt: skip
         t1, c1 = time.perf_counter(), time.process_time()
         cv = cross_validate(ds, cfg.folds, cfg.split_seed, models, folder, print,
-                            decide_over=cfg.decide_over)  # fmt: skip
+                            decide_over=cfg.decision_windows)  # fmt: skip
         seconds = time.perf_counter() - t1
         atomic_write_json(os.path.join(args.runs, f"seed{seed}", "crossval.json"), cv)
         per_seed[str(seed)] = {
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         }  # fmt: skip
         atomic_write_json(args.out, {
             "data": list(cfg.data), "windows": len(ds), "records": len(set(ds.groups.tolist())),
-            "folds": cfg.folds, "split_seed": cfg.split_seed, "decide_over": cfg.decide_over,
+            "folds": cfg.folds, "split_seed": cfg.split_seed, "decide_over": cfg.decision_windows,
             "train": json.loads(json.dumps(cfg.models.train.__dict__)),
             "read_seconds": read_s, "cpus": os.cpu_count(),
             "per_seed": per_seed, "over_seeds": over_seeds(per_seed),

@@ -17,7 +17,9 @@ one tenth of a full cross-validation. A change that does not help the student is
 original. Folds, validation records and model selection are the run's (``crossval.fold_split``).
 
     .venv/bin/python benchmarks/training_material.py --config run.toml --edge-guard 5 \\
-        --alarm-negatives ../shared/data/physionet/challenge2015 --out FILE
+        --alarm-negatives ../shared/data/physionet/challenge2015 --decide-over 1 --out FILE
+
+(``benchmarks/results/training_material.json`` was made so, each window decided alone.)
 """
 
 from __future__ import annotations
@@ -64,11 +66,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="an arm trained with this training setting changed (e.g. "
                          "average_epochs=1); repeat for several in the same arm")  # fmt: skip
     ap.add_argument("--seed", type=int, default=None, help="the training seed (default: the run's)")
+    ap.add_argument("--decide-over", type=int, default=None,
+                    help="windows each decision averages (default: the run's)")  # fmt: skip
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     k = cfg.folds or 5
     tc = cfg.models.train
+    decide = args.decide_over or cfg.decision_windows
     if args.seed is not None:
         tc = replace(tc, seed=args.seed)
     changed_tc = tc
@@ -145,18 +150,19 @@ def main(argv: list[str] | None = None) -> int:
                                                     "patience": tc.student_patience,
                                                     "epoch_windows": tc.epoch_windows,
                                                     "seed": tc.seed},
-                 "train_set": args.train_set, "edge_guard_s": args.edge_guard, "alarm_negatives": args.alarm_negatives,
+                 "train_set": args.train_set, "decide_over": decide,
+                 "edge_guard_s": args.edge_guard, "alarm_negatives": args.alarm_negatives,
                  "seconds": seconds, "per_fold": per_fold, "arms": {}}  # fmt: skip
     if args.edge_guard:
         out["edge_guard_left_out_windows"] = int((~keep).sum())
     if len(extra_x):
         out["alarm_negative_windows"] = int(len(extra_x))
     for arm in arms:
-        _, m = scores(logits[arm], ds, cfg.decide_over)
+        _, m = scores(logits[arm], ds, decide)
         entry = {"all_test_windows": _shock(m)}
         if guarded_test is not None:
             sub = ds.subset(np.flatnonzero(guarded_test))
-            _, mg = scores(logits[arm][guarded_test], sub, cfg.decide_over)
+            _, mg = scores(logits[arm][guarded_test], sub, decide)
             entry["guarded_test_windows"] = _shock(mg)
         if half_b is not None:
             # every fold's model on half B's alarms; an alarm called on the folds' mean probabilities
