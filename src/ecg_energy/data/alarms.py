@@ -194,7 +194,6 @@ class HardNegatives:
     X: np.ndarray  # (windows, samples, 1), mV at the windows' rate
     alarms: int  # false VT and VF/VFL alarms that gave windows
     records: tuple[str, ...]
-    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def false_alarm_windows(folder: str, *, window_s: float = 4.0, stride_s: float = 2.0,
@@ -208,5 +207,4 @@ def false_alarm_windows(folder: str, *, window_s: float = 4.0, stride_s: float =
         raise DataError(f"{folder}/ALARMS: no false VT or VF/VFL alarm to train on; give a folder "
                         "whose ALARMS lists some (…,Ventricular_Tachycardia,0)")  # fmt: skip
     used = sorted(set(aw.alarm_index[sel].tolist()))
-    return HardNegatives(aw.X[sel], len(used), tuple(aw.alarms[k].record for k in used),
-                         dict(aw.left_out))  # fmt: skip
+    return HardNegatives(aw.X[sel], len(used), tuple(aw.alarms[k].record for k in used))
